@@ -1,0 +1,64 @@
+"""Architectures of the bundled models, built from timm's own ResNet and block classes.
+
+They are ResNet-18 layouts at half width so that each fp16 weights file stays under 8 MB, with
+exactly the attention modules of timm's ImageNet models (``SEModule`` in ``BasicBlock``,
+``SelectiveKernel`` with a 3x3 and a dilated-3x3 path, ``SplitAttn``), so the capture code sees in
+them what it sees in ``seresnet50`` or ``skresnet18``.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch.nn as nn
+from timm.models.resnest import ResNestBottleneck
+from timm.models.resnet import BasicBlock, ResNet
+from timm.models.sknet import SelectiveKernelBasic
+
+# Half the width of ResNet-18: conv2_x .. conv5_x.
+WIDTHS = (32, 64, 128, 256)
+
+
+def se_resnet18_half(num_classes: int = 10) -> ResNet:
+    """SE-ResNet-18 at half width; timm's SEModule with r = 16 after the second conv of each block."""
+    return ResNet(
+        block=BasicBlock, layers=(2, 2, 2, 2), channels=WIDTHS, stem_width=32,
+        num_classes=num_classes, block_args=dict(attn_layer="se"),
+    )
+
+
+def sk_resnet18_half(num_classes: int = 10) -> ResNet:
+    """SK-ResNet-18 at half width: timm's SelectiveKernel (3x3 path + dilated 3x3 "5x5" path).
+
+    rd_divisor=32 makes the fuse width d = max(C/16, 32) for every unit here (C <= 256), which is
+    the paper's d = max(C/r, L) with r = 16 and L = 32.
+    """
+    sk_kwargs = dict(rd_ratio=1 / 16, rd_divisor=32, split_input=True)
+    return ResNet(
+        block=SelectiveKernelBasic, layers=(2, 2, 2, 2), channels=WIDTHS, stem_width=32,
+        num_classes=num_classes, block_args=dict(sk_kwargs=sk_kwargs), zero_init_last=False,
+    )
+
+
+def resnest_half(num_classes: int = 10) -> ResNet:
+    """A small ResNeSt (radix 2, one bottleneck per stage) in the layout of timm's resnest14d."""
+    return ResNet(
+        block=ResNestBottleneck, layers=(1, 1, 1, 1), channels=WIDTHS, stem_type="deep",
+        stem_width=16, avg_down=True, base_width=64, cardinality=1, num_classes=num_classes,
+        block_args=dict(radix=2, avd=True, avd_first=False),
+    )
+
+
+ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
+    "se_resnet18_half": se_resnet18_half,
+    "sk_resnet18_half": sk_resnet18_half,
+    "resnest_half": resnest_half,
+}
+
+
+def build_architecture(arch: str, num_classes: int) -> nn.Module:
+    """Build one of the bundled architectures by name, with fresh weights."""
+    try:
+        builder = ARCHITECTURES[arch]
+    except KeyError:
+        raise ValueError(f"unknown bundled architecture {arch!r}; known: {', '.join(ARCHITECTURES)}") from None
+    return builder(num_classes=num_classes)

@@ -1,0 +1,186 @@
+"""The ``attnviz`` command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from .errors import AttnvizError
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .train import TrainConfig, train
+
+    cfg = TrainConfig(data=args.data, arch=args.arch, out=args.out, epochs=args.epochs,
+                      batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+                      train_size=args.train_size, eval_size=args.eval_size, workers=args.workers,
+                      threads=args.threads, seed=args.seed, device=args.device,
+                      eval_every=args.eval_every, limit=args.limit)
+    train(cfg)
+    return 0
+
+
+def _print_table(rows: list[dict], columns: list[str]) -> None:
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in rows:
+        print("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from .zoo import describe_zoo
+
+    rows = describe_zoo(probe=not args.no_probe)
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    table = []
+    for r in rows:
+        table.append({"name": r["name"], "attention": ",".join(r.get("kinds", [])) or "?",
+                      "gates": r.get("gates", "?"),
+                      "params": f"{r['params'] / 1e6:.1f}M" if r.get("params") else "?",
+                      "weights": {"download": "needs download"}.get(r["weights"], r["weights"]),
+                      "description": r["description"]})
+    _print_table(table, ["name", "attention", "gates", "params", "weights", "description"])
+    return 0
+
+
+def _inspect_row(loaded, analysis) -> dict:
+    from .stats import gate_summary
+
+    gates = [gate_summary(g, analysis.values[g.name]) for g in loaded.gates]
+    return {"file": analysis.name, "ok": True, "top5": analysis.top(loaded.class_names, 5), "gates": gates}
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from .images import load_images
+    from .inference import analyse_images
+    from .zoo import default_model_name, load_model
+
+    name = args.model or default_model_name()
+    if name is None:
+        raise AttnvizError("no --model given and no bundled model is installed; pass --model NAME "
+                           "(see `attnviz models`)")
+    loaded = load_model(name, weights=args.weights, device=args.device, amp=args.amp,
+                        pretrained=not args.random_weights)
+    items = load_images((p, p) for p in args.images)
+    good = [i for i in items if i.ok]
+    analyses = iter(analyse_images(loaded, [i.image for i in good], [i.name for i in good]))
+    report = []
+    for item in items:
+        report.append(_inspect_row(loaded, next(analyses)) if item.ok
+                      else {"file": item.name, "ok": False, "error": item.error})
+    if args.json:
+        print(json.dumps({"model": loaded.name, "device": loaded.device_label, "images": report}, indent=1))
+    else:
+        print(f"model {loaded.name} ({loaded.source}) on {loaded.device_label}, {len(loaded.gates)} gates")
+        for row in report:
+            print()
+            if not row["ok"]:
+                print(f"REFUSED {row['error']}")
+                continue
+            print(row["file"])
+            for t in row["top5"]:
+                print(f"  {t['prob']:7.2%}  {t['label']} ({t['index']})")
+            table = []
+            for g in row["gates"]:
+                r = {"gate": g["name"], "kind": g["kind"], "C": g["channels"]}
+                if g["paths"] == 1:
+                    r.update(mean=f"{g['mean']:.3f}", std=f"{g['std']:.3f}", min=f"{g['min']:.3f}", max=f"{g['max']:.3f}")
+                else:
+                    r.update(mean_a=f"{g['mean_a']:.3f}", mean_b=f"{g['mean_b']:.3f}", **{"b-a": f"{g['mean_diff']:+.3f}"})
+                table.append(r)
+            cols = ["gate", "kind", "C"] + (["mean", "std", "min", "max"] if any("std" in r for r in table) else []) \
+                + (["mean_a", "mean_b", "b-a"] if any("mean_a" in r for r in table) else [])
+            _print_table(table, cols)
+    bad = [r for r in report if not r["ok"]]
+    for row in bad:
+        if args.json:
+            print(f"attnviz: {row['error']}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate_folder
+
+    result = evaluate_folder(args.data, args.model, weights=args.weights, device=args.device,
+                             batch_size=args.batch_size, workers=args.workers, limit=args.limit,
+                             split=args.split)
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return 0
+    print(f"{result['model']} on {result['data']} ({result['images']} images): "
+          f"top-1 {result['top1']:.2%}  top-5 {result['top5']:.2%}")
+    _print_table([{"class": c["class"], "images": c["images"], "top-1": f"{c['top1']:.2%}"}
+                  for c in result["per_class"]], ["class", "images", "top-1"])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="attnviz", description="See channel attention (SE, SK, split attention) in CNNs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a bundled-size SE/SK/ResNeSt model on an ImageFolder dataset")
+    p.add_argument("data", help="folder with train/ and val/ class subfolders")
+    p.add_argument("--arch", required=True, help="se_resnet18_half, sk_resnet18_half or resnest_half")
+    p.add_argument("--out", required=True, help="weights file to write (.safetensors)")
+    p.add_argument("--epochs", type=int, default=16)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--weight-decay", type=float, default=5e-4)
+    p.add_argument("--train-size", type=int, default=112)
+    p.add_argument("--eval-size", type=int, default=128)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--eval-every", type=int, default=4)
+    p.add_argument("--limit", type=int, default=0, help="train on only N images (smoke test)")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("models", help="list the zoo and whether each model's weights are available offline")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--no-probe", action="store_true",
+                   help="skip building each architecture to count its gates and parameters")
+    p.set_defaults(func=_cmd_models)
+
+    p = sub.add_parser("inspect", help="top-5 classes and per-gate attention summaries for images")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--model", help="model name (default: the bundled SE model)")
+    p.add_argument("--weights", help="local weights file for a timm architecture")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--amp", default="off", choices=["off", "bf16", "fp16"], help="autocast on CUDA")
+    p.add_argument("--random-weights", action="store_true", help="random weights (offline testing)")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(func=_cmd_inspect)
+
+    p = sub.add_parser("evaluate", help="top-1/top-5 and per-class accuracy on an ImageFolder split")
+    p.add_argument("data", help="ImageFolder root (with val/) or a split folder of class subfolders")
+    p.add_argument("--model", required=True)
+    p.add_argument("--weights")
+    p.add_argument("--split", default="val", help="subfolder to use when DATA has one (default val)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--limit", type=int, default=0, help="evaluate a fixed, evenly spaced subset of N images")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_evaluate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # usage errors exit 2 with argparse's one-line message
+    try:
+        return args.func(args)
+    except AttnvizError as exc:
+        print(f"attnviz: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("attnviz: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Device and precision choices: 'auto' means CUDA when present, else CPU."""
+from __future__ import annotations
+
+import contextlib
+from typing import ContextManager
+
+import torch
+
+from .errors import AttnvizError
+
+AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """'auto' -> cuda if available else cpu; 'cuda' without a GPU is a clear error."""
+    if isinstance(device, torch.device):
+        return device
+    name = (device or "auto").lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise AttnvizError(f"device {device!r} was asked for, but no CUDA GPU is available here; "
+                           "use --device cpu or auto")
+    try:
+        return torch.device(name)
+    except RuntimeError:
+        raise AttnvizError(f"unknown device {device!r}; use auto, cpu or cuda") from None
+
+
+def describe_device(device: torch.device) -> str:
+    """Human description: the GPU's name on CUDA, 'CPU' otherwise."""
+    if device.type == "cuda":
+        return f"GPU: {torch.cuda.get_device_name(device)}"
+    return "CPU"
+
+
+def autocast(device: torch.device, amp: str | None) -> ContextManager:
+    """Mixed-precision context for ``amp`` in {'bf16', 'fp16', 'off', None}.
+
+    Autocast is only used on CUDA: on CPU it is slower than float32 for these convolutions.
+    """
+    if not amp or amp == "off" or device.type != "cuda":
+        return contextlib.nullcontext()
+    if amp not in AMP_DTYPES:
+        raise AttnvizError(f"unknown --amp {amp!r}; use bf16, fp16 or off")
+    return torch.autocast("cuda", dtype=AMP_DTYPES[amp])

@@ -1,0 +1,190 @@
+"""Class profiles: per scale x class x gate x path x channel statistics of gate values.
+
+A profile answers "what does gate G do, on average, for class K?" - the SENet paper's
+"role of excitation" figure and the SKNet paper's scale experiment are both views of one.
+
+File format (schema version 1): a single ``.safetensors`` file. Tensors, for every gate G:
+
+* ``count``                 int64   (S, K)           images per scale x class
+* ``mean/<G>``              float64 (S, K, P, C)     mean gate value per channel
+* ``m2/<G>``                float64 (S, K, P, C)     sum of squared deviations (Welford's M2)
+* ``hist/<G>``              int64   (S, K, P, B)     histogram of the values over channels and
+                                                     images, with bins ``bin_edges`` over [0, 1]
+* ``bin_edges``             float64 (B + 1,)
+* ``top1_correct``          int64   (S, K)           images whose top-1 prediction was the class
+                                                     (only meaningful when ``labels_match``)
+
+and the header's ``__metadata__["attnviz_profile"]`` holds a JSON document with:
+``schema`` (1), ``model``, ``weights_hash`` (sha256 of the weights file, or null), ``data``
+(path), ``class_names``, ``class_folders``, ``gates`` (list of gate info dicts, depth order),
+``scales``, ``labels_match`` (whether a class index is also the model's output index),
+``skipped`` (files that could not be read, with reasons), ``created`` and free-form ``extra``.
+S = scales, K = classes, P = paths (1 for SE), C = channels, B = bins.
+Safetensors holds no pickled objects, so loading a profile from anywhere is safe.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+DEFAULT_BINS = 20
+
+
+@dataclass
+class Profile:
+    """Sufficient statistics of gate values, per scale x class x gate x path x channel."""
+
+    model: str
+    class_names: list[str]
+    gates: list[dict]
+    scales: list[float]
+    count: np.ndarray                       # (S, K) int64
+    means: dict[str, np.ndarray]            # gate -> (S, K, P, C) float64
+    m2: dict[str, np.ndarray]               # gate -> (S, K, P, C) float64
+    hists: dict[str, np.ndarray]            # gate -> (S, K, P, B) int64
+    bin_edges: np.ndarray                   # (B + 1,)
+    top1_correct: np.ndarray                # (S, K) int64
+    data: str = ""
+    weights_hash: str | None = None
+    class_folders: list[str] = field(default_factory=list)
+    labels_match: bool = False
+    skipped: list[dict] = field(default_factory=list)
+    created: str = ""
+    extra: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------ views
+
+    @property
+    def gate_names(self) -> list[str]:
+        return [g["name"] for g in self.gates]
+
+    def gate_info(self, name: str) -> dict:
+        for g in self.gates:
+            if g["name"] == name:
+                return g
+        raise KeyError(f"profile of {self.model} has no gate {name!r}")
+
+    def scale_index(self, scale: float) -> int:
+        for i, s in enumerate(self.scales):
+            if abs(s - scale) < 1e-6:
+                return i
+        raise KeyError(f"profile has no scale {scale}; it has {self.scales}")
+
+    def counts(self, scale_index: int = 0) -> np.ndarray:
+        """Images per class at one scale, (K,)."""
+        return self.count[scale_index]
+
+    def mean(self, gate: str, scale_index: int = 0) -> np.ndarray:
+        """Class-mean gate values, (K, P, C)."""
+        return self.means[gate][scale_index]
+
+    def var(self, gate: str, scale_index: int = 0) -> np.ndarray:
+        """Per-class population variance of the values, (K, P, C)."""
+        n = self.count[scale_index][:, None, None]
+        return np.where(n > 0, self.m2[gate][scale_index] / np.maximum(n, 1), np.nan)
+
+    def std(self, gate: str, scale_index: int = 0) -> np.ndarray:
+        return np.sqrt(self.var(gate, scale_index))
+
+    def overall_mean(self, gate: str, scale_index: int = 0) -> np.ndarray:
+        """Mean over all images of all classes (count-weighted), (P, C)."""
+        n = self.count[scale_index].astype(np.float64)
+        return (self.means[gate][scale_index] * n[:, None, None]).sum(axis=0) / max(n.sum(), 1)
+
+    def hist(self, gate: str, scale_index: int = 0) -> np.ndarray:
+        """Histogram of values per class and path, (K, P, B)."""
+        return self.hists[gate][scale_index]
+
+    def accuracy(self, scale_index: int = 0) -> float | None:
+        """Top-1 accuracy over all images at one scale, when class indices match the model's."""
+        if not self.labels_match:
+            return None
+        n = int(self.count[scale_index].sum())
+        return float(self.top1_correct[scale_index].sum()) / n if n else None
+
+    # ------------------------------------------------------------ tidy table
+
+    def to_rows(self):
+        """Yield dicts with columns scale,class,gate,kind,path,channel,count,mean,std."""
+        for si, scale in enumerate(self.scales):
+            for gate in self.gates:
+                name = gate["name"]
+                mean, std = self.mean(name, si), self.std(name, si)
+                for k, cls in enumerate(self.class_names):
+                    n = int(self.count[si, k])
+                    if n == 0:
+                        continue
+                    for p in range(mean.shape[1]):
+                        for c in range(mean.shape[2]):
+                            yield {"scale": scale, "class": cls, "gate": name, "kind": gate["kind"],
+                                   "path": p, "channel": c, "count": n,
+                                   "mean": float(mean[k, p, c]), "std": float(std[k, p, c])}
+
+    def write_csv(self, path: str | Path) -> None:
+        import csv
+
+        columns = ["scale", "class", "gate", "kind", "path", "channel", "count", "mean", "std"]
+        with open(path, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            for row in self.to_rows():
+                writer.writerow({**row, "mean": f"{row['mean']:.6g}", "std": f"{row['std']:.6g}"})
+
+    # ------------------------------------------------------------ file
+
+    def save(self, path: str | Path) -> None:
+        from safetensors.numpy import save_file
+
+        tensors = {"count": np.ascontiguousarray(self.count, dtype=np.int64),
+                   "top1_correct": np.ascontiguousarray(self.top1_correct, dtype=np.int64),
+                   "bin_edges": np.ascontiguousarray(self.bin_edges, dtype=np.float64)}
+        for name in self.gate_names:
+            tensors[f"mean/{name}"] = np.ascontiguousarray(self.means[name], dtype=np.float64)
+            tensors[f"m2/{name}"] = np.ascontiguousarray(self.m2[name], dtype=np.float64)
+            tensors[f"hist/{name}"] = np.ascontiguousarray(self.hists[name], dtype=np.int64)
+        meta = {"schema": SCHEMA_VERSION, "model": self.model, "weights_hash": self.weights_hash,
+                "data": self.data, "class_names": self.class_names, "class_folders": self.class_folders,
+                "gates": self.gates, "scales": self.scales, "labels_match": self.labels_match,
+                "skipped": self.skipped,
+                "created": self.created or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                "extra": self.extra}
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        save_file(tensors, str(path), metadata={"attnviz_profile": json.dumps(meta)})
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Read a profile written by ``Profile.save`` / ``attnviz profile``."""
+    from safetensors import safe_open
+
+    from .errors import AttnvizError
+
+    path = Path(path)
+    if not path.is_file():
+        raise AttnvizError(f"profile {path} does not exist")
+    try:
+        with safe_open(str(path), framework="numpy") as fh:
+            header = fh.metadata() or {}
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+    except Exception as exc:  # safetensors raises its own error types
+        raise AttnvizError(f"{path} is not an attnviz profile ({exc})") from None
+    if "attnviz_profile" not in header:
+        raise AttnvizError(f"{path} is a safetensors file but not an attnviz profile")
+    meta = json.loads(header["attnviz_profile"])
+    if meta.get("schema") != SCHEMA_VERSION:
+        raise AttnvizError(f"{path} has profile schema {meta.get('schema')}, this attnviz reads "
+                           f"schema {SCHEMA_VERSION}; recompute it with `attnviz profile`")
+    names = [g["name"] for g in meta["gates"]]
+    return Profile(
+        model=meta["model"], class_names=meta["class_names"], gates=meta["gates"],
+        scales=[float(s) for s in meta["scales"]], count=tensors["count"],
+        means={n: tensors[f"mean/{n}"] for n in names}, m2={n: tensors[f"m2/{n}"] for n in names},
+        hists={n: tensors[f"hist/{n}"] for n in names}, bin_edges=tensors["bin_edges"],
+        top1_correct=tensors["top1_correct"], data=meta.get("data", ""),
+        weights_hash=meta.get("weights_hash"), class_folders=meta.get("class_folders", []),
+        labels_match=bool(meta.get("labels_match")), skipped=meta.get("skipped", []),
+        created=meta.get("created", ""), extra=meta.get("extra", {}))

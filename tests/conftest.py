@@ -1,0 +1,36 @@
+"""Shared fixtures. Data comes from ../shared/data (read-only, never copied into the project)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("ATTNVIZ_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SAMPLES = SHARED / "imagenet-samples"
+NETTE = SHARED / "imagenette-224"
+
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} is not available")
+    return path
+
+
+@pytest.fixture(scope="session")
+def samples_dir() -> Path:
+    return need(SAMPLES)
+
+
+@pytest.fixture(scope="session")
+def nette_dir() -> Path:
+    return need(NETTE)
+
+
+@pytest.fixture(scope="session")
+def goldfish(samples_dir) -> Path:
+    return samples_dir / "n01443537_goldfish.JPEG"
