@@ -408,3 +408,22 @@ def describe_zoo(probe: bool = True) -> list[dict]:
         row["gates"] = len(gates)
         row["params"] = sum(p.numel() for p in model.parameters())
     return rows
+
+
+def wrap_model(model: nn.Module, name: str, class_names: list[str], data_config: dict | None = None,
+               device: str | torch.device = "cpu") -> LoadedModel:
+    """Wrap any ``nn.Module`` as a LoadedModel, so every attnviz analysis can run on it.
+
+    For models built in a notebook or a test (e.g. ``build_architecture('sk_resnet18_half', 10)``)
+    rather than loaded by name. ``data_config`` is the preprocessing (input_size, mean, std,
+    interpolation, crop_pct); by default timm's ``resolve_model_data_config(model)`` reads it from
+    the model's pretrained config, falling back to timm's ImageNet defaults. The model is put in
+    eval mode on ``device`` and its gates are discovered as for any loaded model.
+    """
+    if len(class_names) != getattr(model, "num_classes", len(class_names)):
+        raise ModelLoadError(
+            f"wrap_model({name!r}): {len(class_names)} class names were given for a model with "
+            f"{model.num_classes} classes; pass one name per output")
+    config = resolve_model_data_config(model) if data_config is None else data_config
+    return _finish(name, model, resolve_device(device), config, list(class_names), "custom",
+                   None, None, None)
