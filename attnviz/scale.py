@@ -32,3 +32,79 @@ def zoom(image: Image.Image, factor: float) -> Image.Image:
     # resize(box=...) crops with sub-pixel precision, so odd sizes stay centred.
     return image.resize((width, height), Image.Resampling.BICUBIC,
                         box=(left, top, left + crop_w, top + crop_h))
+
+
+@dataclass
+class ScaleSweep:
+    """Every image analysed at every zoom factor.
+
+    analyses: scale -> one ImageAnalysis per image (same order at every scale). For a gate with
+    two or more paths (SK, split attention) path 0 is a (the 3x3 kernel) and path 1 is b (the
+    dilated "5x5" kernel), as in ``attnviz.inference``.
+    """
+
+    scales: list[float]
+    gates: list[Gate]
+    analyses: dict[float, list[ImageAnalysis]]
+
+    def _gate(self, gate_name: str) -> Gate:
+        for gate in self.gates:
+            if gate.name == gate_name:
+                return gate
+        raise KeyError(f"no gate named {gate_name!r} in this sweep; gates are {[g.name for g in self.gates]}")
+
+    def _stack(self, scale: float, gate_name: str) -> np.ndarray:
+        """(images, paths, C) values of one gate at one scale."""
+        if scale not in self.analyses:
+            raise KeyError(f"scale {scale} was not swept; scales are {self.scales}")
+        return np.stack([a.values[gate_name] for a in self.analyses[scale]]).astype(np.float64)
+
+    @property
+    def multi_path_gates(self) -> list[Gate]:
+        """The gates that choose between paths (SK units, split attention with radix >= 2)."""
+        return [g for g in self.gates if g.paths >= 2]
+
+    def mean_diff(self, scale: float) -> dict[str, float]:
+        """SKNet's mean attention difference per multi-path gate: mean over channels and images
+        of b - a (path 1 minus path 0). Positive means the larger kernel is preferred."""
+        out = {}
+        for gate in self.multi_path_gates:
+            v = self._stack(scale, gate.name)
+            out[gate.name] = float((v[:, 1] - v[:, 0]).mean())
+        return out
+
+    def path_weights(self, scale: float, gate_name: str, path: int = 1) -> np.ndarray:
+        """Mean over images of one path's weight per channel, shape (C,): by default b_c, the
+        attention on the 5x5 kernel."""
+        gate = self._gate(gate_name)
+        if not 0 <= path < gate.paths:
+            raise ValueError(f"gate {gate_name} has {gate.paths} path(s); path must be in "
+                             f"0..{gate.paths - 1}, got {path}")
+        return self._stack(scale, gate_name)[:, path].mean(axis=0)
+
+    def table(self) -> list[dict]:
+        """One row per scale and multi-path gate: scale, gate, mean_a, mean_b, mean_diff."""
+        rows = []
+        for scale in self.scales:
+            for gate in self.multi_path_gates:
+                v = self._stack(scale, gate.name)
+                mean_a, mean_b = float(v[:, 0].mean()), float(v[:, 1].mean())
+                rows.append({"scale": scale, "gate": gate.name, "mean_a": mean_a, "mean_b": mean_b,
+                             "mean_diff": float((v[:, 1] - v[:, 0]).mean())})
+        return rows
+
+
+def scale_sweep(loaded: LoadedModel, images: Sequence[Image.Image],
+                scales: Sequence[float] = (1.0, 1.5, 2.0),
+                names: Sequence[str] | None = None) -> ScaleSweep:
+    """Analyse zoomed copies of ``images`` at each factor in ``scales`` (see ``zoom``)."""
+    if len(images) == 0:
+        raise ValueError("scale_sweep needs at least one image")
+    scales = [float(s) for s in scales]
+    if not scales:
+        raise ValueError("scale_sweep needs at least one zoom factor, e.g. (1.0, 1.5, 2.0)")
+    for s in scales:
+        if not np.isfinite(s) or s < 1.0:  # fail before any forward pass, not halfway through
+            raise ValueError(f"zoom factor must be a number >= 1.0, got {s!r} in scales {list(scales)}")
+    analyses = {s: analyse_images(loaded, [zoom(img, s) for img in images], names) for s in scales}
+    return ScaleSweep(scales=scales, gates=list(loaded.gates), analyses=analyses)

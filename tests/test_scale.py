@@ -46,3 +46,83 @@ def test_zoom_one_and_a_half_keeps_a_blue_rim():
 def test_zoom_refuses_factors_below_one(bad):
     with pytest.raises(ValueError, match="zoom factor must be a number >= 1.0"):
         zoom(_target(), bad)
+
+
+# ---------------------------------------------------------------- sweeps
+
+from attnviz.images import load_image  # noqa: E402
+from attnviz.inference import analyse_images  # noqa: E402
+from attnviz.scale import ScaleSweep, scale_sweep  # noqa: E402
+from tiny import tiny  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def sk_model():
+    return tiny("sk_resnet18_half")
+
+
+@pytest.fixture(scope="module")
+def photos(samples_dir):
+    names = ["n01443537_goldfish.JPEG", "n01806143_peacock.JPEG"]
+    return [load_image(samples_dir / n) for n in names]
+
+
+@pytest.fixture(scope="module")
+def sweep(sk_model, photos) -> ScaleSweep:
+    return scale_sweep(sk_model, photos, names=["goldfish", "peacock"])
+
+
+def test_sweep_at_scale_one_is_the_plain_analysis(sk_model, photos, sweep):
+    assert sweep.scales == [1.0, 1.5, 2.0]
+    plain = analyse_images(sk_model, photos)
+    for got, want in zip(sweep.analyses[1.0], plain):
+        for name, values in want.values.items():
+            np.testing.assert_allclose(got.values[name], values, atol=1e-6)
+    assert [a.name for a in sweep.analyses[2.0]] == ["goldfish", "peacock"]
+
+
+def test_mean_diff_is_b_minus_a_over_channels_and_images(sweep):
+    sk_gates = [g.name for g in sweep.gates if g.kind == "sk"]
+    assert len(sk_gates) == 8
+    for scale in sweep.scales:
+        diffs = sweep.mean_diff(scale)
+        assert sorted(diffs) == sorted(sk_gates)
+        for name in sk_gates:
+            by_hand = np.mean([(a.values[name][1] - a.values[name][0]).mean() for a in sweep.analyses[scale]])
+            assert diffs[name] == pytest.approx(by_hand, abs=1e-6)
+    # zooming changes what the network sees, so the attention moves
+    assert sweep.mean_diff(1.0) != pytest.approx(sweep.mean_diff(2.0), abs=1e-6)
+
+
+def test_path_weights_and_table(sweep):
+    gate = next(g for g in sweep.gates if g.kind == "sk")
+    b = sweep.path_weights(1.5, gate.name)
+    a = sweep.path_weights(1.5, gate.name, path=0)
+    assert b.shape == (gate.channels,)
+    np.testing.assert_allclose(a + b, 1.0, atol=1e-5)   # softmax over the two kernels
+    np.testing.assert_allclose(b, np.mean([x.values[gate.name][1] for x in sweep.analyses[1.5]], axis=0),
+                               atol=1e-6)
+    with pytest.raises(ValueError, match="2 path"):
+        sweep.path_weights(1.5, gate.name, path=2)
+    with pytest.raises(KeyError, match="was not swept"):
+        sweep.path_weights(3.0, gate.name)
+
+    rows = sweep.table()
+    assert len(rows) == 3 * 8 and set(rows[0]) == {"scale", "gate", "mean_a", "mean_b", "mean_diff"}
+    for row in rows:
+        assert row["mean_a"] + row["mean_b"] == pytest.approx(1.0, abs=1e-5)
+        assert row["mean_diff"] == pytest.approx(row["mean_b"] - row["mean_a"], abs=1e-6)
+        assert row["mean_diff"] == pytest.approx(sweep.mean_diff(row["scale"])[row["gate"]], abs=1e-9)
+
+
+def test_sweep_of_an_se_model_has_no_path_rows(photos):
+    sweep = scale_sweep(tiny("se_resnet18_half", size=64), photos[:1], scales=(1.0, 2.0))
+    assert sweep.mean_diff(2.0) == {} and sweep.table() == []
+    assert sweep.path_weights(2.0, "SE_3_1", path=0).shape == (64,)
+
+
+def test_sweep_refuses_bad_scales_before_any_work(sk_model, photos):
+    with pytest.raises(ValueError, match=r"zoom factor must be a number >= 1.0, got 0.5"):
+        scale_sweep(sk_model, photos, scales=(1.0, 0.5))
+    with pytest.raises(ValueError, match="at least one image"):
+        scale_sweep(sk_model, [])
