@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import platform
+import random
 import shlex
 import sys
 import time
@@ -19,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 import torch.nn as nn
 from safetensors.torch import save_file
@@ -108,6 +110,15 @@ def evaluate_loader(model: nn.Module, loader: DataLoader, device: torch.device,
     }
 
 
+def _seed_epoch(generator: torch.Generator, seed: int, epoch: int) -> None:
+    """Data order and augmentation of epoch ``epoch`` depend on (seed, epoch) only."""
+    epoch_seed = seed * 1000 + epoch
+    generator.manual_seed(epoch_seed)
+    torch.manual_seed(epoch_seed)
+    random.seed(epoch_seed)
+    np.random.seed(epoch_seed % 2**32)
+
+
 def _checkpoint_path(out: Path) -> Path:
     return out.with_suffix(".ckpt.pt")
 
@@ -153,8 +164,10 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> dict:
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
 
     generator = torch.Generator()
+    # Workers are not persistent: each epoch's workers take their seeds from the RNG state that
+    # _seed_epoch sets, so an epoch is the same whether the run was resumed or not.
     loader_kwargs = dict(batch_size=cfg.batch_size, num_workers=cfg.workers,
-                         pin_memory=device.type == "cuda", persistent_workers=cfg.workers > 0)
+                         pin_memory=device.type == "cuda")
     train_loader = DataLoader(train_set, sampler=RandomSampler(train_set, generator=generator),
                               drop_last=True, **loader_kwargs)
     val_loader = DataLoader(val_set, shuffle=False, **loader_kwargs)
@@ -175,7 +188,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> dict:
 
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
-        generator.manual_seed(cfg.seed * 1000 + epoch)  # data order depends on (seed, epoch) only
+        _seed_epoch(generator, cfg.seed, epoch)
         t0 = time.perf_counter()
         loss_sum = correct = seen = 0.0
         for i, (images, targets) in enumerate(train_loader):
@@ -202,10 +215,10 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> dict:
         if (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs:
             record["val_top1"] = evaluate_loader(model, val_loader, device, num_classes)["top1"]
         history.append(record)
-        log(json.dumps(record))
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                     "epoch": epoch + 1, "history": history, "elapsed_s": elapsed,
                     "config": asdict(cfg)}, ckpt_path)
+        log(json.dumps(record))
 
     final = evaluate_loader(model, val_loader, device, num_classes)
     weights = {k: v.detach().to("cpu", torch.float16 if v.is_floating_point() else v.dtype).contiguous()

@@ -262,7 +262,13 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
 
 
 def _load_into(model: nn.Module, state: dict[str, torch.Tensor], name: str, source: str) -> None:
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # shape mismatches are raised even when strict=False
+        count = str(exc).count("size mismatch")
+        raise ModelLoadError(
+            f"weights {source} do not fit architecture {name}: {count} tensors have other shapes; "
+            "check that the file was trained for this architecture") from None
     if missing or unexpected:
         raise ModelLoadError(
             f"weights {source} do not fit architecture {name}: {len(missing)} missing keys "
