@@ -1,0 +1,323 @@
+"""Profiling runs: images in, a ``Profile`` out.
+
+``profile_images`` profiles a few PIL images in memory (the app's uploads). ``profile_dataset``
+streams a whole dataset through the model: DataLoader workers decode and preprocess (pinned
+memory, non-blocking copies), every batch is folded into the on-device ``ProfileAccumulator``,
+and with an output file the state is checkpointed every few batches together with the set of
+sample ids already counted, so ``resume=True`` continues an interrupted run without counting any
+image twice. Started by ``torchrun``, each process profiles its shard and the statistics are
+merged at the end (``distributed.py``).
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from ..capture import AttentionCapture
+from ..errors import AttnvizError
+from ..evaluate import class_targets
+from ..profiles import DEFAULT_BINS, SCHEMA_VERSION, Profile
+from ..scale import zoom
+from ..zoo import LoadedModel
+from . import distributed
+from .accumulator import ProfileAccumulator
+from .datasets import ProfileData, ProfileImages, collate, open_data
+
+#: Called after every batch with (images done, images to do) of this process's share.
+ProgressCallback = Callable[[int, int], None]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def check_scales(scales: Sequence[float]) -> list[float]:
+    """Scales as floats, each a zoom factor >= 1 (1.0 = the image as it is), no duplicates."""
+    out = []
+    for s in scales:
+        try:
+            value = float(s)
+        except (TypeError, ValueError):
+            raise AttnvizError(f"scale {s!r} is not a number; use zoom factors such as 1.0,1.5,2.0") from None
+        if not np.isfinite(value) or value < 1.0:
+            raise AttnvizError(f"scale {s!r} must be a zoom factor >= 1.0 (1.0 = unchanged, "
+                               "2.0 = objects twice as large)")
+        if any(abs(value - o) < 1e-6 for o in out):
+            raise AttnvizError(f"scale {value} is listed twice")
+        out.append(value)
+    if not out:
+        raise AttnvizError("no scales given; use e.g. 1.0 or 1.0,1.5,2.0")
+    return out
+
+
+def model_targets(loaded: LoadedModel, class_folders: Sequence[str],
+                  class_names: Sequence[str]) -> list[int] | None:
+    """The model's output index for each profiled class, or None when the classes are not the
+    model's (then top-1 accuracy cannot be counted)."""
+    try:
+        return class_targets(loaded, list(class_folders))
+    except AttnvizError:
+        pass
+    if all(name in loaded.class_names for name in class_names):
+        return [loaded.class_names.index(name) for name in class_names]
+    return None
+
+
+def file_sha256(path: str | Path | None) -> str | None:
+    """sha256 of a weights file (None when the weights are not a local file)."""
+    if not path or not Path(path).is_file():
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def profiling_step(loaded: LoadedModel, acc: ProfileAccumulator,
+                   targets: Sequence[int] | None) -> Iterator[Callable[[torch.Tensor, torch.Tensor], None]]:
+    """A function ``step(views, labels)`` that runs a batch at every scale and folds it into
+    ``acc``: views (S, N, 3, H, W) on the host (pinned) or the device, labels (N,).
+
+    One capture stays open for the whole run (hooks are registered once, not per batch), and
+    nothing in a step waits for the device.
+    """
+    device = loaded.device
+    target_of = torch.tensor(targets, device=device) if targets is not None else None
+    with torch.inference_mode(), AttentionCapture(loaded.model, loaded.gates) as capture:
+        def step(views: torch.Tensor, labels: torch.Tensor) -> None:
+            labels = labels.to(device, non_blocking=True)
+            for s in range(views.shape[0]):
+                batch = loaded.to_device(views[s])
+                capture.clear()
+                with loaded.autocast():
+                    logits = loaded.model(batch)
+                correct = logits.argmax(dim=1) == target_of[labels] if target_of is not None else None
+                acc.update(s, labels, capture.result().values, correct)
+        yield step
+
+
+def _profile_fields(loaded: LoadedModel, weights_hash: str | None, **extra) -> dict:
+    return {"weights_hash": weights_hash,
+            "extra": {"weights": loaded.weights, "source": loaded.source, "amp": loaded.amp,
+                      "input_size": loaded.input_size, "schema": SCHEMA_VERSION, **extra}}
+
+
+# ---------------------------------------------------------------- in memory
+
+
+def profile_images(loaded: LoadedModel, images: Sequence[Image.Image], labels: Sequence[int],
+                   class_names: Sequence[str], scales: Sequence[float] = (1.0,),
+                   names: Sequence[str] | None = None, batch_size: int = 16,
+                   bins: int = DEFAULT_BINS) -> Profile:
+    """Profile RGB images held in memory: image i belongs to class ``class_names[labels[i]]``.
+
+    The same statistics as ``profile_dataset`` (no files, no workers, no checkpoints). When the
+    class names are the model's own, top-1 accuracy is counted too (``labels_match``).
+    """
+    scales = check_scales(scales)
+    class_names = [str(c) for c in class_names]
+    if not class_names:
+        raise AttnvizError("no classes given; name at least one class")
+    if len(images) != len(labels):
+        raise AttnvizError(f"{len(images)} images but {len(labels)} labels; give one label per image")
+    if names is not None and len(names) != len(images):
+        raise AttnvizError(f"{len(images)} images but {len(names)} names; give one name per image")
+    bad = [lab for lab in labels if not (isinstance(lab, (int, np.integer)) and 0 <= lab < len(class_names))]
+    if bad:
+        raise AttnvizError(f"label {bad[0]!r} is not a class index; labels go from 0 to "
+                           f"{len(class_names) - 1} ({', '.join(class_names)})")
+    targets = model_targets(loaded, class_names, class_names)
+    acc = ProfileAccumulator(loaded.gates, len(class_names), len(scales), loaded.device, bins)
+    with profiling_step(loaded, acc, targets) as step:
+        for start in range(0, len(images), batch_size):
+            chunk = images[start:start + batch_size]
+            views = torch.stack([torch.stack([loaded.transform(zoom(img, s)) for img in chunk])
+                                 for s in scales])
+            step(views, torch.tensor(labels[start:start + batch_size], dtype=torch.int64))
+    return acc.to_profile(loaded.name, class_names, scales, data="(images in memory)",
+                          class_folders=list(class_names), labels_match=targets is not None,
+                          **_profile_fields(loaded, file_sha256(loaded.weights), images=list(names) if names is not None else None))
+
+
+# ---------------------------------------------------------------- checkpoints
+
+
+def checkpoint_path(out: str | Path, world: distributed.World) -> Path:
+    """Where a run writing ``out`` keeps its checkpoint (one per process)."""
+    out = Path(out)
+    suffix = ".partial" if not world.distributed else f".rank{world.rank}-of-{world.size}.partial"
+    return out.with_name(out.name + suffix)
+
+
+def _run_fingerprint(loaded: LoadedModel, data: ProfileData, scales: list[float], bins: int,
+                     channel_hist: bool, weights_hash: str | None) -> str:
+    key = {"model": loaded.name, "weights": weights_hash, "data": data.fingerprint(),
+           "scales": scales, "bins": bins, "channel_hist": channel_hist,
+           "preprocessing": {k: list(v) if isinstance(v, tuple) else v for k, v in loaded.data_config.items()}}
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _save_checkpoint(path: Path, acc: ProfileAccumulator, done: np.ndarray, skipped: list[dict],
+                     fingerprint: str) -> None:
+    from safetensors.torch import save_file
+
+    tensors = acc.state_dict()
+    tensors["done"] = torch.from_numpy(done.astype(np.uint8))
+    meta = {"fingerprint": fingerprint, "skipped": skipped}
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata={"attnviz_checkpoint": json.dumps(meta)})
+    os.replace(tmp, path)  # atomic: a checkpoint is either the old one or the new one, never half
+
+
+def _load_checkpoint(path: Path, acc: ProfileAccumulator, n_samples: int,
+                     fingerprint: str) -> tuple[np.ndarray, list[dict]]:
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            meta = json.loads((fh.metadata() or {}).get("attnviz_checkpoint", "{}"))
+            state = {k: fh.get_tensor(k) for k in fh.keys()}
+    except Exception as exc:  # safetensors raises its own error types
+        raise AttnvizError(f"checkpoint {path} cannot be read ({exc}); delete it and run without --resume") from None
+    if meta.get("fingerprint") != fingerprint:
+        raise AttnvizError(
+            f"checkpoint {path} belongs to a different run (model, weights, data, scales or bins "
+            "differ), so resuming would mix two profiles; run the same command again, or delete "
+            "the checkpoint and run without --resume")
+    done = state.pop("done").numpy().astype(bool)
+    if done.shape != (n_samples,):
+        raise AttnvizError(f"checkpoint {path} does not match the data; delete it and run without --resume")
+    acc.load_state_dict(state)
+    return done, list(meta.get("skipped", []))
+
+
+def _check_world_of_checkpoints(out: Path, world: distributed.World) -> None:
+    """A resumed run must use as many processes as the interrupted one (each resumes its shard)."""
+    others = [p for p in out.parent.glob(out.name + ".*partial") if p != checkpoint_path(out, world)]
+    mine = checkpoint_path(out, world).exists()
+    if others and not mine:
+        raise AttnvizError(
+            f"found checkpoints of an interrupted run with a different number of processes "
+            f"({', '.join(p.name for p in others[:3])}); resume with the same number of processes, "
+            "or delete them and run without --resume")
+
+
+# ---------------------------------------------------------------- datasets
+
+
+def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: str | Path | None = None, *,
+                    labels_csv: str | Path | None = None, scales: Sequence[float] = (1.0,),
+                    batch_size: int = 64, workers: int = 2, per_class_limit: int = 0,
+                    resume: bool = False, checkpoint_every: int = 20, bins: int = DEFAULT_BINS,
+                    channel_hist: bool = False, csv_out: str | Path | None = None,
+                    progress: bool = True, on_progress: ProgressCallback | None = None) -> Profile:
+    """Profile every image of ``data`` (an ImageFolder tree, or a folder with ``labels_csv``).
+
+    out: the profile file to write (and, next to it, the checkpoint ``<out>.partial`` that
+        ``resume=True`` continues from; it is removed when the run completes).
+    scales: zoom factors; each image is also profiled centre-zoomed by each factor.
+    per_class_limit: profile only the first N images of each class (0 = all).
+    checkpoint_every: batches between checkpoints (0 = none).
+    channel_hist: also keep per-channel histograms (C times larger; see ProfileAccumulator).
+    csv_out: also write the tidy table (scale,class,gate,kind,path,channel,count,mean,std).
+    on_progress: called after each batch with (images done, images to do), e.g. for the app.
+    Unreadable images are skipped and listed in ``Profile.skipped``. Under torchrun, each process
+    profiles its shard and every process returns the merged profile; rank 0 writes the files.
+    """
+    scales = check_scales(scales)
+    if batch_size < 1:
+        raise AttnvizError(f"batch size must be at least 1, got {batch_size}")
+    if resume and out is None:
+        raise AttnvizError("resume needs the output file (--out) whose checkpoint it continues")
+    dataset = open_data(data, labels_csv).limit_per_class(per_class_limit)
+    world = distributed.init_from_env(loaded.device)
+    if world.distributed and loaded.device.type == "cuda":
+        torch.cuda.set_device(loaded.device)
+
+    weights_hash = file_sha256(loaded.weights)
+    targets = model_targets(loaded, dataset.class_folders, dataset.class_names)
+    acc = ProfileAccumulator(loaded.gates, len(dataset.class_names), len(scales), loaded.device,
+                             bins, channel_hist)
+    done = np.zeros(len(dataset), dtype=bool)
+    skipped: list[dict] = []
+    fingerprint = _run_fingerprint(loaded, dataset, scales, bins, channel_hist, weights_hash)
+    ckpt = checkpoint_path(out, world) if out is not None else None
+    if resume:
+        _check_world_of_checkpoints(Path(out), world)
+        if ckpt.exists():
+            done, skipped = _load_checkpoint(ckpt, acc, len(dataset), fingerprint)
+        elif world.is_main:
+            print(f"attnviz: no checkpoint {ckpt.name} to resume from; starting from the beginning",
+                  file=sys.stderr)
+
+    todo = [i for i in distributed.shard(range(len(dataset)), world) if not done[i]]
+    share = len(distributed.shard(range(len(dataset)), world))
+    loader = DataLoader(
+        ProfileImages(dataset.samples, loaded.transform, scales, dataset.root), batch_size=batch_size,
+        sampler=todo, num_workers=workers, collate_fn=collate,
+        pin_memory=loaded.device.type == "cuda", prefetch_factor=4 if workers > 0 else None)
+    bar = tqdm(total=share, initial=share - len(todo), unit="img", dynamic_ncols=True,
+               desc=f"profile rank {world.rank}/{world.size}" if world.distributed else "profile",
+               disable=not (progress and world.is_main), file=sys.stderr)
+    counted = share - len(todo)
+    consistent = True  # the statistics and ``done`` describe the same images
+    started = time.perf_counter()
+    try:
+        with profiling_step(loaded, acc, targets) as step:
+            for number, batch in enumerate(loader, start=1):
+                consistent = False
+                if len(batch):
+                    step(batch.views, batch.labels)
+                done[batch.index.numpy()] = True
+                for failure in batch.failed:
+                    done[failure["index"]] = True
+                    skipped.append({"file": failure["file"], "reason": failure["error"]})
+                consistent = True
+                counted += len(batch) + len(batch.failed)
+                bar.update(len(batch) + len(batch.failed))
+                if ckpt is not None and checkpoint_every and number % checkpoint_every == 0:
+                    _save_checkpoint(ckpt, acc, done, skipped, fingerprint)
+                if on_progress is not None:
+                    on_progress(counted, share)
+    except KeyboardInterrupt:
+        # Between two batches the state is whole: keep it, so --resume loses nothing.
+        if ckpt is not None and consistent:
+            _save_checkpoint(ckpt, acc, done, skipped, fingerprint)
+        raise
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - started
+
+    distributed.all_reduce_(acc, world)
+    skipped = sorted(distributed.gather_lists(skipped, world), key=lambda s: s["file"])
+    skipped += [{"file": "", "reason": reason} for reason in dataset.excluded]
+    profile = acc.to_profile(
+        loaded.name, dataset.class_names, scales, data=str(dataset.root.resolve()),
+        class_folders=dataset.class_folders, labels_match=targets is not None, skipped=skipped,
+        **_profile_fields(loaded, weights_hash, labels_csv=str(dataset.csv) if dataset.csv else None,
+                          per_class_limit=per_class_limit, bins=bins, processes=world.size,
+                          seconds=round(seconds, 3), model_targets=targets))
+    if world.is_main:
+        if out is not None:
+            tmp = Path(out).with_name(Path(out).name + ".tmp")
+            profile.save(tmp)
+            os.replace(tmp, out)
+        if csv_out is not None:
+            profile.write_csv(csv_out)
+    distributed.barrier(world)
+    if ckpt is not None and ckpt.exists():
+        ckpt.unlink()
+    return profile
