@@ -1,0 +1,95 @@
+"""SE excitation views: every block as a layers x channels heatmap, per-block distributions,
+and one block's channels as bars."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..gates import Gate
+from ..inference import ImageAnalysis
+from .style import REFERENCE_COLOR, VALUE_SCALE, finish, series_colors
+
+
+def se_gates(gates: Sequence[Gate]) -> list[Gate]:
+    """Sigmoid channel gates (SE, ECA...), in depth order."""
+    return [g for g in gates if g.paths == 1]
+
+
+def excitation_heatmap(gates: Sequence[Gate], analysis: ImageAnalysis, width: int | None = None,
+                       title: str | None = None) -> go.Figure:
+    """Excitation s of every SE block of one image: rows are blocks in depth order.
+
+    Blocks have different channel counts, so each row is stretched to a common ``width`` (default:
+    the largest count): column j shows channel floor(j * C / width). The x axis is therefore the
+    channel *position* index / C in [0, 1]; the hover gives the real channel index.
+    """
+    rows = [g for g in se_gates(gates) if g.name in analysis.values]
+    if not rows:
+        raise ValueError("the model has no SE-style gate to show")
+    width = width or max(g.channels for g in rows)
+    z, channel = [], []
+    for g in rows:
+        s = analysis.values[g.name].reshape(-1)
+        index = (np.arange(width) * len(s)) // width
+        z.append(s[index])
+        channel.append(index)
+    x = (np.arange(width) + 0.5) / width
+    labels = [f"{g.name} ({g.channels})" for g in rows]
+    fig = go.Figure(go.Heatmap(
+        z=np.asarray(z), x=x, y=labels, customdata=np.asarray(channel), zmin=0, zmax=1,
+        colorscale=VALUE_SCALE, colorbar=dict(title="s"), name=analysis.name, meta={"custom": ["channel"]},
+        hovertemplate="%{y}<br>channel %{customdata}<br>s = %{z:.3f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", title="SE block (channels), input → output")
+    fig.update_xaxes(title="channel position (index ÷ channels of the block)", range=[0, 1])
+    return finish(fig, title or f"Excitation of every SE block — {analysis.name}",
+                  height=max(320, 60 + 28 * len(rows)))
+
+
+def excitation_distribution(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis],
+                            style: str = "violin", title: str | None = None) -> go.Figure:
+    """Distribution of the excitation over the channels of each SE block, one colour per image."""
+    if style not in ("violin", "box"):
+        raise ValueError(f"style must be 'violin' or 'box', not {style!r}")
+    blocks = se_gates(gates)
+    fig = go.Figure()
+    for colour, analysis in zip(series_colors(len(analyses)), analyses):
+        xs = np.concatenate([[g.name] * g.channels for g in blocks if g.name in analysis.values])
+        ys = np.concatenate([analysis.values[g.name].reshape(-1) for g in blocks if g.name in analysis.values])
+        common = dict(x=xs, y=ys, name=analysis.name, marker_color=colour, legendgroup=analysis.name,
+                      hovertemplate="%{x}: s = %{y:.3f}<extra>" + analysis.name + "</extra>")
+        if style == "violin":
+            fig.add_trace(go.Violin(**common, points=False, box_visible=True, meanline_visible=True,
+                                    spanmode="hard"))
+        else:
+            fig.add_trace(go.Box(**common, boxpoints=False, boxmean=True))
+    mode = "group" if len(analyses) > 1 else None
+    fig.update_layout(violinmode=mode, boxmode=mode, showlegend=len(analyses) > 1)
+    fig.update_yaxes(title="excitation s", range=[0, 1.02])
+    fig.update_xaxes(title="SE block (input → output)", categoryorder="array",
+                     categoryarray=[g.name for g in blocks])
+    return finish(fig, title or "Excitation per block: distribution over channels", height=420)
+
+
+def block_bars(gate: Gate, analyses: Sequence[ImageAnalysis], sort: bool = False,
+               title: str | None = None) -> go.Figure:
+    """The excitation of every channel of one block, one bar series per image.
+
+    sort: order channels by the first image's excitation (highest first); the hover keeps the
+    real channel index.
+    """
+    first = analyses[0].values[gate.name].reshape(-1)
+    order = np.argsort(-first, kind="stable") if sort else np.arange(len(first))
+    fig = go.Figure()
+    for colour, analysis in zip(series_colors(len(analyses)), analyses):
+        s = analysis.values[gate.name].reshape(-1)[order]
+        fig.add_trace(go.Bar(x=np.arange(len(order)), y=s, customdata=order, name=analysis.name,
+                             marker_color=colour, marker_line_width=0, meta={"custom": ["channel"]},
+                             opacity=0.6 if len(analyses) > 1 else 1.0,
+                             hovertemplate="channel %{customdata}: s = %{y:.3f}<extra>%{fullData.name}</extra>"))
+    fig.add_hline(y=0.5, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
+    fig.update_layout(barmode="overlay", bargap=0, showlegend=len(analyses) > 1)
+    fig.update_xaxes(title="channel, sorted by excitation" if sort else "channel")
+    fig.update_yaxes(title="excitation s", range=[0, 1.02])
+    return finish(fig, title or f"{gate.name}: excitation of its {gate.channels} channels", height=360)

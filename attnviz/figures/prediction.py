@@ -1,0 +1,20 @@
+"""The model's top-k prediction for an image as horizontal bars."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import plotly.graph_objects as go
+
+from .style import finish
+
+
+def top_k_bars(top: Sequence[dict], title: str = "Top-5 prediction", color: str = "#1f77b4") -> go.Figure:
+    """top: dicts with 'label' and 'prob' (as ImageAnalysis.top returns), most likely first."""
+    labels = [row["label"] for row in top][::-1]
+    probs = [row["prob"] for row in top][::-1]
+    fig = go.Figure(go.Bar(x=probs, y=labels, orientation="h", marker_color=color,
+                           text=[f"{p:.1%}" for p in probs], textposition="auto",
+                           hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
+    fig.update_xaxes(title="probability", range=[0, 1], tickformat=".0%")
+    fig.update_yaxes(automargin=True)
+    return finish(fig, title, height=80 + 44 * len(labels), margin=dict(l=10, r=20, t=50, b=40))

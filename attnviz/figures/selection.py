@@ -1,0 +1,105 @@
+"""SK kernel-selection views: a_c (3x3 path) against b_c (5x5 path) per unit, the mean attention
+difference across depth, and the distribution of b_c.
+
+For an SK unit with paths 0 (3x3) and 1 (dilated 3x3, the "5x5"), a_c and b_c are the softmax
+weights of channel c; with two paths a_c + b_c = 1, so the SKNet paper's mean attention
+difference mean_c(b_c - a_c) is 2 * mean(b) - 1.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..gates import Gate
+from ..inference import ImageAnalysis
+from .style import REFERENCE_COLOR, finish, series_colors
+
+
+def sk_gates(gates: Sequence[Gate]) -> list[Gate]:
+    """Kernel-selection gates (softmax over >= 2 kernel paths), in depth order."""
+    return [g for g in gates if g.kind == "sk" and g.paths >= 2]
+
+
+def mean_difference(values: np.ndarray) -> float:
+    """The SKNet paper's mean attention difference mean_c(b_c - a_c) of one unit."""
+    v = np.asarray(values, dtype=np.float64)
+    return float((v[1] - v[0]).mean())
+
+
+def selection_scatter(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis], columns: int = 4,
+                      title: str | None = None) -> go.Figure:
+    """One panel per SK unit: b_c (5x5) against a_c (3x3) for every channel, with the diagonal.
+
+    Points above the diagonal are channels that select the larger kernel.
+    """
+    units = sk_gates(gates)
+    if not units:
+        raise ValueError("the model has no SK unit to show")
+    columns = min(columns, len(units))
+    rows = math.ceil(len(units) / columns)
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=[g.name for g in units],
+                        horizontal_spacing=0.04, vertical_spacing=0.12 if rows > 1 else 0.1,
+                        shared_xaxes=True, shared_yaxes=True)
+    colours = series_colors(len(analyses))
+    for i, gate in enumerate(units):
+        r, c = divmod(i, columns)
+        fig.add_shape(type="line", x0=0, y0=0, x1=1, y1=1, line=dict(color=REFERENCE_COLOR, dash="dot", width=1),
+                      row=r + 1, col=c + 1)
+        for colour, analysis in zip(colours, analyses):
+            v = analysis.values[gate.name]
+            fig.add_trace(go.Scattergl(
+                x=v[0], y=v[1], mode="markers", name=analysis.name, legendgroup=analysis.name,
+                showlegend=i == 0 and len(analyses) > 1, meta={"x": "a (3x3)", "y": "b (5x5)", "custom": ["unit", "channel"]},
+                marker=dict(color=colour, size=5, opacity=0.7),
+                customdata=np.stack([np.full(len(v[0]), gate.name), np.arange(len(v[0]))], axis=1),
+                hovertemplate="%{customdata[0]} channel %{customdata[1]}<br>a (3×3) = %{x:.3f}"
+                              "<br>b (5×5) = %{y:.3f}<extra>%{fullData.name}</extra>"),
+                row=r + 1, col=c + 1)
+    fig.update_xaxes(range=[-0.02, 1.02], dtick=0.5)
+    fig.update_yaxes(range=[-0.02, 1.02], dtick=0.5)
+    for c in range(columns):
+        fig.update_xaxes(title_text="a (3×3)", row=rows, col=c + 1)
+    for r in range(rows):
+        fig.update_yaxes(title_text="b (5×5)", row=r + 1, col=1)
+    return finish(fig, title or "Kernel selection per SK unit: b against a (above the diagonal: 5×5 wins)",
+                  height=80 + 230 * rows)
+
+
+def mean_difference_by_depth(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis],
+                             title: str | None = None) -> go.Figure:
+    """mean_c(b_c - a_c) of every SK unit in depth order, one line per image."""
+    units = sk_gates(gates)
+    names = [g.name for g in units]
+    fig = go.Figure()
+    for colour, analysis in zip(series_colors(len(analyses)), analyses):
+        fig.add_trace(go.Scatter(
+            x=names, y=[mean_difference(analysis.values[n]) for n in names], mode="lines+markers",
+            name=analysis.name, line=dict(color=colour, width=2), marker=dict(size=8),
+            hovertemplate="%{x}: mean(b − a) = %{y:.4f}<extra>%{fullData.name}</extra>"))
+    fig.add_hline(y=0, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
+    fig.update_xaxes(title="SK unit (input → output)")
+    fig.update_yaxes(title="mean attention difference b − a", zeroline=False)
+    fig.update_layout(showlegend=len(analyses) > 1)
+    return finish(fig, title or "Mean attention difference (b − a) across depth: above 0, the 5×5 kernel wins",
+                  height=380)
+
+
+def b_histogram(gate: Gate, analyses: Sequence[ImageAnalysis], bins: int = 40,
+                title: str | None = None) -> go.Figure:
+    """Histogram of b_c (the 5x5 path's weight) over the channels of one SK unit."""
+    fig = go.Figure()
+    for colour, analysis in zip(series_colors(len(analyses)), analyses):
+        fig.add_trace(go.Histogram(
+            x=analysis.values[gate.name][1], name=analysis.name, marker_color=colour,
+            opacity=0.65 if len(analyses) > 1 else 1.0,
+            xbins=dict(start=0, end=1.0 + 1e-9, size=1.0 / bins),
+            hovertemplate="b in %{x}: %{y} channels<extra>%{fullData.name}</extra>"))
+    fig.add_vline(x=0.5, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
+    fig.update_layout(barmode="overlay", showlegend=len(analyses) > 1)
+    fig.update_xaxes(title="b (weight of the 5×5 path)", range=[0, 1])
+    fig.update_yaxes(title="channels")
+    return finish(fig, title or f"{gate.name}: distribution of b over its {gate.channels} channels", height=340)

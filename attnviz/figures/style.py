@@ -1,0 +1,28 @@
+"""Shared look of every figure: readable when projected in a classroom, consistent colours."""
+from __future__ import annotations
+
+import plotly.colors as pc
+import plotly.graph_objects as go
+
+#: Gate values are probabilities in [0, 1]; a perceptually uniform scale keeps them comparable.
+VALUE_SCALE = "Viridis"
+#: 3x3 path (a) and dilated "5x5" path (b) of an SK unit, the same everywhere.
+PATH_COLORS = ("#1f77b4", "#d62728")
+REFERENCE_COLOR = "#222222"
+FONT_SIZE = 14
+
+
+def series_colors(n: int) -> list[str]:
+    """n distinct colours for images, classes or scales (qualitative palette, cycled)."""
+    palette = pc.qualitative.Plotly if n <= 10 else pc.qualitative.Alphabet
+    return [palette[i % len(palette)] for i in range(n)]
+
+
+def finish(fig: go.Figure, title: str, height: int | None = None, **layout) -> go.Figure:
+    """Common layout: white template, a title, large fonts, compact margins."""
+    layout = {"margin": dict(l=60, r=20, t=60, b=50), **layout}
+    fig.update_layout(template="plotly_white", title=dict(text=title, x=0.01, xanchor="left"),
+                      font=dict(size=FONT_SIZE), hoverlabel=dict(font_size=FONT_SIZE), **layout)
+    if height:
+        fig.update_layout(height=height)
+    return fig

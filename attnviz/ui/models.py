@@ -1,0 +1,56 @@
+"""The model picker: which models to offer, how to label them, and how a choice is loaded."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..zoo import LoadedModel, list_models, load_model
+
+#: How a timm architecture gets its weights.
+PRETRAINED, RANDOM, FILE = "pretrained", "random", "file"
+WEIGHT_MODES = {PRETRAINED: "pretrained ImageNet weights",
+                RANDOM: "random weights (architecture only)",
+                FILE: "local weights file"}
+_STATUS = {"bundled": "bundled, works offline", "cached": "ImageNet weights cached",
+           "download": "needs download"}
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    name: str
+    source: str          # 'bundled' | 'timm'
+    status: str          # weights_status: 'bundled' | 'cached' | 'download'
+    description: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} — {_STATUS.get(self.status, self.status)}"
+
+
+def model_choices() -> list[ModelChoice]:
+    """Bundled models first, then the timm zoo with each one's weights status."""
+    return [ModelChoice(r["name"], r["source"], r["weights"], r["description"]) for r in list_models()]
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """What the sidebar asks for; hashable, so it keys the process-wide model cache."""
+
+    name: str
+    mode: str = PRETRAINED          # ignored for bundled models
+    weights: str | None = None      # path, for mode FILE
+    device: str = "auto"
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}|{self.mode}|{self.weights or ''}|{self.device}"
+
+
+def load_request(request: ModelRequest) -> LoadedModel:
+    """Load what the request names; raises ModelLoadError (with the remedies) when it cannot."""
+    if request.mode == FILE:
+        return load_model(request.name, weights=request.weights, device=request.device)
+    return load_model(request.name, device=request.device, pretrained=request.mode != RANDOM)
+
+
+def is_untrained(loaded: LoadedModel) -> bool:
+    return loaded.source == "random"

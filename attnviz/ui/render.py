@@ -1,0 +1,95 @@
+"""Streamlit rendering shared by the app's pages: charts with their downloads, per-file
+messages, progress bars, and the guard that keeps tracebacks off the page.
+
+The only module of attnviz.ui that imports Streamlit.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable, Sequence
+
+import streamlit as st
+
+from ..errors import AttnvizError
+from ..figures.export import chart_config, figure_csv, figure_html, safe_filename
+from ..inference import ImageAnalysis
+from ..zoo import LoadedModel
+from .cache import AnalysisCache
+from .chart import Chart, mark_untrained
+from .inputs import DecodedImage
+
+log = logging.getLogger("attnviz.app")
+
+
+def guard(body: Callable[[], None]) -> None:
+    """Run a page body; an error shows a short message, never a traceback.
+
+    AttnvizError messages are meant for people and are shown as they are; anything else is logged
+    (with its traceback, in the server's log) and summarised in one line.
+    """
+    try:
+        body()
+    except AttnvizError as exc:
+        st.error(str(exc))
+    except Exception as exc:  # noqa: BLE001 - the page must survive any failure
+        log.exception("page failed")
+        st.error(f"Something went wrong while drawing this page ({type(exc).__name__}: {exc}). "
+                 "Try another image or model; the server log has the details.")
+
+
+def show_chart(chart: Chart, image_format: str = "png", untrained: bool = False, key_prefix: str = "") -> None:
+    """One interactive chart, its caption, and HTML / CSV downloads (made only when clicked)."""
+    fig = mark_untrained(chart.figure) if untrained else chart.figure
+    key = f"{key_prefix}{chart.key}"
+    name = safe_filename(key)
+    st.plotly_chart(fig, key=f"chart_{key}", config=chart_config(name, image_format), width="stretch")
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.download_button("⬇ HTML", data=lambda: figure_html(fig), file_name=f"{name}.html",
+                           mime="text/html", key=f"html_{key}", on_click="ignore",
+                           help="The interactive chart as a web page that opens offline")
+        st.download_button("⬇ CSV", data=lambda: figure_csv(fig), file_name=f"{name}.csv",
+                           mime="text/csv", key=f"csv_{key}", on_click="ignore",
+                           help="The plotted numbers, one row per value")
+        st.caption(chart.caption or f"Camera icon on the chart: save as {image_format.upper()}.")
+
+
+def show_charts(charts: Sequence[Chart], image_format: str = "png", untrained: bool = False,
+                key_prefix: str = "", columns: int = 2) -> None:
+    """Wide charts take a row each; consecutive narrow ones share a row, ``columns`` at a time."""
+    i = 0
+    while i < len(charts):
+        row = [charts[i]]
+        while not row[0].wide and len(row) < columns and i + len(row) < len(charts) \
+                and not charts[i + len(row)].wide:
+            row.append(charts[i + len(row)])
+        if len(row) == 1 and row[0].wide:
+            show_chart(row[0], image_format, untrained, key_prefix)
+        else:
+            for col, chart in zip(st.columns(columns), row):
+                with col:
+                    show_chart(chart, image_format, untrained, key_prefix)
+        i += len(row)
+
+
+def show_bad_files(images: Sequence[DecodedImage]) -> None:
+    """One message per file that could not be read, beside its name."""
+    for im in images:
+        if not im.ok:
+            st.warning(f"**{im.name}** was skipped: {im.error}", icon="⚠️")
+
+
+def analyse(cache: AnalysisCache, loaded: LoadedModel, model_key: str,
+            images: Sequence[DecodedImage]) -> list[ImageAnalysis]:
+    """Cached analyses of the readable images, with a progress bar while new ones are computed."""
+    good = [im for im in images if im.ok]
+    bar = st.progress(0.0, text=f"Analysing {len(good)} images …") if len(good) > 3 else None
+
+    def report(done: int, total: int) -> None:
+        if bar is not None:
+            bar.progress(done / total, text=f"Analysed {done} of {total} new images")
+
+    try:
+        return cache.analyse(loaded, model_key, good, progress=report)
+    finally:
+        if bar is not None:
+            bar.empty()

@@ -1,0 +1,37 @@
+"""Models in the bundled format (assets/models/<name>.json + .safetensors) with seeded random
+weights, written to a temporary assets folder, so app tests run the app's real bundled-model
+path quickly and without depending on the trained files."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
+
+from attnviz.architectures import build_architecture
+
+CLASS_NAMES = ["tench", "English springer", "cassette player", "chain saw", "church",
+               "French horn", "garbage truck", "gas pump", "golf ball", "parachute"]
+
+
+def write_bundled(assets: Path, arch: str, name: str, default: bool = False, size: int = 96,
+                  seed: int = 0) -> Path:
+    """Write ``assets/models/<name>.json`` and ``.safetensors`` for a random ``arch``."""
+    torch.manual_seed(seed)
+    model = build_architecture(arch, len(CLASS_NAMES))
+    for module in model.modules():  # random BN scales so that every gate matters (see tiny.py)
+        if isinstance(module, torch.nn.BatchNorm2d):
+            torch.nn.init.uniform_(module.weight, 0.5, 1.5)
+            torch.nn.init.uniform_(module.bias, -0.2, 0.2)
+    folder = assets / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(folder / f"{name}.safetensors"))
+    meta = {"name": name, "arch": arch, "num_classes": len(CLASS_NAMES), "class_names": CLASS_NAMES,
+            "default": default, "description": f"test model ({arch}, random weights)",
+            "preprocessing": {"input_size": [3, size, size], "interpolation": "bilinear",
+                              "mean": list(IMAGENET_DEFAULT_MEAN), "std": list(IMAGENET_DEFAULT_STD),
+                              "crop_pct": 1.0, "crop_mode": "center"}}
+    (folder / f"{name}.json").write_text(json.dumps(meta))
+    return folder / f"{name}.json"
