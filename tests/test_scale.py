@@ -58,7 +58,7 @@ from tiny import tiny  # noqa: E402
 
 @pytest.fixture(scope="module")
 def sk_model():
-    return tiny("sk_resnet18_half")
+    return tiny("sk_resnet18_half", size=64)
 
 
 @pytest.fixture(scope="module")
