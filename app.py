@@ -13,7 +13,10 @@ import streamlit as st
 from attnviz.errors import ModelLoadError
 from attnviz.images import list_image_files
 from attnviz.inference import ImageAnalysis
-from attnviz.ui import explore
+from attnviz.profiling import profile_dataset, profile_images
+from attnviz.attribution import channel_attribution, gradcam, knockout
+from attnviz.ui import attribution, compare, explore, learn, scale
+from attnviz.walkthrough import walkthrough
 from attnviz.ui.cache import AnalysisCache
 from attnviz.ui.inputs import DecodedImage, ImageInput, decode, read_files, sample_label, samples_folder, unique_names
 from attnviz.ui.models import FILE, PRETRAINED, RANDOM, WEIGHT_MODES, ModelRequest, is_untrained, load_request, model_choices
@@ -228,8 +231,274 @@ def explore_page(ctx: Context) -> None:
         show_charts(explore.explore_charts(loaded, analyses, options), ctx.image_format, ctx.untrained)
 
 
+# ---------------------------------------------------------------- page 2
+
+
+@st.cache_resource
+def get_profile_store() -> dict:
+    """Profiles computed in this process: (model, images or folder, labels) -> Profile."""
+    return {}
+
+
+def profile_from_images(ctx: Context) -> compare.Profile | None:
+    analyses = ctx.analyses()
+    if not analyses:
+        no_images_hint()
+        return None
+    st.caption("Each image counts for the class in its *label* column: the predicted class by "
+               "default; type another label to correct it.")
+    table = st.data_editor(
+        {"image": [a.name for a in analyses],
+         "label": [a.top(ctx.loaded.class_names, 1)[0]["label"] for a in analyses]},
+        disabled=["image"], hide_index=True, key="labels", width="stretch")
+    indices, names = compare.labelled_classes(table["label"])
+    key = (ctx.request.key, tuple(im.digest for im in ctx.good_images), tuple(table["label"]))
+    store = get_profile_store()
+    if key not in store:
+        store[key] = profile_images(ctx.loaded, [im.image for im in ctx.good_images], indices, names,
+                                    names=[im.name for im in ctx.good_images])
+    return store[key]
+
+
+def profile_from_folder(ctx: Context) -> compare.Profile | None:
+    left, right = st.columns([3, 1])
+    folder = left.text_input("Folder with one subfolder per class", key="class_folder",
+                             value=str(compare.default_class_folder(APP_DIR) or ""),
+                             placeholder="/data/my_classes  (my_classes/<class>/<image>)")
+    limit = right.number_input("Images per class (0 = all)", 0, 10_000, 20, step=10, key="per_class")
+    key = (ctx.request.key, folder.strip(), int(limit))
+    store = get_profile_store()
+    if key not in store:
+        if not st.button("Compute the class profile", type="primary", key="compute_profile"):
+            st.caption("Runs every image through the model once; a progress bar shows how far it is.")
+            return None
+        bar = st.progress(0.0, text="Profiling …")
+        store[key] = profile_dataset(
+            ctx.loaded, compare.checked_folder(folder), per_class_limit=int(limit), workers=0,
+            batch_size=16, progress=False,
+            on_progress=lambda done, total: bar.progress(done / max(total, 1), text=f"Profiled {done} of {total} images"))
+        bar.empty()
+    profile = store[key]
+    for item in profile.skipped:
+        st.warning(f"**{item.get('file', item)}** was skipped: {item.get('reason', '')}", icon="⚠️")
+    return profile
+
+
+def profile_from_file(ctx: Context) -> compare.Profile | None:
+    shipped = compare.bundled_profile_path(ctx.loaded.name) if ctx.request.mode != RANDOM else None
+    upload = st.file_uploader("A saved class profile (.safetensors, made with `attnviz profile`)",
+                              type=["safetensors"], key="profile_upload")
+    if upload is not None:
+        return compare.profile_from_bytes(upload.getvalue(), upload.name, ctx.loaded)
+    if shipped is None:
+        st.info(f"No class profile ships with **{ctx.loaded.name}**. Upload one made with "
+                f"`attnviz profile DATA --model {ctx.loaded.name}`, or choose *labelled images* or "
+                "*a folder of class subfolders* above.")
+        return None
+    st.caption(f"Profile shipped with the model: `{shipped.name}`")
+    return cached_profile(str(shipped), ctx.request.key, ctx.loaded)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def cached_profile(path: str, model_key: str, _loaded: LoadedModel) -> compare.Profile:
+    return compare.read_profile(path, _loaded)
+
+
+PROFILE_SOURCES = {"file": "a saved class profile", "images": "labelled images",
+                   "folder": "a folder of class subfolders"}
+
+
+def compare_page(ctx: Context) -> None:
+    st.header("Compare classes")
+    st.caption("The SENet paper's *role of excitation*: does a block treat every class alike, "
+               "or does it respond differently to each class?")
+    source = st.radio("Classes from", list(PROFILE_SOURCES), format_func=PROFILE_SOURCES.get,
+                      horizontal=True, key="class_source")
+    if source == "images":
+        show_bad_files(ctx.images)
+    profile = {"file": profile_from_file, "images": profile_from_images, "folder": profile_from_folder}[source](ctx)
+    if profile is None:
+        return
+    gates = [g for g in ctx.loaded.gates if g.name in profile.gate_names]
+    gate_names = [g.name for g in gates]
+    scale_index = 0
+    if len(profile.scales) > 1:
+        scale = st.select_slider("Scale (zoom) of the profiled images", profile.scales, key="profile_scale",
+                                 format_func=lambda s: f"{s:g}×")
+        scale_index = profile.scale_index(scale)
+    present = compare.present_classes(profile, scale_index)
+    names = profile.class_names
+    left, right = st.columns(2)
+    blocks = left.multiselect("Blocks (the paper: last of each stage, all of the last stage)", gate_names,
+                              default=compare.paper_default_blocks(gates), key="compare_blocks")
+    classes = right.multiselect("Classes", present, default=present[:10], format_func=lambda k: names[k],
+                                key=f"compare_classes_{len(names)}")
+    with st.expander("Display options"):
+        cols = st.columns(4)
+        band = cols[0].selectbox("±std band for", [None, *classes], key="band",
+                                 format_func=lambda k: "no class" if k is None else names[k])
+        n_channels = cols[1].number_input("Channels per block", 5, 2048, compare.PAPER_CHANNELS, key="n_channels")
+        sort = cols[2].checkbox("Sort channels by the all-class mean", key="sort_channels_compare")
+        centred = cols[3].checkbox("Similarity of class means minus the all-class mean", key="centred")
+        sim_block = st.selectbox("Block for the similarity matrix", blocks or gate_names,
+                                 index=len(blocks or gate_names) - 1, key="sim_block")
+    counts = profile.counts(scale_index)
+    st.caption(f"{int(counts[classes].sum()) if classes else 0} images in {len(classes)} classes "
+               f"(profile of {profile.model}{', ' + profile.data if profile.data else ''}).")
+    options = compare.CompareOptions(blocks=blocks, classes=classes, scale_index=scale_index, band_class=band,
+                                     channels=int(n_channels), sort=sort, similarity_block=sim_block,
+                                     centred=centred)
+    show_charts(compare.compare_charts(profile, options), ctx.image_format, ctx.untrained, key_prefix="cmp_")
+
+
+# ---------------------------------------------------------------- page 3
+
+
+def scale_page(ctx: Context) -> None:
+    st.header("Scale experiment (SK)")
+    st.caption("SKNet's experiment: enlarge the object (centre crop, then resize back) and watch "
+               "the SK units move their attention toward the larger kernel.")
+    units = [g for g in ctx.loaded.gates if g.paths >= 2]
+    if not units:
+        st.info(f"**{ctx.loaded.name}** has no SK unit (nor split attention): choose an SK model, "
+                "such as the bundled SK model or `skresnet18`, in the sidebar.")
+        return
+    show_bad_files(ctx.images)
+    if not ctx.good_images:
+        no_images_hint()
+    else:
+        left, right = st.columns([2, 1])
+        extra = left.slider("Zoom", 1.0, 3.0, 1.25, 0.05, key="zoom", format="%.2f×",
+                            help="Added to the paper's fixed zooms 1.0×, 1.5× and 2.0×")
+        names = [g.name for g in units]
+        unit = right.selectbox("Unit for the per-channel view", names, index=0, key="scale_unit")
+        scales = scale.sweep_scales(extra)
+        preview = ctx.good_images[0]
+        cols = st.columns(len(scales))
+        for col, s in zip(cols, scales):
+            col.image(scale.zoom(preview.image, s), caption=f"{preview.name} at {s:g}×", width="stretch")
+        sweep = scale_sweep_with_progress(ctx, scales)
+        show_charts(scale.scale_charts(sweep, unit), ctx.image_format, ctx.untrained, key_prefix="scale_")
+    shipped = compare.bundled_profile_path(ctx.loaded.name) if ctx.request.mode != RANDOM else None
+    if shipped is not None:
+        chart = scale.profile_scale_chart(cached_profile(str(shipped), ctx.request.key, ctx.loaded))
+        if chart is not None:
+            st.subheader("On a whole dataset")
+            show_chart(chart, ctx.image_format, ctx.untrained, key_prefix="scale_")
+
+
+def scale_sweep_with_progress(ctx: Context, scales: list[float]):
+    bar = st.progress(0.0, text="Analysing the zoomed copies …") if len(ctx.good_images) > 1 else None
+
+    def report(done: int, total: int) -> None:
+        if bar is not None:
+            bar.progress(min(done / total, 1.0), text=f"Analysed {done} of {total} new zoomed images")
+
+    try:
+        return scale.cached_sweep(get_analysis_cache(), ctx.loaded, ctx.request.key, ctx.good_images,
+                                  scales, progress=report)
+    finally:
+        if bar is not None:
+            bar.empty()
+
+
+# ---------------------------------------------------------------- page 4
+
+
+@st.cache_resource(max_entries=64, show_spinner="Computing Grad-CAM, attribution and the knock-out …")
+def attribution_results(model_key: str, digest: str, gate: str, target: int | None,
+                        knocked: tuple[str, ...], _loaded: LoadedModel, _image):
+    return (gradcam(_loaded, _image, gate, target), channel_attribution(_loaded, _image, gate, target),
+            knockout(_loaded, _image, list(knocked)))
+
+
+def pick_image(ctx: Context, key: str) -> DecodedImage | None:
+    good = ctx.good_images
+    if not good:
+        no_images_hint()
+        return None
+    if len(good) == 1:
+        return good[0]
+    names = [im.name for im in good]
+    return good[names.index(st.selectbox("Image", names, key=key))]
+
+
+def attribution_page(ctx: Context) -> None:
+    st.header("Attribution")
+    st.caption("Where does the evidence for a class come from, and does the attention gate "
+               "favour the channels that carry it?")
+    show_bad_files(ctx.images)
+    image = pick_image(ctx, "attr_image")
+    if image is None:
+        return
+    loaded = ctx.loaded
+    names = [g.name for g in loaded.gates]
+    [analysis] = analyse(get_analysis_cache(), loaded, ctx.request.key, [image])
+    top = analysis.top(loaded.class_names, 5)
+    cols = st.columns(3)
+    gate = cols[0].selectbox("Block", names, index=len(names) - 1, key="attr_gate")
+    classes = [None, *range(len(loaded.class_names))]
+    target = cols[1].selectbox(
+        "Class", classes, key="attr_target",
+        format_func=lambda k: f"predicted: {top[0]['label']} ({top[0]['prob']:.1%})" if k is None else loaded.class_names[k])
+    knocked = cols[2].multiselect("Knock out (neutralise)", names, default=[gate], key=f"knock_{gate}")
+    if not knocked:
+        st.info("Choose at least one gate to knock out.")
+        return
+    cam, channels, ko = attribution_results(ctx.request.key, image.digest, gate, target, tuple(knocked),
+                                            loaded, image.image)
+    show_charts(attribution.attribution_charts(loaded.gate(gate), cam, channels, ko), ctx.image_format,
+                ctx.untrained, key_prefix="attr_")
+
+
+# ---------------------------------------------------------------- page 5
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def walkthrough_cached(model_key: str, digest: str, gate: str, _loaded: LoadedModel, _image):
+    return walkthrough(_loaded, _image, gate)
+
+
+def learn_page(ctx: Context) -> None:
+    st.header("Learn: what the attention gates compute")
+    kinds = ctx.loaded.kinds
+    tabs = st.tabs([{"se": "Squeeze-and-Excitation", "sk": "Selective Kernel", "splat": "Split attention"}[k]
+                    for k in kinds])
+    for tab, kind in zip(tabs, kinds):
+        with tab:
+            st.markdown(learn.TEXTS[kind])
+    others = [k for k in ("se", "sk", "splat") if k not in kinds]
+    with st.expander("The other kinds of attention"):
+        for kind in others:
+            st.markdown(learn.TEXTS[kind])
+    st.subheader(f"Live: one block of {ctx.loaded.name} on your image")
+    show_bad_files(ctx.images)
+    image = pick_image(ctx, "learn_image")
+    if image is None:
+        return
+    names = [g.name for g in ctx.loaded.gates]
+    cols = st.columns(2)
+    gate = cols[0].selectbox("Block", names, index=len(names) - 1, key="learn_gate")
+    channels = ctx.loaded.gate(gate).channels
+    channel = cols[1].number_input(f"Channel c (0 … {channels - 1})", 0, channels - 1, 0, key=f"learn_channel_{gate}")
+    w = walkthrough_cached(ctx.request.key, image.digest, gate, ctx.loaded, image.image)
+    left, right = st.columns([1, 2])
+    with left:
+        st.image(image.image, caption=f"{image.name}: {w.prediction['label']} ({w.prediction['prob']:.1%})",
+                 width="stretch")
+        st.dataframe(learn.live_numbers(w, int(channel)), hide_index=True, width="stretch")
+        st.caption("The formulas hold on this image (largest absolute error of each identity):")
+        st.dataframe(learn.checks_table(w), hide_index=True, width="stretch")
+    with right:
+        show_chart(learn.walkthrough_chart(w, int(channel)), ctx.image_format, ctx.untrained, key_prefix="learn_")
+
+
 PAGES = {
     "Explore an image": explore_page,
+    "Compare classes": compare_page,
+    "Scale experiment (SK)": scale_page,
+    "Attribution": attribution_page,
+    "Learn": learn_page,
 }
 
 

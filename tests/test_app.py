@@ -50,6 +50,11 @@ def no_trace(at: AppTest) -> None:
     assert "Something went wrong" not in text_of(at.error)
 
 
+def by_label(widgets, label: str):
+    [found] = [w for w in widgets if w.label == label]
+    return found
+
+
 def upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
     at.sidebar.file_uploader(key="uploads").set_value([(n, d, "application/octet-stream") for n, d in files])
     return at.run()
@@ -166,3 +171,151 @@ def test_starts_without_any_bundled_model(app, tmp_path, monkeypatch):
     at = app.run()
     no_trace(at)
     assert "No bundled model is installed" in text_of(at.sidebar.info)
+
+
+# ---------------------------------------------------------------- pages 2-5
+
+SAMPLES = ["n01440764_tench.JPEG", "n01443537_goldfish.JPEG"]
+
+
+@pytest.fixture(scope="module")
+def profiles(assets, nette_dir) -> Path:
+    """Saved class profiles for the test models, from 2 Imagenette images of 3 classes (the SK
+    one at two scales), where the bundled models keep theirs."""
+    import os
+
+    from attnviz.images import load_image
+    from attnviz.profiling import profile_images
+    from attnviz.zoo import load_model
+
+    val = nette_dir / "val"
+    classes = sorted(p.name for p in val.iterdir())[:3]
+    files = [(k, f) for k, c in enumerate(classes) for f in sorted((val / c).iterdir())[:2]]
+    images = [load_image(f) for _, f in files]
+    labels = [k for k, _ in files]
+    old = os.environ.get("ATTNVIZ_ASSETS")
+    os.environ["ATTNVIZ_ASSETS"] = str(assets)
+    try:
+        for name, scales in (("test_se", (1.0,)), ("test_sk", (1.0, 1.5))):
+            profile = profile_images(load_model(name, device="cpu"), images, labels, classes, scales=scales)
+            profile.save(assets / "profiles" / f"{name}.profile.safetensors")
+    finally:
+        if old is None:
+            os.environ.pop("ATTNVIZ_ASSETS")
+        else:
+            os.environ["ATTNVIZ_ASSETS"] = old
+    return assets / "profiles"
+
+
+def on_page(at: AppTest, page: str, model: str = "test_se", samples=SAMPLES) -> AppTest:
+    at.run()
+    at.sidebar.selectbox(key="model").set_value(model)
+    at.sidebar.multiselect(key="samples").set_value([str(Path(SAMPLE_DIR[0]) / s) for s in samples])
+    at.sidebar.radio(key="page").set_value(page)
+    return at.run()
+
+
+SAMPLE_DIR: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _sample_dir(samples_dir):
+    SAMPLE_DIR[:] = [str(samples_dir)]
+
+
+def test_compare_classes_without_a_saved_profile_explains_what_is_missing(app, assets, monkeypatch, tmp_path):
+    # An assets folder holding the model but no profile.
+    (tmp_path / "models").mkdir()
+    for f in (assets / "models").glob("test_se.*"):
+        (tmp_path / "models" / f.name).write_bytes(f.read_bytes())
+    monkeypatch.setenv("ATTNVIZ_ASSETS", str(tmp_path))
+    at = on_page(app, "Compare classes")
+    no_trace(at)
+    assert "No class profile ships with **test_se**" in text_of(at.info)
+    assert not chart_titles(at)
+
+
+@pytest.mark.parametrize("model,label", [("test_se", "excitation s"), ("test_sk", "b (5×5 weight)")])
+def test_compare_classes_from_the_saved_profile(app, profiles, model, label):
+    at = on_page(app, "Compare classes", model)
+    no_trace(at)
+    titles = chart_titles(at)
+    assert titles[0].startswith(f"Role of excitation: class-mean {label} per block")
+    assert "How class-specific is each block?" in titles
+    assert any("cosine similarity of class-mean vectors" in t for t in titles)
+    # The paper's default blocks: the last block of each stage and every block of the last stage.
+    assert at.multiselect(key="compare_blocks").value == [f"{model[5:].upper()}_{s}" for s in
+                                                          ("2_2", "3_2", "4_2", "5_1", "5_2")]
+    at.selectbox(key="band").set_value(by_label(at.multiselect, "Classes").value[0]).run()
+    no_trace(at)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert any(t.get("fill") == "toself" for t in spec["data"])  # the ±std band
+
+
+def test_compare_classes_from_labelled_images_and_from_a_folder(app, nette_dir):
+    at = on_page(app, "Compare classes")
+    at.radio(key="class_source").set_value("images").run()
+    no_trace(at)
+    assert chart_titles(at)[0].startswith("Role of excitation")
+    at.radio(key="class_source").set_value("folder").run()
+    at.text_input(key="class_folder").input("/no/such/folder").run()
+    at.button(key="compute_profile").click().run()
+    no_trace(at)
+    assert "/no/such/folder is not a folder" in text_of(at.error)
+    at.text_input(key="class_folder").input(str(nette_dir / "val")).run()
+    at.number_input(key="per_class").set_value(1).run()
+    at.button(key="compute_profile").click().run()
+    no_trace(at)
+    assert chart_titles(at)[0].startswith("Role of excitation")
+    assert len(by_label(at.multiselect, "Classes").value) == 10
+
+
+def test_scale_experiment(app, profiles, monkeypatch):
+    at = on_page(app, "Scale experiment (SK)")
+    no_trace(at)
+    assert "has no SK unit" in text_of(at.info)
+    calls = []
+    real = ui_cache.analyse_images
+    monkeypatch.setattr(ui_cache, "analyse_images",
+                        lambda loaded, images, names=None, **kw: calls.append(len(images)) or real(loaded, images, names, **kw))
+    at.sidebar.selectbox(key="model").set_value("test_sk").run()
+    no_trace(at)
+    titles = chart_titles(at)
+    assert "Mean attention difference per unit at each zoom — 2 images (mean)" in titles
+    assert "SK_2_1: attention on the 5×5 kernel per channel, at each zoom — 2 images (mean)" in titles
+    assert any(t.endswith("(saved profile)") for t in titles)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [t["name"] for t in spec["data"]] == ["1×", "1.25×", "1.5×", "2×"]
+    before = sum(calls)
+    at.slider(key="zoom").set_value(2.5).run()
+    no_trace(at)
+    assert sum(calls) - before == 2  # only the new zoom of the two images went through the model
+
+
+@pytest.mark.parametrize("model", ["test_se", "test_sk"])
+def test_attribution(app, model):
+    at = on_page(app, "Attribution", model, samples=SAMPLES[:1])
+    no_trace(at)
+    unit = model[5:].upper() + "_5_2"
+    titles = chart_titles(at)
+    assert titles[0].startswith("Grad-CAM for '") and titles[0].endswith(f"at the block of {unit}")
+    assert titles[1].startswith(f"{unit}: attribution vs")
+    assert titles[2] == "Top-5 before and after the knock-out"
+    spec = json.loads(at.get("plotly_chart")[2].proto.spec)
+    assert spec["data"][1]["name"] == f"knocked out: {unit}"
+    at.selectbox(key="attr_target").set_value(3).run()
+    no_trace(at)
+    assert chart_titles(at)[0].startswith("Grad-CAM for 'chain saw'")
+
+
+@pytest.mark.parametrize("model,symbol", [("test_se", "s_5"), ("test_sk", "b_5")])
+def test_learn(app, model, symbol):
+    at = on_page(app, "Learn", model, samples=SAMPLES[:1])
+    no_trace(at)
+    at.number_input(key=f"learn_channel_{model[5:].upper()}_5_2").set_value(5).run()
+    no_trace(at)
+    assert chart_titles(at) == [f"{model[5:].upper()}_5_2, step by step, for this image"]
+    numbers = at.dataframe[0].value
+    assert symbol in list(numbers["symbol"])
+    checks = at.dataframe[1].value
+    assert all(float(e) < 1e-4 for e in checks["largest error on this image"])

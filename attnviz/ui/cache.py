@@ -7,6 +7,8 @@ import threading
 from collections import OrderedDict
 from typing import Callable, Sequence
 
+from PIL import Image
+
 from ..inference import ImageAnalysis, analyse_images
 from ..zoo import LoadedModel
 from .inputs import DecodedImage
@@ -41,16 +43,20 @@ class AnalysisCache:
                 self._entries.popitem(last=False)
 
     def analyse(self, loaded: LoadedModel, model_key: str, images: Sequence[DecodedImage],
-                progress: Progress | None = None, batch_size: int = 8) -> list[ImageAnalysis]:
+                progress: Progress | None = None, batch_size: int = 8,
+                prepare: Callable[[Image.Image], Image.Image] | None = None) -> list[ImageAnalysis]:
         """ImageAnalysis for every decoded image, in order; only uncached ones are computed.
 
         progress(done, total) is called after each batch of uncached images.
+        prepare: applied to an image before the model sees it (e.g. a zoom), only when it is not
+        cached; the digest must then name the prepared image.
         """
+        prepare = prepare or (lambda image: image)
         missing = [im for im in images if self._get((model_key, im.digest)) is None]
         unique = list({im.digest: im for im in missing}.values())
         for start in range(0, len(unique), batch_size):
             chunk = unique[start:start + batch_size]
-            for im, analysis in zip(chunk, analyse_images(loaded, [im.image for im in chunk],
+            for im, analysis in zip(chunk, analyse_images(loaded, [prepare(im.image) for im in chunk],
                                                           [im.name for im in chunk])):
                 self._put((model_key, im.digest), analysis)
             self.forward_images += len(chunk)
@@ -60,6 +66,6 @@ class AnalysisCache:
         for im in images:
             analysis = self._get((model_key, im.digest))
             if analysis is None:  # evicted meanwhile by a flood of other images: compute it again
-                [analysis] = analyse_images(loaded, [im.image], [im.name])
+                [analysis] = analyse_images(loaded, [prepare(im.image)], [im.name])
             out.append(dataclasses.replace(analysis, name=im.name))
         return out
