@@ -140,3 +140,86 @@ def test_exports():
     with pytest.raises(ValueError, match="png"):
         chart_config("x", "jpeg")
     assert safe_filename("///") == "figure"
+
+
+# ---------------------------------------------------------------- classes, scale, attribution, walkthrough
+
+from PIL import Image  # noqa: E402
+
+from attnviz.figures import attribution as attribution_figures  # noqa: E402
+from attnviz.figures import classes as class_figures  # noqa: E402
+from attnviz.figures import scale as scale_figures  # noqa: E402
+from attnviz.figures.walkthrough import step_panels  # noqa: E402
+
+
+def block_means(gate: str, seed: int, classes: int = 3, n: int = 6) -> class_figures.BlockClassMeans:
+    rng = np.random.default_rng(seed)
+    means = rng.uniform(0.2, 0.8, (classes, n))
+    return class_figures.BlockClassMeans(gate, np.arange(0, 2 * n, 2), means, np.full((classes, n), 0.1),
+                                         means.mean(0))
+
+
+def test_role_of_excitation_one_line_per_class_plus_the_mean_and_a_band():
+    blocks = [block_means("SE_4_6", 0), block_means("SE_5_2", 1)]
+    fig = class_figures.role_of_excitation(blocks, ["tench", "church", "golf ball"], band_class=1)
+    names = [t.name for t in fig.data]
+    assert names == ["church ± std", "tench", "church", "golf ball", "all classes"] * 2
+    np.testing.assert_allclose(fig.data[2].y, blocks[0].means[1])
+    np.testing.assert_allclose(fig.data[4].y, blocks[0].overall)
+    band = fig.data[0]
+    np.testing.assert_allclose(band.y[:6], blocks[0].means[1] + 0.1)
+    assert [t.showlegend for t in fig.data[:5]] == [True] * 5 and not any(t.showlegend for t in fig.data[5:])
+    # Hover and CSV name the real channel, not the plotted position.
+    rows = [r for r in rows_of(fig) if r["trace"] == "tench"]
+    assert [int(r["channel"]) for r in rows[:3]] == [0, 2, 4] and rows[0]["block"] == "SE_4_6"
+
+
+def test_specificity_and_similarity():
+    fig = class_figures.specificity_bars(["SE_2_1", "SE_5_2"], [0.05, 0.4])
+    assert list(fig.data[0].y) == [0.05, 0.4]
+    m = np.array([[1.0, 0.99], [0.99, 1.0]])
+    sim = class_figures.similarity_matrix(["a", "b"], m, "SE_5_2")
+    assert sim.data[0].zmax == 1.0 and sim.data[0].zmin == pytest.approx(0.99)
+    assert sim.data[0].text[0][1] == "0.990"
+    centred = class_figures.similarity_matrix(["a", "b"], -m, "SE_5_2", centred=True)
+    assert centred.data[0].zmin == -1.0 and "minus the all-class mean" in centred.layout.title.text
+
+
+def test_scale_figures_one_line_per_zoom_in_zoom_order():
+    diffs = {2.0: {"SK_2_1": 0.2, "SK_3_1": 0.1}, 1.0: {"SK_2_1": -0.1, "SK_3_1": 0.0}}
+    fig = scale_figures.mean_difference_by_scale(diffs)
+    assert [t.name for t in fig.data] == ["1×", "2×"]
+    assert list(fig.data[1].y) == [0.2, 0.1]
+    weights = scale_figures.channel_weights_by_scale("SK_2_1", {1.5: np.array([0.4, 0.6])})
+    assert list(weights.data[0].y) == [0.4, 0.6] and weights.data[0].name == "1.5×"
+
+
+def test_gradcam_overlay_puts_the_heatmap_on_the_image_grid():
+    image = Image.new("RGB", (8, 6), (10, 200, 30))
+    heat = np.linspace(0, 1, 48).reshape(6, 8)
+    fig = attribution_figures.gradcam_overlay(image, heat, "cam")
+    assert fig.data[0].type == "image" and np.asarray(fig.data[0].z).shape == (6, 8, 3)
+    np.testing.assert_allclose(fig.data[1].z, heat)
+    with pytest.raises(ValueError, match="same size"):
+        attribution_figures.gradcam_overlay(image, heat.T, "cam")
+
+
+def test_attribution_scatter_and_knockout():
+    fig = attribution_figures.attribution_scatter("SE_5_2", np.array([0.2, 0.9]), np.array([-1.0, 3.0]),
+                                                  1.0, "tench")
+    assert list(fig.data[0].x) == [0.2, 0.9] and "ρ = +1.00" in fig.layout.title.text
+    nan = attribution_figures.attribution_scatter("SE_5_2", np.ones(2), np.ones(2), float("nan"), "tench")
+    assert "ρ = n/a" in nan.layout.title.text
+    before = [{"label": "tench", "prob": 0.6}, {"label": "eel", "prob": 0.3}]
+    after = [{"label": "eel", "prob": 0.5}, {"label": "coho", "prob": 0.2}]
+    ko = attribution_figures.knockout_bars(before, after, ["SE_5_2"])
+    assert list(ko.data[0].y) == ["coho", "eel", "tench"]
+    assert list(ko.data[0].x) == [0, 0.3, 0.6] and list(ko.data[1].x) == [0.2, 0.5, 0]
+    assert ko.data[1].text[2] == "not in top-5"
+
+
+def test_step_panels_marks_the_channel_only_in_per_channel_steps():
+    fig = step_panels([("z", [("z", np.arange(8.0))]), ("hidden", [("h", np.arange(2.0))]),
+                       ("select", [("a", np.full(8, 0.4)), ("b", np.full(8, 0.6))])], "steps", highlight=3)
+    assert [t.name for t in fig.data] == ["z", "h", "a", "b"]
+    assert [s.x0 for s in fig.layout.shapes] == [3, 3]  # not in the 2-unit hidden panel

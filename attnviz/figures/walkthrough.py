@@ -25,7 +25,7 @@ def step_panels(steps: Sequence[Step], title: str, highlight: int | None = None)
             fig.add_trace(go.Bar(x=np.arange(len(v)), y=v, name=name, marker_color=colour, marker_line_width=0,
                                  showlegend=len(series) > 1, opacity=0.75 if len(series) > 1 else 1,
                                  hovertemplate="%{x}: %{y:.4g}<extra>" + name + "</extra>"), row=row, col=1)
-            if highlight is not None and len(v) == width:
-                fig.add_vline(x=highlight, line=dict(color="#d62728", width=1.5, dash="dot"), row=row, col=1)
+        if highlight is not None and all(len(np.ravel(v)) == width for _, v in series):
+            fig.add_vline(x=highlight, line=dict(color="#d62728", width=1.5, dash="dot"), row=row, col=1)
     fig.update_layout(barmode="overlay", bargap=0, legend=dict(orientation="h", y=1.06, x=1, xanchor="right"))
     return finish(fig, title, height=60 + 170 * len(steps))
