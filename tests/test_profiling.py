@@ -200,6 +200,23 @@ def test_accumulator_merge_equals_one_pass():
     for key, tensor in whole.tensors().items():
         torch.testing.assert_close(merged.tensors()[key], tensor, rtol=1e-12, atol=1e-12)
 
+    # Streaming in uneven batches, one of which lacks class 0 (its empty class slots point at
+    # class 0 and must leave it untouched), equals numpy over all images at once.
+    streamed = ProfileAccumulator(gates, 3)
+    for lo, hi in [(0, 4), (4, 5), (5, 19), (19, 30)]:
+        streamed.update(0, labels[lo:hi], {k: v[lo:hi] for k, v in values.items()})
+    before = streamed.mean["SK_2_1"][0, 0].clone()
+    streamed.update(0, torch.tensor([2, 2, 1]), {k: v[:3] for k, v in values.items()})
+    assert torch.equal(streamed.mean["SK_2_1"][0, 0], before)
+    everything = {k: torch.cat([v, v[:3]]).double().numpy() for k, v in values.items()}
+    all_labels = torch.cat([labels, torch.tensor([2, 2, 1])]).numpy()
+    for k in range(3):
+        for name, v in everything.items():
+            own = v[all_labels == k]
+            np.testing.assert_allclose(streamed.mean[name][0, k].numpy(), own.mean(axis=0), rtol=1e-12)
+            np.testing.assert_allclose(streamed.m2[name][0, k].numpy(), own.var(axis=0) * len(own), rtol=1e-9)
+    assert streamed.count[0].tolist() == np.bincount(all_labels, minlength=3).tolist()
+
 
 # ---------------------------------------------------------------- files: CSV, save, resume
 

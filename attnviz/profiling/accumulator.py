@@ -6,7 +6,8 @@ values over channels and images; per scale x class the number of correct top-1 p
 
 Each batch is folded in with Chan et al.'s parallel update: the batch's own per-class count, mean
 and M2 are computed with ``index_add_`` (one pass over the batch, no Python loop over classes) and
-then merged into the running state. Every operation is an on-device tensor op whose output size
+then merged into the running state of just the classes in the batch, so a batch costs the same
+with 10 classes or 1000. Every operation is an on-device tensor op whose output size
 is known in advance (``scatter_add_``/``index_add_`` rather than ``bincount``, which would ask the
 host for the largest index), so an update never waits for the GPU: statistics cost no
 device-to-host synchronisation until ``to_profile``.
@@ -84,6 +85,25 @@ class ProfileAccumulator:
         index = torch.bucketize(x, self.bin_edges, right=True) - 1
         return index.clamp_(0, self.bins - 1)
 
+    @staticmethod
+    def _slots(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Group a batch by class without asking the host how many classes it holds.
+
+        Returns slot (N,): the slot of each image, one slot per distinct class, in [0, N);
+        slot_class (N,): the class of each slot; slot_count (N,) float64: images per slot.
+        Slots beyond the number of distinct classes have count 0 (and class 0).
+        """
+        n = labels.shape[0]
+        order = torch.argsort(labels)
+        ordered = labels[order]
+        starts = torch.ones_like(ordered, dtype=torch.bool)
+        starts[1:] = ordered[1:] != ordered[:-1]
+        slot = torch.empty_like(labels).scatter_(0, order, torch.cumsum(starts, 0) - 1)
+        slot_class = torch.zeros_like(labels).scatter_(0, slot, labels)  # same value per slot
+        slot_count = torch.zeros(n, dtype=torch.float64, device=labels.device)
+        slot_count.index_add_(0, slot, torch.ones_like(labels, dtype=torch.float64))
+        return slot, slot_class, slot_count
+
     @torch.no_grad()
     def update(self, scale_index: int, labels: torch.Tensor, values: Mapping[str, torch.Tensor],
                correct: torch.Tensor | None = None) -> None:
@@ -92,23 +112,28 @@ class ProfileAccumulator:
         labels: (N,) class indices; values: gate name -> (N, P, C) gate values of the same images;
         correct: (N,) bool, whether each image's top-1 prediction was its class (None: not known).
         All on this accumulator's device; nothing here waits for the device.
+
+        The work is proportional to the batch, not to the number of classes: the batch is grouped
+        into at most N class slots, each slot's running moments are gathered, merged with the
+        slot's batch moments and added back as a difference (an empty slot's difference is exactly
+        0, so it cannot disturb the class it points at).
         """
         labels = labels.to(self.device, dtype=torch.int64)
-        s, K = scale_index, self.num_classes
-        n_batch = torch.zeros(K, dtype=torch.float64, device=self.device)
-        n_batch.index_add_(0, labels, torch.ones_like(labels, dtype=torch.float64))
-        n_run = self.count[s].to(torch.float64)
+        s, n_images = scale_index, labels.shape[0]
+        slot, slot_class, n_batch = self._slots(labels)
+        n_run = self.count[s].to(torch.float64)[slot_class][:, None, None]         # (N, 1, 1)
+        n_batch_ = n_batch[:, None, None]
         for g in self.gates:
-            x = values[g.name].to(self.device, torch.float64).reshape(labels.shape[0], g.paths, g.channels)
-            batch_sum = torch.zeros(K, g.paths, g.channels, dtype=torch.float64, device=self.device)
-            batch_sum.index_add_(0, labels, x)
-            batch_mean = batch_sum / n_batch.clamp(min=1)[:, None, None]
-            deviation = x - batch_mean[labels]
-            batch_m2 = torch.zeros_like(batch_sum).index_add_(0, labels, deviation * deviation)
-            mean, m2 = merge_moments(n_run[:, None, None], self.mean[g.name][s], self.m2[g.name][s],
-                                     n_batch[:, None, None], batch_mean, batch_m2)
-            self.mean[g.name][s] = mean
-            self.m2[g.name][s] = m2
+            x = values[g.name].to(self.device, torch.float64).reshape(n_images, g.paths, g.channels)
+            batch_sum = torch.zeros_like(x).index_add_(0, slot, x)
+            batch_mean = batch_sum / n_batch_.clamp(min=1)
+            deviation = x - batch_mean[slot]
+            batch_m2 = torch.zeros_like(x).index_add_(0, slot, deviation * deviation)
+            run_mean, run_m2 = self.mean[g.name][s], self.m2[g.name][s]
+            old_mean, old_m2 = run_mean[slot_class], run_m2[slot_class]
+            mean, m2 = merge_moments(n_run, old_mean, old_m2, n_batch_, batch_mean, batch_m2)
+            run_mean.index_add_(0, slot_class, mean - old_mean)
+            run_m2.index_add_(0, slot_class, m2 - old_m2)
 
             bins = self._bin_of(x)                                            # (N, P, C)
             path = torch.arange(g.paths, device=self.device)[None, :, None]
