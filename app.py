@@ -152,8 +152,9 @@ def sidebar() -> Context | None:
     st.session_state["_page"] = page
     request = pick_model()
     images = pick_images()
-    image_format = st.sidebar.radio("Chart image format (camera icon)", ["png", "svg"], horizontal=True,
-                                    key="image_format")
+    image_format = st.sidebar.radio("Chart image format", ["png", "svg"], horizontal=True, key="image_format",
+                                    help="The camera icon above each chart saves it in this format; "
+                                         "the buttons below a chart save it as HTML and its data as CSV.")
     if request is None:
         st.info("Choose a weights file for this architecture in the sidebar.")
         return None
@@ -286,8 +287,9 @@ def profile_from_folder(ctx: Context) -> compare.Profile | None:
 
 def profile_from_file(ctx: Context) -> compare.Profile | None:
     shipped = compare.bundled_profile_path(ctx.loaded.name) if ctx.request.mode != RANDOM else None
-    upload = st.file_uploader("A saved class profile (.safetensors, made with `attnviz profile`)",
-                              type=["safetensors"], key="profile_upload")
+    with st.expander("Use another saved profile"):
+        upload = st.file_uploader("A class profile (.safetensors, made with `attnviz profile`)",
+                                  type=["safetensors"], key="profile_upload")
     if upload is not None:
         return compare.profile_from_bytes(upload.getvalue(), upload.name, ctx.loaded)
     if shipped is None:
@@ -392,7 +394,7 @@ def scale_sweep_with_progress(ctx: Context, scales: list[float]):
 
     def report(done: int, total: int) -> None:
         if bar is not None:
-            bar.progress(min(done / total, 1.0), text=f"Analysed {done} of {total} new zoomed images")
+            bar.progress(min(done / total, 1.0), text=f"Analysed {done} of {total} zoomed images")
 
     try:
         return scale.cached_sweep(get_analysis_cache(), ctx.loaded, ctx.request.key, ctx.good_images,
@@ -482,11 +484,12 @@ def learn_page(ctx: Context) -> None:
     channels = ctx.loaded.gate(gate).channels
     channel = cols[1].number_input(f"Channel c (0 … {channels - 1})", 0, channels - 1, 0, key=f"learn_channel_{gate}")
     w = walkthrough_cached(ctx.request.key, image.digest, gate, ctx.loaded, image.image)
-    left, right = st.columns([1, 2])
+    left, right = st.columns([2, 3])
     with left:
         st.image(image.image, caption=f"{image.name}: {w.prediction['label']} ({w.prediction['prob']:.1%})",
-                 width="stretch")
-        st.dataframe(learn.live_numbers(w, int(channel)), hide_index=True, width="stretch")
+                 width=320)
+        st.dataframe(learn.live_numbers(w, int(channel)), hide_index=True, width="stretch",
+                     column_order=["symbol", "value", "meaning"])
         st.caption("The formulas hold on this image (largest absolute error of each identity):")
         st.dataframe(learn.checks_table(w), hide_index=True, width="stretch")
     with right:

@@ -79,7 +79,7 @@ def test_se_upload_shows_the_excitation_charts(app, goldfish):
     titles = chart_titles(at)
     assert titles[0] == "Top-5: goldfish.jpg"
     assert "Excitation of every SE block — goldfish.jpg" in titles
-    assert "Excitation per block: distribution over channels" in titles
+    assert "Excitation per block, over its channels" in titles
     assert "SE_5_2: excitation of its 256 channels" in titles
     # Every chart has its HTML and CSV downloads.
     labels = [b.proto.label for b in at.get("download_button")]
@@ -129,7 +129,7 @@ def test_sk_model_shows_the_selection_charts(app, goldfish, samples_dir):
     titles = chart_titles(at)
     assert "Kernel selection per SK unit: b against a (above the diagonal: 5×5 wins)" in titles
     assert any(t.startswith("Mean attention difference") for t in titles)
-    assert "SK_5_2: distribution of b over its 256 channels" in titles
+    assert "SK_5_2: b over its 256 channels" in titles
     assert not any(t.startswith("Excitation") for t in titles)
     at.radio(key="layout").set_value("side by side").run()
     no_trace(at)

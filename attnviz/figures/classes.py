@@ -87,7 +87,8 @@ def specificity_bars(gates: Sequence[str], scores: Sequence[float], title: str |
     fig = go.Figure(go.Bar(x=list(gates), y=list(scores), marker_color="#6a3d9a",
                            text=[f"{s:.2f}" for s in scores], textposition="outside",
                            hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
-    fig.update_yaxes(title="class specificity (0 = same for all classes)", range=[0, max(1.0, *scores) * 1.1 if scores else 1])
+    top = max(scores) if len(scores) else 0.0
+    fig.update_yaxes(title="class specificity", range=[0, max(top * 1.25, 0.05)])
     fig.update_xaxes(title="block (input → output)")
     return finish(fig, title or "How class-specific is each block?", height=380)
 

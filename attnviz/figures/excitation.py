@@ -69,7 +69,7 @@ def excitation_distribution(gates: Sequence[Gate], analyses: Sequence[ImageAnaly
     fig.update_yaxes(title="excitation s", range=[0, 1.02])
     fig.update_xaxes(title="SE block (input → output)", categoryorder="array",
                      categoryarray=[g.name for g in blocks])
-    return finish(fig, title or "Excitation per block: distribution over channels", height=420)
+    return finish(fig, title or "Excitation per block, over its channels", height=420)
 
 
 def block_bars(gate: Gate, analyses: Sequence[ImageAnalysis], sort: bool = False,
@@ -92,4 +92,4 @@ def block_bars(gate: Gate, analyses: Sequence[ImageAnalysis], sort: bool = False
     fig.update_layout(barmode="overlay", bargap=0, showlegend=len(analyses) > 1)
     fig.update_xaxes(title="channel, sorted by excitation" if sort else "channel")
     fig.update_yaxes(title="excitation s", range=[0, 1.02])
-    return finish(fig, title or f"{gate.name}: excitation of its {gate.channels} channels", height=360)
+    return finish(fig, title or f"{gate.name}: excitation of its {gate.channels} channels", height=420)

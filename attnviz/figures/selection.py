@@ -84,8 +84,7 @@ def mean_difference_by_depth(gates: Sequence[Gate], analyses: Sequence[ImageAnal
     fig.update_xaxes(title="SK unit (input → output)")
     fig.update_yaxes(title="mean attention difference b − a", zeroline=False)
     fig.update_layout(showlegend=len(analyses) > 1)
-    return finish(fig, title or "Mean attention difference (b − a) across depth: above 0, the 5×5 kernel wins",
-                  height=380)
+    return finish(fig, title or "Mean attention difference b − a per SK unit", height=380)
 
 
 def b_histogram(gate: Gate, analyses: Sequence[ImageAnalysis], bins: int = 40,
@@ -102,4 +101,4 @@ def b_histogram(gate: Gate, analyses: Sequence[ImageAnalysis], bins: int = 40,
     fig.update_layout(barmode="overlay", showlegend=len(analyses) > 1)
     fig.update_xaxes(title="b (weight of the 5×5 path)", range=[0, 1])
     fig.update_yaxes(title="channels")
-    return finish(fig, title or f"{gate.name}: distribution of b over its {gate.channels} channels", height=340)
+    return finish(fig, title or f"{gate.name}: b over its {gate.channels} channels", height=360)

@@ -20,6 +20,12 @@ def series_colors(n: int) -> list[str]:
 
 def finish(fig: go.Figure, title: str, height: int | None = None, **layout) -> go.Figure:
     """Common layout: white template, a title, large fonts, compact margins."""
+    legends = [t for t in fig.data if getattr(t, "showlegend", None) is not False and t.name]
+    if len(legends) > 1 and "legend" not in layout:
+        # Several series: a horizontal legend between the title and the plot keeps the plot wide
+        # (a legend at the side squeezes half-width charts).
+        layout["legend"] = dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom")
+        layout.setdefault("margin", dict(l=60, r=20, t=100, b=50))
     layout = {"margin": dict(l=60, r=20, t=60, b=50), **layout}
     fig.update_layout(template="plotly_white", title=dict(text=title, x=0.01, xanchor="left"),
                       font=dict(size=FONT_SIZE), hoverlabel=dict(font_size=FONT_SIZE), **layout)

@@ -146,7 +146,7 @@ def compare_charts(profile: Profile, options: CompareOptions) -> list[Chart]:
     charts = [Chart("role_of_excitation",
                     class_figures.role_of_excitation(blocks, names, band, label,
                                                      title=f"Role of excitation: class-mean {label} per block{scale}"),
-                    f"{len(blocks[0].channels)} channels per block, sampled uniformly (the same for every "
+                    f"Up to {options.channels} channels per block, sampled uniformly (the same for every "
                     "class); the dashed black line is the mean over all classes.")]
     gate_names = profile.gate_names
     scores = [specificity(profile, g, options.classes, si) for g in gate_names]

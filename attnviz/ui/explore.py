@@ -46,6 +46,7 @@ def explore_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
                                 "colour is the excitation s of a channel."))
         charts.append(Chart("excitation_distribution",
                             excitation.excitation_distribution(gates, analyses, options.distribution),
+                            "Distribution of s over the channels of each block (box: quartiles, line: mean).",
                             wide=False))
         block = loaded.gate(options.se_block) if options.se_block else se[-1]
         charts.append(Chart(f"excitation_bars_{block.name}",
@@ -55,9 +56,13 @@ def explore_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
         charts.append(Chart("selection_scatter", selection.selection_scatter(gates, analyses),
                             "With two paths a + b = 1, so the points lie on the line a + b = 1; "
                             "above the dotted diagonal a channel weighs the 5×5 kernel more."))
-        charts.append(Chart("mean_difference", selection.mean_difference_by_depth(gates, analyses), wide=False))
+        charts.append(Chart("mean_difference", selection.mean_difference_by_depth(gates, analyses),
+                            "SKNet's mean attention difference, mean over channels of b − a: above 0 "
+                            "the unit prefers the 5×5 kernel.", wide=False))
         unit = loaded.gate(options.sk_unit) if options.sk_unit else sk[-1]
-        charts.append(Chart(f"b_histogram_{unit.name}", selection.b_histogram(unit, analyses), wide=False))
+        charts.append(Chart(f"b_histogram_{unit.name}", selection.b_histogram(unit, analyses),
+                            "How many channels give the 5×5 kernel each weight b (right of 0.5: the "
+                            "5×5 kernel wins).", wide=False))
     splat = split.split_gates(gates)
     if splat:
         charts.append(Chart("split_balance", split.split_balance_by_depth(gates, analyses)))

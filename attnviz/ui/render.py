@@ -50,7 +50,8 @@ def show_chart(chart: Chart, image_format: str = "png", untrained: bool = False,
         st.download_button("⬇ CSV", data=lambda: figure_csv(fig), file_name=f"{name}.csv",
                            mime="text/csv", key=f"csv_{key}", on_click="ignore",
                            help="The plotted numbers, one row per value")
-        st.caption(chart.caption or f"Camera icon on the chart: save as {image_format.upper()}.")
+        if chart.caption:
+            st.caption(chart.caption)
 
 
 def show_charts(charts: Sequence[Chart], image_format: str = "png", untrained: bool = False,

@@ -35,9 +35,12 @@ def cached_sweep(cache: AnalysisCache, loaded: LoadedModel, model_key: str,
     """A ScaleSweep (as ``attnviz.scale.scale_sweep`` computes it) from cached analyses: only
     (image, zoom) pairs never seen before are zoomed and go through the model."""
     analyses = {}
-    for s in scales:
+    total = len(images) * len(scales)
+    for i, s in enumerate(scales):
         keyed = [DecodedImage(im.name, zoom_digest(im.digest, s), image=im.image) for im in images]
-        analyses[s] = cache.analyse(loaded, model_key, keyed, progress=progress,
+        # One bar over all zooms: this zoom's progress continues where the previous ones ended.
+        report = (lambda done, _n, base=i * len(images): progress(base + done, total)) if progress else None
+        analyses[s] = cache.analyse(loaded, model_key, keyed, progress=report,
                                     prepare=lambda image, s=s: zoom(image, s))
     return ScaleSweep(scales=list(scales), gates=list(loaded.gates), analyses=analyses)
 
