@@ -249,7 +249,11 @@ class Interrupt(KeyboardInterrupt):
     pass
 
 
-def test_resume_after_an_interruption_equals_an_uninterrupted_run(tiny_sk, subset, tmp_path):
+@pytest.mark.parametrize("stop, counted", [
+    (Interrupt, 9),                 # Ctrl-C: the state after batch 3 is saved on the way out
+    (RuntimeError, 6),              # a crash: only the periodic checkpoint (batch 2) survives
+])
+def test_resume_after_an_interruption_equals_an_uninterrupted_run(tiny_sk, subset, tmp_path, stop, counted):
     whole = profile_dataset(tiny_sk, subset, scales=SCALES, batch_size=3, workers=0, progress=False)
     out = tmp_path / "resumed.safetensors"
     seen = []
@@ -257,16 +261,16 @@ def test_resume_after_an_interruption_equals_an_uninterrupted_run(tiny_sk, subse
     def stop_after_three_batches(done: int, total: int) -> None:
         seen.append(done)
         if len(seen) == 3:
-            raise Interrupt  # as Ctrl-C would, between two batches
+            raise stop("stopped")
 
-    with pytest.raises(Interrupt):
+    with pytest.raises(stop):
         profile_dataset(tiny_sk, subset, out, scales=SCALES, batch_size=3, workers=0, progress=False,
                         checkpoint_every=2, on_progress=stop_after_three_batches)
     assert checkpoint_path(out, World()).exists() and not out.exists()
     progress = []
     resumed = profile_dataset(tiny_sk, subset, out, scales=SCALES, batch_size=3, workers=0,
                               progress=False, resume=True, on_progress=lambda d, t: progress.append(d))
-    assert progress[0] == 9 + 3 and progress[-1] == 21  # only the 12 images not yet counted
+    assert progress[0] == counted + 3 and progress[-1] == 21  # only the images not yet counted
     np.testing.assert_array_equal(resumed.count, whole.count)
     np.testing.assert_array_equal(resumed.top1_correct, whole.top1_correct)
     for g in tiny_sk.gates:
@@ -327,6 +331,18 @@ def test_data_errors_say_what_to_do(tmp_path, nette_dir):
     with pytest.raises(AttnvizError, match=r"dataset root with splits \(train, val\)"):
         image_folder(nette_dir)
     assert len(image_folder(nette_dir / "val").limit_per_class(2)) == 20
+
+
+def test_bad_arguments_fail_before_any_work(tiny_sk, subset, tmp_path):
+    with pytest.raises(AttnvizError, match="is a folder; --out and --csv name files"):
+        profile_dataset(tiny_sk, subset, tmp_path, progress=False)
+    with pytest.raises(AttnvizError, match="batch size must be at least 1"):
+        profile_dataset(tiny_sk, subset, batch_size=0, progress=False)
+    with pytest.raises(AttnvizError, match="resume needs the output file"):
+        profile_dataset(tiny_sk, subset, resume=True, progress=False)
+    (tmp_path / "empty.csv").write_text("file,label\n,x\n")
+    with pytest.raises(AttnvizError, match="names no images to profile"):
+        profile_dataset(tiny_sk, subset, labels_csv=tmp_path / "empty.csv", progress=False)
 
 
 def test_shards_cover_every_sample_once_without_padding():

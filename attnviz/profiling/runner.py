@@ -7,6 +7,11 @@ and with an output file the state is checkpointed every few batches together wit
 sample ids already counted, so ``resume=True`` continues an interrupted run without counting any
 image twice. Started by ``torchrun``, each process profiles its shard and the statistics are
 merged at the end (``distributed.py``).
+
+Decoding stays in the CPU workers (``attnviz.images.load_image`` + the model's timm transform),
+so a profile sees exactly the pixels that the app and ``analyse_images`` see. torchvision's CUDA
+``decode_jpeg`` is not used: it is deprecated since torchvision 0.29, ignores EXIF orientation on
+the GPU, and resizing tensors instead of PIL images would shift every value slightly.
 """
 from __future__ import annotations
 
@@ -215,6 +220,20 @@ def _check_world_of_checkpoints(out: Path, world: distributed.World) -> None:
             "or delete them and run without --resume")
 
 
+def _check_writable(path: Path) -> None:
+    """Fail before hours of work, not after: the output's folder must exist (or be creatable)
+    and accept files."""
+    if path.is_dir():
+        raise AttnvizError(f"{path} is a folder; --out and --csv name files, e.g. {path / 'profile.safetensors'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe = path.with_name(f"{path.name}.{os.getpid()}.probe")
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise AttnvizError(f"cannot write {path} ({exc.strerror or exc}); choose another output path") from None
+
+
 # ---------------------------------------------------------------- datasets
 
 
@@ -238,11 +257,18 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
     profiles its shard and every process returns the merged profile; rank 0 writes the files.
     """
     scales = check_scales(scales)
-    if batch_size < 1:
-        raise AttnvizError(f"batch size must be at least 1, got {batch_size}")
+    for what, value, least in [("batch size", batch_size, 1), ("workers", workers, 0),
+                               ("per-class limit", per_class_limit, 0), ("bins", bins, 1)]:
+        if value < least:
+            raise AttnvizError(f"{what} must be at least {least}, got {value}")
     if resume and out is None:
         raise AttnvizError("resume needs the output file (--out) whose checkpoint it continues")
+    for path in (out, csv_out):
+        if path is not None:
+            _check_writable(Path(path))
     dataset = open_data(data, labels_csv).limit_per_class(per_class_limit)
+    if not len(dataset):
+        raise AttnvizError(f"{dataset.csv or dataset.root} names no images to profile")
     world = distributed.init_from_env(loaded.device)
     if world.distributed and loaded.device.type == "cuda":
         torch.cuda.set_device(loaded.device)
