@@ -17,7 +17,7 @@ from attnviz.profiling import profile_dataset, profile_images
 from attnviz.attribution import channel_attribution, gradcam, knockout
 from attnviz.ui import attribution, compare, explore, learn, scale
 from attnviz.walkthrough import walkthrough
-from attnviz.ui.cache import AnalysisCache
+from attnviz.ui.cache import AnalysisCache, ResultStore
 from attnviz.ui.inputs import DecodedImage, ImageInput, decode, read_files, sample_label, samples_folder, unique_names
 from attnviz.ui.models import FILE, PRETRAINED, RANDOM, WEIGHT_MODES, ModelRequest, is_untrained, load_request, model_choices
 from attnviz.ui.render import analyse, guard, show_bad_files, show_chart, show_charts
@@ -195,6 +195,10 @@ def show_predictions(ctx: Context, analyses: list[ImageAnalysis]) -> None:
 
 def explore_page(ctx: Context) -> None:
     st.header("Explore an image")
+    if not ctx.loaded.gates:
+        st.info(f"**{ctx.loaded.name}** has no channel attention gate (SE, SK or split attention) "
+                "that attnviz recognises; choose another model.")
+        return
     show_bad_files(ctx.images)
     if not ctx.good_images:
         no_images_hint()
@@ -236,9 +240,9 @@ def explore_page(ctx: Context) -> None:
 
 
 @st.cache_resource
-def get_profile_store() -> dict:
+def get_profile_store() -> ResultStore:
     """Profiles computed in this process: (model, images or folder, labels) -> Profile."""
-    return {}
+    return ResultStore()
 
 
 def profile_from_images(ctx: Context) -> compare.Profile | None:
@@ -254,11 +258,8 @@ def profile_from_images(ctx: Context) -> compare.Profile | None:
         disabled=["image"], hide_index=True, key="labels", width="stretch")
     indices, names = compare.labelled_classes(table["label"])
     key = (ctx.request.key, tuple(im.digest for im in ctx.good_images), tuple(table["label"]))
-    store = get_profile_store()
-    if key not in store:
-        store[key] = profile_images(ctx.loaded, [im.image for im in ctx.good_images], indices, names,
-                                    names=[im.name for im in ctx.good_images])
-    return store[key]
+    return get_profile_store().get(key, lambda: profile_images(
+        ctx.loaded, [im.image for im in ctx.good_images], indices, names, names=[im.name for im in ctx.good_images]))
 
 
 def profile_from_folder(ctx: Context) -> compare.Profile | None:
@@ -274,12 +275,12 @@ def profile_from_folder(ctx: Context) -> compare.Profile | None:
             st.caption("Runs every image through the model once; a progress bar shows how far it is.")
             return None
         bar = st.progress(0.0, text="Profiling …")
-        store[key] = profile_dataset(
+        store.get(key, lambda: profile_dataset(
             ctx.loaded, compare.checked_folder(folder), per_class_limit=int(limit), workers=0,
             batch_size=16, progress=False,
-            on_progress=lambda done, total: bar.progress(done / max(total, 1), text=f"Profiled {done} of {total} images"))
+            on_progress=lambda done, total: bar.progress(done / max(total, 1), text=f"Profiled {done} of {total} images")))
         bar.empty()
-    profile = store[key]
+    profile = store.get(key)
     for item in profile.skipped:
         st.warning(f"**{item.get('file', item)}** was skipped: {item.get('reason', '')}", icon="⚠️")
     return profile

@@ -125,3 +125,15 @@ def test_explore_charts_per_kind(sk_model, photos):
     splat = tiny("resnest_half", size=64)
     keys = [c.key for c in explore_charts(splat, analyse_images(splat, [photos[0].image], ["tench"]))]
     assert keys == ["split_balance", "split_weights_SPLAT_5_1_tench"]
+
+
+def test_result_store_computes_once_and_forgets_the_oldest():
+    from attnviz.ui.cache import ResultStore
+
+    store, calls = ResultStore(max_entries=2), []
+    for key in ("a", "b", "a", "c", "b"):
+        store.get(key, lambda key=key: calls.append(key) or key.upper())
+    assert calls == ["a", "b", "c", "b"]  # 'b' was the least recently used when 'c' came
+    assert "a" not in store and "c" in store and store.get("b") == "B"
+    with pytest.raises(KeyError):
+        ResultStore().get("missing")

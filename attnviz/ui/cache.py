@@ -69,3 +69,31 @@ class AnalysisCache:
                 [analysis] = analyse_images(loaded, [prepare(im.image)], [im.name])
             out.append(dataclasses.replace(analysis, name=im.name))
         return out
+
+
+class ResultStore:
+    """Least-recently-used results of longer computations (class profiles), shared by sessions."""
+
+    def __init__(self, max_entries: int = 16) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, key) -> bool:
+        with self._lock:
+            return key in self._entries
+
+    def get(self, key, compute: Callable[[], object] | None = None):
+        """The stored result for ``key``; computed (and stored) with ``compute`` when missing."""
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        if compute is None:
+            raise KeyError(key)
+        value = compute()
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
