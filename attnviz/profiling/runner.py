@@ -301,9 +301,10 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
     counted = share - len(todo)
     consistent = True  # the statistics and ``done`` describe the same images
     started = time.perf_counter()
+    batches = iter(loader)
     try:
         with profiling_step(loaded, acc, targets) as step:
-            for number, batch in enumerate(loader, start=1):
+            for number, batch in enumerate(batches, start=1):
                 consistent = False
                 if len(batch):
                     step(batch.views, batch.labels)
@@ -325,6 +326,7 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
         raise
     finally:
         bar.close()
+        del batches  # stops the DataLoader workers now, not at interpreter exit
     seconds = time.perf_counter() - started
 
     distributed.all_reduce_(acc, world)
