@@ -319,3 +319,19 @@ def test_learn(app, model, symbol):
     assert symbol in list(numbers["symbol"])
     checks = at.dataframe[1].value
     assert all(float(e) < 1e-4 for e in checks["largest error on this image"])
+
+
+def test_compare_classes_from_an_uploaded_profile_and_a_bad_one(app, profiles):
+    at = on_page(app, "Compare classes", "test_sk")
+    at.file_uploader(key="profile_upload").set_value(
+        ("other.profile.safetensors", (profiles / "test_se.profile.safetensors").read_bytes(), "application/octet-stream")).run()
+    no_trace(at)
+    assert "was made for model 'test_se', whose gates do not match test_sk's" in text_of(at.error)
+    at.file_uploader(key="profile_upload").set_value(
+        ("broken.safetensors", b"\x00" * 64, "application/octet-stream")).run()
+    no_trace(at)
+    assert text_of(at.error).startswith("broken.safetensors is not an attnviz profile")
+    at.file_uploader(key="profile_upload").set_value(
+        ("sk.safetensors", (profiles / "test_sk.profile.safetensors").read_bytes(), "application/octet-stream")).run()
+    no_trace(at)
+    assert chart_titles(at)[0].startswith("Role of excitation: class-mean b (5×5 weight) per block (scale 1×)")

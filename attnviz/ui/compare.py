@@ -194,4 +194,7 @@ def profile_from_bytes(data: bytes, name: str, loaded: LoadedModel) -> Profile:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(name).name
         path.write_bytes(data)
-        return read_profile(path, loaded)
+        try:
+            return read_profile(path, loaded)
+        except AttnvizError as exc:  # name the upload, not the temporary copy
+            raise AttnvizError(str(exc).replace(str(path), name)) from None
