@@ -270,8 +270,8 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
     if not len(dataset):
         raise AttnvizError(f"{dataset.csv or dataset.root} names no images to profile")
     world = distributed.init_from_env(loaded.device)
-    if world.distributed and loaded.device.type == "cuda":
-        torch.cuda.set_device(loaded.device)
+    if world.distributed and loaded.device.type == "cuda" and loaded.device.index is not None:
+        torch.cuda.set_device(loaded.device)  # NCCL's object collectives use the current device
 
     weights_hash = file_sha256(loaded.weights)
     targets = model_targets(loaded, dataset.class_folders, dataset.class_names)
