@@ -11,6 +11,9 @@ from pathlib import Path
 import streamlit as st
 
 from attnviz.errors import ModelLoadError
+from attnviz.figures.excitation import se_gates
+from attnviz.figures.selection import sk_gates
+from attnviz.figures.split import split_gates
 from attnviz.images import list_image_files
 from attnviz.inference import ImageAnalysis
 from attnviz.profiling import profile_dataset, profile_images
@@ -208,9 +211,7 @@ def explore_page(ctx: Context) -> None:
     options = explore.ExploreOptions()
     with st.expander("Display options", expanded=False):
         cols = st.columns(3)
-        se = explore.excitation.se_gates(loaded.gates)
-        sk = explore.selection.sk_gates(loaded.gates)
-        splat = explore.split.split_gates(loaded.gates)
+        se, sk, splat = se_gates(loaded.gates), sk_gates(loaded.gates), split_gates(loaded.gates)
         if se:
             names = [g.name for g in se]
             options.se_block = cols[0].selectbox("SE block shown as bars", names, index=len(names) - 1)
@@ -231,7 +232,7 @@ def explore_page(ctx: Context) -> None:
         for i, analysis in enumerate(analyses):
             with cols[i % len(cols)]:
                 show_charts(explore.explore_charts(loaded, [analysis], options), ctx.image_format,
-                            ctx.untrained, key_prefix=f"{i}_")
+                            ctx.untrained, key_prefix=f"{i}_", columns=1)
     else:
         show_charts(explore.explore_charts(loaded, analyses, options), ctx.image_format, ctx.untrained)
 

@@ -56,7 +56,12 @@ def show_chart(chart: Chart, image_format: str = "png", untrained: bool = False,
 
 def show_charts(charts: Sequence[Chart], image_format: str = "png", untrained: bool = False,
                 key_prefix: str = "", columns: int = 2) -> None:
-    """Wide charts take a row each; consecutive narrow ones share a row, ``columns`` at a time."""
+    """Wide charts take a row each; consecutive narrow ones share a row, ``columns`` at a time
+    (``columns=1``: every chart takes the full width, e.g. inside a side-by-side column)."""
+    if columns == 1:
+        for chart in charts:
+            show_chart(chart, image_format, untrained, key_prefix)
+        return
     i = 0
     while i < len(charts):
         row = [charts[i]]
