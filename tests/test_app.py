@@ -335,3 +335,17 @@ def test_compare_classes_from_an_uploaded_profile_and_a_bad_one(app, profiles):
         ("sk.safetensors", (profiles / "test_sk.profile.safetensors").read_bytes(), "application/octet-stream")).run()
     no_trace(at)
     assert chart_titles(at)[0].startswith("Role of excitation: class-mean b (5×5 weight) per block (scale 1×)")
+
+
+def test_an_unexpected_error_is_a_short_message_not_a_traceback(app, goldfish, monkeypatch):
+    import attnviz.ui.explore as explore
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(explore, "explore_charts", broken)
+    at = upload(app.run(), ("goldfish.jpg", goldfish.read_bytes()))
+    assert not at.exception
+    assert "Something went wrong while drawing this page (RuntimeError: boom)" in text_of(at.error)
+    assert "Traceback" not in text_of(at.error)
+    assert at.sidebar.selectbox(key="model").value == "test_se"  # the sidebar still works
