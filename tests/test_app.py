@@ -166,11 +166,13 @@ def test_bad_weights_file_is_explained(app, tmp_path):
 
 def test_starts_without_any_bundled_model(app, tmp_path, monkeypatch):
     monkeypatch.setenv("ATTNVIZ_ASSETS", str(tmp_path))
-    monkeypatch.delenv("ATTNVIZ_SAMPLES")
+    monkeypatch.setenv("ATTNVIZ_SAMPLES", str(tmp_path / "no_samples_here"))
     monkeypatch.chdir(tmp_path)
     at = app.run()
     no_trace(at)
     assert "No bundled model is installed" in text_of(at.sidebar.info)
+    assert not [m for m in at.sidebar.multiselect if m.key == "samples"]  # no samples folder: hidden
+    assert at.sidebar.file_uploader(key="uploads") is not None
 
 
 # ---------------------------------------------------------------- pages 2-5
