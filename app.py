@@ -50,8 +50,9 @@ def get_choices(assets: str):
     return model_choices()
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def decode_cached(name: str, digest: str, _data: bytes) -> DecodedImage:
+    """Decoded once per (name, content); a resource cache, so big photos are not pickled."""
     return decode(ImageInput(name, _data))
 
 
