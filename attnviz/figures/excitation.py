@@ -43,7 +43,9 @@ def excitation_heatmap(gates: Sequence[Gate], analysis: ImageAnalysis, width: in
         hovertemplate="%{y}<br>channel %{customdata}<br>s = %{z:.3f}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", title="SE block (channels), input → output")
     fig.update_xaxes(title="channel position (index ÷ channels of the block)", range=[0, 1])
-    return finish(fig, title or f"Excitation of every SE block — {analysis.name}",
+    prefix = rows[0].name.split("_")[0]  # 'SE', or 'ECA' for efficient channel attention
+    fig.update_yaxes(title=f"{prefix} block (channels), input → output")
+    return finish(fig, title or f"Excitation of every {prefix} block — {analysis.name}",
                   height=max(320, 60 + 28 * len(rows)))
 
 

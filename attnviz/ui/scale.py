@@ -50,6 +50,8 @@ def scale_charts(sweep: ScaleSweep, unit: str) -> list[Chart]:
     n = len(next(iter(sweep.analyses.values())))
     over = "the image" if n == 1 else f"{n} images (mean)"
     weights = {s: sweep.path_weights(s, unit, 1) for s in sweep.scales}
+    kind = next(g.kind for g in sweep.gates if g.name == unit)
+    larger = "the 5×5 kernel" if kind == "sk" else "split 2"
     diffs = {s: sweep.mean_diff(s) for s in sweep.scales}
     return [
         Chart("scale_mean_difference", scale_figures.mean_difference_by_scale(
@@ -57,7 +59,8 @@ def scale_charts(sweep: ScaleSweep, unit: str) -> list[Chart]:
             "SKNet (Sec. 4.3): as the object grows, the early and middle units move their attention "
             "toward the larger kernel, so their b − a rises with the zoom."),
         Chart(f"scale_channels_{unit}", scale_figures.channel_weights_by_scale(
-            unit, weights, title=f"{unit}: attention on the 5×5 kernel per channel, at each zoom — {over}")),
+            unit, weights, "b (5×5 weight)" if larger.endswith("kernel") else "split 2 weight",
+            title=f"{unit}: attention on {larger} per channel, at each zoom — {over}")),
     ]
 
 
