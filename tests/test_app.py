@@ -351,3 +351,25 @@ def test_an_unexpected_error_is_a_short_message_not_a_traceback(app, goldfish, m
     assert "Something went wrong while drawing this page (RuntimeError: boom)" in text_of(at.error)
     assert "Traceback" not in text_of(at.error)
     assert at.sidebar.selectbox(key="model").value == "test_se"  # the sidebar still works
+
+
+def test_the_shipped_models_and_profiles(samples_dir, monkeypatch):
+    """The real assets/ folder: every bundled model runs page 1, and its shipped profile page 2."""
+    from attnviz.zoo import bundled_models
+
+    monkeypatch.delenv("ATTNVIZ_ASSETS", raising=False)
+    monkeypatch.setenv("ATTNVIZ_SAMPLES", str(samples_dir))
+    shipped = bundled_models()
+    if not shipped:
+        pytest.skip("no bundled model in assets/models yet")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    for name in shipped:
+        at.sidebar.selectbox(key="model").set_value(name)
+        at.sidebar.multiselect(key="samples").set_value([str(samples_dir / SAMPLES[0])])
+        at.sidebar.radio(key="page").set_value("Explore an image").run()
+        no_trace(at)
+        assert chart_titles(at)[0] == "Top-5: n01440764_tench.JPEG"
+        at.sidebar.radio(key="page").set_value("Compare classes").run()
+        no_trace(at)
+        if (ROOT / "assets" / "profiles" / f"{name}.profile.safetensors").is_file():
+            assert chart_titles(at)[0].startswith("Role of excitation")
