@@ -141,8 +141,9 @@ def load_once(request: ModelRequest) -> LoadedModel | None:
             failures[request.key] = str(exc)
     st.error(f"**{request.name} could not be loaded.** {failures[request.key]}")
     if request.mode == PRETRAINED:
-        st.info("To explore the architecture anyway, choose **random weights (architecture only)** "
-                "under *Weights* in the sidebar; its results are labelled untrained.")
+        st.info("In this app: under *Weights* in the sidebar, choose **local weights file** to use a "
+                "file you have, or **random weights (architecture only)** to explore the architecture "
+                "anyway (its results are labelled untrained).")
     if st.button("Try again", key="retry_load"):
         failures.pop(request.key, None)
         st.rerun()
