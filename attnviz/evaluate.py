@@ -52,14 +52,30 @@ def evenly_spaced(samples: list, limit: int) -> list:
     return [samples[int(i * step)] for i in range(limit)]
 
 
+def first_per_class(samples: list[tuple[str, int]], limit: int) -> list[tuple[str, int]]:
+    """The first ``limit`` (path, class) samples of each class, in order (0 = all)."""
+    if not limit:
+        return samples
+    kept: dict[int, int] = {}
+    out = []
+    for path, target in samples:
+        if kept.get(target, 0) < limit:
+            kept[target] = kept.get(target, 0) + 1
+            out.append((path, target))
+    return out
+
+
 def evaluate_folder(data: str | Path, model: str | LoadedModel, weights: str | None = None,
                     device: str = "auto", batch_size: int = 64, workers: int = 2, limit: int = 0,
-                    split: str = "val") -> dict:
-    """Top-1/top-5 and a per-class table of ``model`` on ``data`` (ImageFolder root or split)."""
+                    split: str = "val", per_class_limit: int = 0) -> dict:
+    """Top-1/top-5 and a per-class table of ``model`` on ``data`` (ImageFolder root or split).
+
+    limit: a fixed, evenly spaced subset of N images; per_class_limit: the first N of each class.
+    """
     loaded = model if isinstance(model, LoadedModel) else load_model(model, weights=weights, device=device)
     root = split_folder(data, split)
     dataset = ImageFolder(root, transform=loaded.transform, loader=load_image)
-    dataset.samples = evenly_spaced(dataset.samples, limit)
+    dataset.samples = evenly_spaced(first_per_class(dataset.samples, per_class_limit), limit)
     targets = torch.tensor(class_targets(loaded, dataset.classes))
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers,
                         pin_memory=loaded.device.type == "cuda")

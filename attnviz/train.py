@@ -53,7 +53,7 @@ class TrainConfig:
     device: str = "auto"
     eval_every: int = 4
     limit: int = 0  # use only the first N training images (smoke tests); 0 = all
-    command: str = field(default_factory=lambda: " ".join(shlex.quote(a) for a in sys.argv))
+    command: str = field(default_factory=lambda: "attnviz " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
 
 
 def preprocessing_config(eval_size: int, crop_pct: float) -> dict:
@@ -176,14 +176,24 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> dict:
     warmup_steps = int(cfg.warmup_epochs * steps_per_epoch)
 
     start_epoch, history, elapsed = 0, [], 0.0
+    commands, schedule_changes = [cfg.command], []
     ckpt_path = _checkpoint_path(out)
     if ckpt_path.exists():
         state = torch.load(ckpt_path, map_location=device, weights_only=True)
-        if state["config"]["arch"] != cfg.arch or state["config"]["epochs"] != cfg.epochs:
-            raise ValueError(f"{ckpt_path} belongs to a different run (arch/epochs); move it away")
+        if state["config"]["arch"] != cfg.arch:
+            raise ValueError(f"{ckpt_path} belongs to a run of {state['config']['arch']}; move it away")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         start_epoch, history, elapsed = state["epoch"], state["history"], state["elapsed_s"]
+        commands = state.get("commands", [state["config"]["command"]]) + [cfg.command]
+        schedule_changes = state.get("schedule_changes", [])
+        if state["config"]["epochs"] != cfg.epochs:
+            # A resumed run may lengthen or shorten the schedule (e.g. to fit a session); the
+            # cosine decay then follows the new length from here on, and the change is recorded.
+            if cfg.epochs <= start_epoch:
+                raise ValueError(f"{ckpt_path} already has {start_epoch} epochs; ask for more than that")
+            schedule_changes.append({"after_epoch": start_epoch, "from_epochs": state["config"]["epochs"],
+                                     "to_epochs": cfg.epochs})
         log(f"resumed from {ckpt_path} after epoch {start_epoch}")
 
     for epoch in range(start_epoch, cfg.epochs):
@@ -217,7 +227,8 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> dict:
         history.append(record)
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                     "epoch": epoch + 1, "history": history, "elapsed_s": elapsed,
-                    "config": asdict(cfg)}, ckpt_path)
+                    "config": asdict(cfg), "commands": commands,
+                    "schedule_changes": schedule_changes}, ckpt_path)
         log(json.dumps(record))
 
     final = evaluate_loader(model, val_loader, device, num_classes)
@@ -242,6 +253,8 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> dict:
             "val_images": len(val_set),
             "config": asdict(cfg),
             "command": cfg.command,
+            "commands": commands,
+            "schedule_changes": schedule_changes,
             "history": history,
             "train_seconds": round(elapsed, 1),
             "hardware": _hardware(device),

@@ -1,0 +1,76 @@
+"""The attnviz command line: JSON shape, exit codes, one-line errors without tracebacks."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from attnviz.cli import main
+
+
+def test_models_json(capsys):
+    assert main(["models", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["seresnet50"]["gates"] == 16 and by_name["seresnet50"]["kinds"] == ["se"]
+    assert by_name["skresnet18"]["kinds"] == ["sk"] and by_name["skresnet18"]["params"] > 10e6
+    assert by_name["resnest50d"]["kinds"] == ["splat"]
+    assert {r["weights"] for r in rows} <= {"bundled", "cached", "download"}
+
+
+def test_models_table(capsys):
+    assert main(["models", "--no-probe"]) == 0
+    out = capsys.readouterr().out
+    assert "legacy_seresnet50" in out and "weights" in out.splitlines()[0]
+
+
+def test_inspect_json_reports_good_and_bad_images(goldfish, tmp_path, capsys):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not an image")
+    code = main(["inspect", str(goldfish), str(bad), "--model", "skresnet18", "--random-weights",
+                 "--device", "cpu", "--json"])
+    captured = capsys.readouterr()
+    assert code == 1
+    doc = json.loads(captured.out)
+    assert doc["model"] == "skresnet18" and doc["device"] == "CPU"
+    good, refused = doc["images"]
+    assert good["ok"] and good["file"] == str(goldfish)
+    assert len(good["top5"]) == 5 and set(good["top5"][0]) == {"index", "label", "prob"}
+    assert len(good["gates"]) == 8
+    gate = good["gates"][0]
+    assert gate["name"] == "SK_2_1" and gate["kind"] == "sk" and gate["paths"] == 2
+    assert abs(gate["mean_a"] + gate["mean_b"] - 1) < 1e-5
+    assert refused == {"file": str(bad), "ok": False, "error": refused["error"]}
+    assert "notes.txt" in refused["error"] and "text file" in refused["error"]
+    assert "notes.txt" in captured.err
+
+
+def test_inspect_text_se(goldfish, capsys):
+    assert main(["inspect", str(goldfish), "--model", "seresnet50", "--random-weights", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "SE_2_1" in out and "SE_5_3" in out and "std" in out
+
+
+def test_model_errors_exit_2_with_one_line(goldfish, capsys):
+    assert main(["inspect", str(goldfish), "--model", "seresnet5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("attnviz: unknown model") and "\n" not in err
+
+
+def test_usage_errors_exit_2():
+    with pytest.raises(SystemExit) as info:
+        main(["inspect"])
+    assert info.value.code == 2
+
+
+def test_offline_pretrained_failure_has_no_traceback(goldfish, tmp_path):
+    env = {"HF_HUB_CACHE": str(tmp_path / "hub"), "TORCH_HOME": str(tmp_path / "torch"),
+           "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "attnviz", "inspect", str(goldfish), "--model", "seresnet50"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("attnviz:")]
+    assert len(lines) == 1 and "seresnet50" in lines[0] and "--weights" in lines[0]
