@@ -1,24 +1,18 @@
 """Capturing gate values during a forward pass.
 
-``AttentionCapture`` owns its forward hooks: they are registered on ``__enter__`` and always
-removed on ``__exit__``, even when the forward pass raises (the TorchCAM pattern).
-
-The app shares one cached model between browser sessions, each running in its own thread, so two
-captures can be open on the same model at once. Each hook therefore records only when *its own*
-capture is the active one in the calling thread's context (a ``ContextVar``); a forward pass in
-another thread is ignored by this capture's hooks and seen by that thread's capture alone.
+``AttentionCapture`` owns its forward hooks (``attnviz.hooks.ScopedHooks``): registered on
+``__enter__``, always removed on ``__exit__``, and recording only the forward passes of the thread
+that opened the capture, so captures on one shared model in several threads stay isolated.
 """
 from __future__ import annotations
 
-from contextvars import ContextVar
 from typing import Iterable, Sequence
 
 import torch
 import torch.nn as nn
 
 from .gates import Gate, discover_gates
-
-_ACTIVE: ContextVar["AttentionCapture | None"] = ContextVar("attnviz_active_capture", default=None)
+from .hooks import ScopedHooks
 
 
 def neutral_value(gate: Gate) -> float:
@@ -64,7 +58,7 @@ class CaptureResult:
         return out
 
 
-class AttentionCapture:
+class AttentionCapture(ScopedHooks):
     """Context manager that records every gate's values during forward passes of ``model``.
 
     >>> with AttentionCapture(model) as cap:
@@ -78,19 +72,17 @@ class AttentionCapture:
 
     def __init__(self, model: nn.Module, gates: Sequence[Gate] | None = None,
                  neutralise: Iterable[str] = ()) -> None:
-        self.model = model
+        super().__init__(model)
         self.gates = list(gates) if gates is not None else discover_gates(model)
         self.neutralise = set(neutralise)
         unknown = self.neutralise - {g.name for g in self.gates}
         if unknown:
             raise KeyError(f"no gate named {sorted(unknown)}; gates are {[g.name for g in self.gates]}")
         self._chunks: dict[str, list[torch.Tensor]] = {}
-        self._handles: list[torch.utils.hooks.RemovableHandle] = []
-        self._token = None
 
     def _hook(self, gate: Gate):
         def hook(_module: nn.Module, _inputs, output: torch.Tensor):
-            if _ACTIVE.get() is not self:
+            if not self.is_active:
                 return None  # another thread's (or no) capture is running this forward
             values = output.detach().reshape(output.shape[0], gate.paths, -1)
             self._chunks.setdefault(gate.name, []).append(values)
@@ -99,27 +91,10 @@ class AttentionCapture:
             return None
         return hook
 
-    def __enter__(self) -> "AttentionCapture":
+    def _register_hooks(self) -> None:
         modules = dict(self.model.named_modules())
-        try:
-            for gate in self.gates:
-                self._handles.append(modules[gate.source].register_forward_hook(self._hook(gate)))
-        except BaseException:
-            self._remove()
-            raise
-        self._token = _ACTIVE.set(self)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._remove()
-
-    def _remove(self) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
-        if self._token is not None:
-            _ACTIVE.reset(self._token)
-            self._token = None
+        for gate in self.gates:
+            self._add_hook(modules[gate.source], self._hook(gate))
 
     def clear(self) -> None:
         """Forget what was recorded so far (e.g. between batches)."""

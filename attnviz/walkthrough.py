@@ -17,7 +17,6 @@ like ``attnviz.capture``, record only the forward pass of the thread that opened
 """
 from __future__ import annotations
 
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,9 +26,8 @@ from PIL import Image
 
 from .errors import AttnvizError
 from .gates import Gate
+from .hooks import ScopedHooks
 from .zoo import LoadedModel
-
-_ACTIVE: ContextVar["StepRecorder | None"] = ContextVar("attnviz_active_walkthrough", default=None)
 
 #: SE variants: the submodule fed with z, the one that outputs the hidden layer, the gate.
 _SE_STEPS = {
@@ -39,7 +37,7 @@ _SE_STEPS = {
 }
 
 
-class StepRecorder:
+class StepRecorder(ScopedHooks):
     """Context manager recording the first input or output of named submodules of ``model``.
 
     ``steps`` are (module path, 'in' | 'out') pairs: 'in' records the module's first positional
@@ -48,41 +46,21 @@ class StepRecorder:
     """
 
     def __init__(self, model: nn.Module, steps: list[tuple[str, str]]) -> None:
-        self.model = model
+        super().__init__(model)
         self.steps = list(steps)
         self.recorded: dict[tuple[str, str], torch.Tensor] = {}
-        self._handles: list[torch.utils.hooks.RemovableHandle] = []
-        self._token = None
 
     def _keep(self, key: tuple[str, str], tensor: torch.Tensor) -> None:
-        if _ACTIVE.get() is self and key not in self.recorded:
+        if self.is_active and key not in self.recorded:
             self.recorded[key] = tensor.detach().float().clone()
 
-    def __enter__(self) -> "StepRecorder":
-        try:
-            for key in self.steps:
-                module = self.model.get_submodule(key[0])
-                if key[1] == "in":
-                    hook = module.register_forward_pre_hook(lambda m, inp, k=key: self._keep(k, inp[0]))
-                else:
-                    hook = module.register_forward_hook(lambda m, inp, out, k=key: self._keep(k, out))
-                self._handles.append(hook)
-        except BaseException:
-            self._remove()
-            raise
-        self._token = _ACTIVE.set(self)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._remove()
-
-    def _remove(self) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
-        if self._token is not None:
-            _ACTIVE.reset(self._token)
-            self._token = None
+    def _register_hooks(self) -> None:
+        for key in self.steps:
+            module = self.model.get_submodule(key[0])
+            if key[1] == "in":
+                self._add_hook(module, lambda m, inp, k=key: self._keep(k, inp[0]), pre=True)
+            else:
+                self._add_hook(module, lambda m, inp, out, k=key: self._keep(k, out))
 
 
 @dataclass
