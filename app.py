@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from attnviz.devices import configure_cpu_threads
 from attnviz.errors import ModelLoadError
 from attnviz.figures.excitation import se_gates
 from attnviz.figures.selection import sk_gates
@@ -27,6 +28,7 @@ from attnviz.ui.render import analyse, guard, show_bad_files, show_chart, show_c
 from attnviz.zoo import LoadedModel, bundled_dir, default_model_name
 
 APP_DIR = Path(__file__).resolve().parent
+configure_cpu_threads()  # interactive latency: fewer threads than cores is faster on small machines
 
 st.set_page_config(page_title="attnviz — channel attention", page_icon="🔎", layout="wide")
 

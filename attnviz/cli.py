@@ -54,9 +54,12 @@ def _inspect_row(loaded, analysis) -> dict:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
+    from .devices import configure_cpu_threads
     from .images import load_images
     from .inference import analyse_images
     from .zoo import default_model_name, load_model
+
+    configure_cpu_threads()
 
     name = args.model or default_model_name()
     if name is None:

@@ -44,3 +44,24 @@ def autocast(device: torch.device, amp: str | None) -> ContextManager:
     if amp not in AMP_DTYPES:
         raise AttnvizError(f"unknown --amp {amp!r}; use bf16, fp16 or off")
     return torch.autocast("cuda", dtype=AMP_DTYPES[amp])
+
+
+def configure_cpu_threads() -> int:
+    """Pick torch's CPU thread count for interactive use, and return it.
+
+    torch defaults to one thread per core, which on small machines is slower than fewer threads
+    (measured on our 2-core CI machine: a bundled model's forward pass takes 15 ms with 1 thread and
+    59 ms with 2, see BENCHMARKS.md), and the app also needs a core for Streamlit and the browser.
+    So: ``ATTNVIZ_THREADS`` or ``OMP_NUM_THREADS`` when set, else half the cores, at most 4.
+    """
+    import os
+
+    for var in ("ATTNVIZ_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "").strip()
+        if value.isdigit() and int(value) > 0:
+            threads = int(value)
+            break
+    else:
+        threads = max(1, min(4, (os.cpu_count() or 2) // 2))
+    torch.set_num_threads(threads)
+    return threads

@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from attnviz.architectures import build_architecture
+from attnviz.devices import configure_cpu_threads
 from attnviz.images import list_image_files
 from attnviz.ui.cache import AnalysisCache
 from attnviz.ui.explore import explore_charts, prediction_chart
@@ -91,10 +92,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch threads (0: what the app picks, attnviz.devices.configure_cpu_threads)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    else:
+        configure_cpu_threads()
     photos = list_image_files(args.samples)
     if not photos:
         raise SystemExit(f"no sample photos in {args.samples}; pass --samples FOLDER")
