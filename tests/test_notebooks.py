@@ -30,7 +30,7 @@ DATA = Path(os.environ.get("ATTNVIZ_DATA") or os.environ.get("ATTNVIZ_SHARED_DAT
             or ROOT.parent / "shared" / "data")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 #: Seconds one cell may run (the slowest cells evaluate a few hundred small images on a CPU).
-CELL_TIMEOUT = int(os.environ.get("ATTNVIZ_NB_CELL_TIMEOUT", "300"))
+CELL_TIMEOUT = int(os.environ.get("ATTNVIZ_NB_CELL_TIMEOUT", "600"))
 #: Bundled models each notebook needs.
 NEEDS_MODELS = {
     "01_se_block_from_scratch": ["se_resnet18_imagenette"],
