@@ -163,6 +163,8 @@ def _reachable(url: str, timeout: float = 3.0) -> bool:
     client would retry for most of a minute before giving up."""
     import socket
 
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True  # behind a proxy a direct connection says nothing; let the hub client try
     parts = urlparse(url)
     try:
         with socket.create_connection((parts.hostname, parts.port or 443), timeout=timeout):
