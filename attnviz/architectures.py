@@ -19,7 +19,11 @@ WIDTHS = (32, 64, 128, 256)
 
 
 def se_resnet18_half(num_classes: int = 10) -> ResNet:
-    """SE-ResNet-18 at half width; timm's SEModule with r = 16 after the second conv of each block."""
+    """SE-ResNet-18 at half width; timm's SEModule after the second conv of each block.
+
+    timm's default rd_ratio 1/16 is rounded up to a multiple of 8 hidden units, so the reduction
+    is the paper's r = 16 in stages 4-5 (128, 256 channels), r = 8 in stage 3 and r = 4 in stage 2.
+    """
     return ResNet(
         block=BasicBlock, layers=(2, 2, 2, 2), channels=WIDTHS, stem_width=32,
         num_classes=num_classes, block_args=dict(attn_layer="se"),

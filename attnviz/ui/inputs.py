@@ -9,7 +9,7 @@ from typing import Iterable
 
 from PIL import Image
 
-from ..images import list_image_files, load_image
+from ..images import LoadedImage, list_image_files, load_image
 from ..errors import ImageLoadError
 
 SAMPLES_ENV = "ATTNVIZ_SAMPLES"
@@ -33,25 +33,19 @@ class ImageInput:
 
 
 @dataclass
-class DecodedImage:
-    """An input after decoding: the RGB image, or the message saying why it could not be read."""
+class DecodedImage(LoadedImage):
+    """An input after decoding (attnviz.images.LoadedImage) plus the sha256 of its bytes, which
+    keys the app's caches. ``error`` holds the reason alone: the app shows it beside the name."""
 
-    name: str
-    digest: str
-    image: Image.Image | None = None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.image is not None
+    digest: str = ""
 
 
 def decode(item: ImageInput) -> DecodedImage:
     """Decode one input; a bad file gets its message instead of raising."""
     try:
-        return DecodedImage(item.name, item.digest, image=load_image(item.data, item.name))
+        return DecodedImage(name=item.name, digest=item.digest, image=load_image(item.data, item.name))
     except ImageLoadError as exc:
-        return DecodedImage(item.name, item.digest, error=exc.reason)
+        return DecodedImage(name=item.name, digest=item.digest, error=exc.reason)
 
 
 def samples_folder(app_dir: str | Path) -> Path | None:

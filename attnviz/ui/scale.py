@@ -37,7 +37,7 @@ def cached_sweep(cache: AnalysisCache, loaded: LoadedModel, model_key: str,
     analyses = {}
     total = len(images) * len(scales)
     for i, s in enumerate(scales):
-        keyed = [DecodedImage(im.name, zoom_digest(im.digest, s), image=im.image) for im in images]
+        keyed = [DecodedImage(name=im.name, digest=zoom_digest(im.digest, s), image=im.image) for im in images]
         # One bar over all zooms: this zoom's progress continues where the previous ones ended.
         report = (lambda done, _n, base=i * len(images): progress(base + done, total)) if progress else None
         analyses[s] = cache.analyse(loaded, model_key, keyed, progress=report,
