@@ -104,7 +104,7 @@ def model_card(meta: dict) -> str:
     lines += ["", _table([[h["epoch"], f"{h['train_loss']:.3f}", f"{h['train_top1']:.1%}",
                            f"{h['val_top1']:.1%}" if "val_top1" in h else "", h["seconds"]]
                           for h in t["history"]],
-                         ["epoch", "train loss", "train top-1", "val top-1", "seconds"]),
+                         ["epoch", "train loss", "train top-1", f"val top-1 ({cfg['eval_size']} px)", "seconds"]),
               "",
               "## Measured accuracy (validation split, the shipped fp16 weights)",
               f"- Command: `{ev['command']}`",
