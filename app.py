@@ -188,6 +188,15 @@ def no_images_hint() -> None:
         st.button("Show an example image", on_click=use_example, type="primary", key="example")
 
 
+def images_ready(ctx: Context) -> bool:
+    """Every page's image preamble: list the refused files, and hint at uploads when none is good."""
+    show_bad_files(ctx.images)
+    if not ctx.good_images:
+        no_images_hint()
+        return False
+    return True
+
+
 def show_predictions(ctx: Context, analyses: list[ImageAnalysis]) -> None:
     """Each image beside its top-5, two images to a row."""
     per_row = 1 if len(analyses) == 1 else 2
@@ -206,9 +215,7 @@ def explore_page(ctx: Context) -> None:
         st.info(f"**{ctx.loaded.name}** has no channel attention gate (SE, SK or split attention) "
                 "that attnviz recognises; choose another model.")
         return
-    show_bad_files(ctx.images)
-    if not ctx.good_images:
-        no_images_hint()
+    if not images_ready(ctx):
         return
     analyses = ctx.analyses()
     loaded = ctx.loaded
@@ -371,10 +378,7 @@ def scale_page(ctx: Context) -> None:
         st.info(f"**{ctx.loaded.name}** has no SK unit (nor split attention): choose an SK model, "
                 "such as the bundled SK model or `skresnet18`, in the sidebar.")
         return
-    show_bad_files(ctx.images)
-    if not ctx.good_images:
-        no_images_hint()
-    else:
+    if images_ready(ctx):
         left, right = st.columns([2, 1])
         extra = left.slider("Zoom", 1.0, 3.0, 1.25, 0.05, key="zoom", format="%.2f×",
                             help="Added to the paper's fixed zooms 1.0×, 1.5× and 2.0×")
@@ -421,10 +425,9 @@ def attribution_results(model_key: str, digest: str, gate: str, target: int | No
 
 
 def pick_image(ctx: Context, key: str) -> DecodedImage | None:
-    good = ctx.good_images
-    if not good:
-        no_images_hint()
+    if not images_ready(ctx):
         return None
+    good = ctx.good_images
     if len(good) == 1:
         return good[0]
     names = [im.name for im in good]
@@ -435,7 +438,6 @@ def attribution_page(ctx: Context) -> None:
     st.header("Attribution")
     st.caption("Where does the evidence for a class come from, and does the attention gate "
                "favour the channels that carry it?")
-    show_bad_files(ctx.images)
     image = pick_image(ctx, "attr_image")
     if image is None:
         return
@@ -480,7 +482,6 @@ def learn_page(ctx: Context) -> None:
         for kind in others:
             st.markdown(learn.TEXTS[kind])
     st.subheader(f"Live: one block of {ctx.loaded.name} on your image")
-    show_bad_files(ctx.images)
     image = pick_image(ctx, "learn_image")
     if image is None:
         return
