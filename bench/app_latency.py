@@ -105,8 +105,8 @@ def main() -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"torch threads {torch.get_num_threads()}, load average {load:.1f}, {args.runs} runs "
           f"(+{args.warmup} warm-up), medians in seconds\n")
-    print(f"| model | device | input | charts | decode | forward | figures | serialise | total (max) "
-          f"| target | total / target |")
+    print("| model | device | input | charts | decode | forward | figures | serialise | total (max) "
+          "| target | total / target |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in args.models:
         r = measure(name, photos, args.runs, args.warmup, args.device)
