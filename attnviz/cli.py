@@ -147,6 +147,7 @@ def _cmd_profile(args: argparse.Namespace) -> int:
             channel_hist=args.channel_hist, csv_out=args.csv, progress=not args.no_progress)
     finally:
         distributed.shutdown(world)
+    # When no image at all can be read, profile_dataset raises (exit 2) before writing anything.
     if not world.is_main:
         return 0
     images = int(profile.count[0].sum())
@@ -157,12 +158,15 @@ def _cmd_profile(args: argparse.Namespace) -> int:
         accuracy = profile.accuracy(si)
         if accuracy is not None:
             print(f"  top-1 accuracy at scale {scale:g}: {accuracy:.2%}")
-    if profile.skipped:
-        print(f"skipped {len(profile.skipped)} unreadable files:", file=sys.stderr)
-        for item in profile.skipped:
-            print(f"  {item['file']}: {item['reason']}" if item["file"] else f"  {item['reason']}",
-                  file=sys.stderr)
-    return 0
+    if not profile.skipped:
+        return 0
+    skipped = len(profile.skipped)  # unreadable files, and --labels rows that name no file
+    print(f"attnviz: skipped {skipped} unreadable file{'s' if skipped != 1 else ''} of {images + skipped}; "
+          f"the profile counts the other {images}:", file=sys.stderr)
+    for item in profile.skipped:
+        print(f"  {item['file']}: {item['reason']}" if item["file"] else f"  {item['reason']}",
+              file=sys.stderr)
+    return 1  # like `inspect`: the readable images were processed, some were refused
 
 
 def _cmd_bundle(args: argparse.Namespace) -> int:
@@ -245,8 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
         "profile", help="class profiles: per-class statistics of every gate over a dataset",
         description="Stream a dataset through a model and write, per scale x class x gate x path x "
                     "channel, the count, mean and variance of the gate values, histograms and top-1 "
-                    "accuracy. Unreadable images are skipped and listed (exit code stays 0). "
-                    "Runs on many GPUs or machines with `torchrun --nproc_per_node N -m attnviz profile ...`.")
+                    "accuracy. Unreadable images are skipped and listed. "
+                    "Runs on many GPUs or machines with `torchrun --nproc_per_node N -m attnviz profile ...`. "
+                    "Exit code: 0 when every image was profiled; 1 when some were skipped (the profile "
+                    "holds the others); 2 for usage, model or data errors, including a dataset of which "
+                    "no image can be read (then no file is written).")
     p.add_argument("data", help="folder of class subfolders (ImageNet wnid folders get ImageNet names), "
                                 "or the folder that --labels' files are relative to")
     p.add_argument("--model", help="model name (default: the bundled SE model)")

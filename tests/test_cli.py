@@ -74,3 +74,72 @@ def test_offline_pretrained_failure_has_no_traceback(goldfish, tmp_path):
     assert "Traceback" not in proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.startswith("attnviz:")]
     assert len(lines) == 1 and "seresnet50" in lines[0] and "--weights" in lines[0]
+
+
+# ---------------------------------------------------------------- profile: unreadable images
+
+
+def _image_folder(root, good: dict[str, int], bad: dict[str, bytes]):
+    """An ImageFolder ``root/<class>/<file>``: ``good`` maps a class to its number of small PNGs,
+    ``bad`` maps '<class>/<file>' to the bytes of a file that is no image."""
+    from PIL import Image
+
+    for k, (cls, n) in enumerate(good.items()):
+        (root / cls).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            Image.new("RGB", (40, 32), (40 * k, 30 * i, 200)).save(root / cls / f"{i}.png")
+    for name, data in bad.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return root
+
+
+def _profile_args(data, out, *extra: str) -> list[str]:
+    return ["profile", str(data), "--model", "test_efficientnet", "--random-weights", "--device", "cpu",
+            "--out", str(out), "--batch-size", "4", "--workers", "0", "--no-progress", *extra]
+
+
+def test_profile_of_only_unreadable_files_fails_and_writes_nothing(tmp_path, capsys):
+    data = _image_folder(tmp_path / "data", {}, {"cats/notes.jpg": b"not a photo\n", "dogs/empty.png": b""})
+    results = tmp_path / "results"
+    code = main(_profile_args(data, results / "p.safetensors", "--csv", str(results / "p.csv")))
+    captured = capsys.readouterr()
+    assert code == 2
+    assert not results.exists() or not any(results.iterdir())  # no profile, no CSV, no leftovers
+    err = captured.err.strip()
+    assert err.startswith("attnviz: no image of") and "could be read (2 of 2 skipped" in err
+    assert "no profile was written" in err and "Traceback" not in err
+    assert "profiled" not in captured.out
+
+
+def test_profile_of_only_unreadable_files_leaves_no_checkpoint(tmp_path, capsys):
+    """With a checkpoint after every batch, the run that profiled nothing removes its checkpoint too."""
+    data = _image_folder(tmp_path / "data", {}, {"cats/notes.jpg": b"not a photo\n"})
+    results = tmp_path / "results"
+    assert main(_profile_args(data, results / "p.safetensors", "--checkpoint-every", "1")) == 2
+    assert not results.exists() or sorted(p.name for p in results.iterdir()) == []
+    capsys.readouterr()
+
+
+def test_profile_with_some_unreadable_files_exits_1_and_says_how_many(tmp_path, capsys):
+    data = _image_folder(tmp_path / "data", {"cats": 2, "dogs": 3}, {"cats/notes.jpg": b"not a photo\n"})
+    out, table = tmp_path / "p.safetensors", tmp_path / "p.csv"
+    code = main(_profile_args(data, out, "--csv", str(table)))
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "profiled 5 images of 2 classes" in captured.out
+    summary = [line for line in captured.err.splitlines() if line.startswith("attnviz:")]
+    assert summary == ["attnviz: skipped 1 unreadable file of 6; the profile counts the other 5:"]
+    assert "cats/notes.jpg: " in captured.err
+    from attnviz import load_profile
+
+    profile = load_profile(out)
+    assert profile.counts().tolist() == [2, 3] and [s["file"] for s in profile.skipped] == ["cats/notes.jpg"]
+    assert table.read_text().startswith("scale,class,gate,kind,path,channel,count,mean,std\n")
+
+
+def test_profile_of_readable_files_exits_0(tmp_path, capsys):
+    data = _image_folder(tmp_path / "data", {"cats": 1, "dogs": 1}, {})
+    assert main(_profile_args(data, tmp_path / "p.safetensors")) == 0
+    captured = capsys.readouterr()
+    assert "profiled 2 images" in captured.out and captured.err == ""

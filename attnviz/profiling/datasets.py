@@ -126,16 +126,21 @@ def open_data(data: str | Path | ProfileData, csv_path: str | Path | None = None
 
 # ---------------------------------------------------------------- torch side
 
+#: Reads sample ``path`` (named ``name`` in messages) as an RGB image; raises ImageLoadError.
+ImageLoader = Callable[[Path, str], Image.Image]
+
 
 class ProfileImages(Dataset):
     """Item i: the transformed views of sample i at every scale, or the reason it is unreadable."""
 
     def __init__(self, samples: Sequence[tuple[Path, int]], transform: Callable[[Image.Image], torch.Tensor],
-                 scales: Sequence[float] = (1.0,), root: Path | None = None) -> None:
+                 scales: Sequence[float] = (1.0,), root: Path | None = None,
+                 loader: ImageLoader = load_image) -> None:
         self.samples = list(samples)
         self.transform = transform
         self.scales = [float(s) for s in scales]
         self.root = root
+        self.loader = loader
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -149,7 +154,7 @@ class ProfileImages(Dataset):
         path, label = self.samples[index]
         name = self._name(path)
         try:
-            image = load_image(path, name)
+            image = self.loader(path, name)
             views = torch.stack([self.transform(zoom(image, s)) for s in self.scales])
         except ImageLoadError as exc:
             return {"index": index, "file": name, "error": exc.reason}

@@ -33,12 +33,13 @@ from tqdm.auto import tqdm
 from ..capture import AttentionCapture
 from ..errors import AttnvizError
 from ..evaluate import class_targets
+from ..images import load_image
 from ..profiles import DEFAULT_BINS, SCHEMA_VERSION, Profile
 from ..scale import zoom
 from ..zoo import LoadedModel
 from . import distributed
 from .accumulator import ProfileAccumulator
-from .datasets import ProfileData, ProfileImages, collate, open_data
+from .datasets import ImageLoader, ProfileData, ProfileImages, collate, open_data
 
 #: Called after every batch with (images done, images to do) of this process's share.
 ProgressCallback = Callable[[int, int], None]
@@ -242,7 +243,8 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
                     batch_size: int = 64, workers: int = 2, per_class_limit: int = 0,
                     resume: bool = False, checkpoint_every: int = 20, bins: int = DEFAULT_BINS,
                     channel_hist: bool = False, csv_out: str | Path | None = None,
-                    progress: bool = True, on_progress: ProgressCallback | None = None) -> Profile:
+                    progress: bool = True, on_progress: ProgressCallback | None = None,
+                    loader: ImageLoader = load_image, data_name: str | None = None) -> Profile:
     """Profile every image of ``data`` (an ImageFolder tree, or a folder with ``labels_csv``).
 
     out: the profile file to write (and, next to it, the checkpoint ``<out>.partial`` that
@@ -253,6 +255,9 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
     channel_hist: also keep per-channel histograms (C times larger; see ProfileAccumulator).
     csv_out: also write the tidy table (scale,class,gate,kind,path,channel,count,mean,std).
     on_progress: called after each batch with (images done, images to do), e.g. for the app.
+    loader: reads one sample as an RGB image (default: the file, ``attnviz.images.load_image``);
+        the app passes one that reads zip entries and keeps bounded copies.
+    data_name: what the profile records as its data (default: the data folder's path).
     Unreadable images are skipped and listed in ``Profile.skipped``. Under torchrun, each process
     profiles its shard and every process returns the merged profile; rank 0 writes the files.
     """
@@ -292,7 +297,7 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
     todo = [i for i in distributed.shard(range(len(dataset)), world) if not done[i]]
     share = len(distributed.shard(range(len(dataset)), world))
     loader = DataLoader(
-        ProfileImages(dataset.samples, loaded.transform, scales, dataset.root), batch_size=batch_size,
+        ProfileImages(dataset.samples, loaded.transform, scales, dataset.root, loader), batch_size=batch_size,
         sampler=todo, num_workers=workers, collate_fn=collate,
         pin_memory=loaded.device.type == "cuda", prefetch_factor=4 if workers > 0 else None)
     bar = tqdm(total=share, initial=share - len(todo), unit="img", dynamic_ncols=True,
@@ -332,8 +337,14 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
     distributed.all_reduce_(acc, world)
     skipped = sorted(distributed.gather_lists(skipped, world), key=lambda s: s["file"])
     skipped += [{"file": "", "reason": reason} for reason in dataset.excluded]
+    if not int(acc.count[0].sum()):  # every image counts once at each scale
+        if ckpt is not None and ckpt.exists():
+            ckpt.unlink()  # every image was tried and refused: nothing to resume
+        first = f"; the first, {skipped[0]['file']}: {skipped[0]['reason']}" if skipped else ""
+        raise AttnvizError(f"no image of {data_name or dataset.root} could be read ({len(skipped)} of "
+                           f"{len(dataset)} skipped{first}); no profile was written")
     profile = acc.to_profile(
-        loaded.name, dataset.class_names, scales, data=str(dataset.root.resolve()),
+        loaded.name, dataset.class_names, scales, data=data_name or str(dataset.root.resolve()),
         class_folders=dataset.class_folders, labels_match=targets is not None, skipped=skipped,
         **_profile_fields(loaded, weights_hash, labels_csv=str(dataset.csv) if dataset.csv else None,
                           per_class_limit=per_class_limit, bins=bins, processes=world.size,
