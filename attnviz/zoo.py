@@ -14,6 +14,7 @@ names the model and lists the remedies.
 from __future__ import annotations
 
 import difflib
+import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -26,13 +27,14 @@ import timm
 import torch
 import torch.nn as nn
 from PIL import Image
-from timm.data import create_transform, resolve_model_data_config
+from timm.data import resolve_model_data_config
 
 from .architectures import build_architecture
 from .classes import imagenet_class_names
 from .devices import autocast, describe_device, resolve_device
 from .errors import ModelLoadError
 from .gates import Gate, discover_gates
+from .preprocess import eval_transform
 
 #: timm ImageNet models with channel attention that the app offers, with a one-line description.
 TIMM_ZOO: dict[str, str] = {
@@ -97,7 +99,8 @@ class LoadedModel:
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.transform = create_transform(**self.data_config)
+        # timm's evaluation transform, computed crop-first: memory follows the input size.
+        self.transform = eval_transform(self.data_config)
 
     @property
     def input_size(self) -> int:
@@ -226,27 +229,40 @@ def suggest(name: str) -> list[str]:
 # ---------------------------------------------------------------- weights files
 
 
-def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """Tensors of a ``.safetensors`` file or a state-dict ``.pth``/``.pt``/``.bin`` checkpoint.
+@dataclass(frozen=True)
+class WeightsBlob:
+    """A weights file held in memory (an upload): its name gives the format and names it in messages."""
+
+    name: str
+    data: bytes = field(repr=False)
+
+
+def read_state_dict(source: str | Path | WeightsBlob) -> dict[str, torch.Tensor]:
+    """Tensors of a ``.safetensors`` file or a state-dict ``.pth``/``.pt``/``.bin`` checkpoint,
+    from a path or from bytes in memory (``WeightsBlob``).
 
     Pickled checkpoints are read with ``weights_only=True``: only tensors and plain containers,
     never arbitrary objects. Wrapped checkpoints ({'state_dict': ...}, {'model': ...}) and
     DataParallel's 'module.' prefix are unwrapped.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ModelLoadError(f"weights file {path} does not exist")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
+    if isinstance(source, WeightsBlob):
+        path, data = Path(source.name), source.data
+    else:
+        path, data = Path(source), None
+        if not path.is_file():
+            raise ModelLoadError(f"weights file {path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix == ".safetensors":
+        from safetensors.torch import load, load_file
 
         try:
-            return load_file(str(path), device="cpu")
+            return load(data) if data is not None else load_file(str(path), device="cpu")
         except Exception as exc:  # safetensors raises its own error types
             raise ModelLoadError(f"weights file {path} is not a valid safetensors file ({exc})") from None
-    if path.suffix not in (".pth", ".pt", ".bin", ".ckpt"):
+    if suffix not in (".pth", ".pt", ".bin", ".ckpt"):
         raise ModelLoadError(f"weights file {path} has an unknown extension; use .safetensors, .pth or .pt")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        obj = torch.load(io.BytesIO(data) if data is not None else path, map_location="cpu", weights_only=True)
     except Exception as exc:  # UnpicklingError for objects that are not plain tensors
         raise ModelLoadError(
             f"weights file {path} cannot be read as a plain state dict ({type(exc).__name__}); "
@@ -278,9 +294,9 @@ def _load_into(model: nn.Module, state: dict[str, torch.Tensor], name: str, sour
             "check that the file was trained for this architecture")
 
 
-def _classes_from_sidecar(weights: Path, num_classes: int) -> list[str]:
-    sidecar = weights.with_suffix(".json")
-    if sidecar.exists():
+def _classes_from_sidecar(weights: Path | WeightsBlob, num_classes: int) -> list[str]:
+    sidecar = None if isinstance(weights, WeightsBlob) else weights.with_suffix(".json")
+    if sidecar is not None and sidecar.exists():
         try:
             names = json.loads(sidecar.read_text()).get("class_names")
             if isinstance(names, list) and len(names) == num_classes:
@@ -331,13 +347,14 @@ def _remedies(name: str) -> str:
             f"(3) {use_bundled}")
 
 
-def load_model(name: str, weights: str | Path | None = None, device: str | torch.device = "auto",
+def load_model(name: str, weights: str | Path | WeightsBlob | None = None, device: str | torch.device = "auto",
                amp: str | None = None, channels_last: bool | None = None,
                pretrained: bool = True) -> LoadedModel:
     """Load a model by name, ready for analysis.
 
     name: a bundled model, or a timm architecture (the zoo's or any other).
-    weights: a local weights file for a timm architecture (skips the download).
+    weights: a local weights file for a timm architecture (skips the download), or its bytes
+        (``WeightsBlob``, e.g. an upload).
     device: 'auto' (CUDA when present), 'cpu', 'cuda', or a torch.device.
     amp: 'bf16' / 'fp16' autocast on CUDA; captured values are float32 regardless.
     channels_last: default on for CUDA.
@@ -354,7 +371,7 @@ def load_model(name: str, weights: str | Path | None = None, device: str | torch
         raise ModelLoadError(f"unknown model {name!r}.{hint} `attnviz models` lists the zoo.")
 
     if weights is not None:
-        path = Path(weights)
+        path = weights if isinstance(weights, WeightsBlob) else Path(weights)
         state = read_state_dict(path)
         model = timm.create_model(name, pretrained=False)
         classifier = model.pretrained_cfg.get("classifier")
@@ -362,9 +379,10 @@ def load_model(name: str, weights: str | Path | None = None, device: str | torch
         num_classes = int(head.shape[0]) if head is not None else model.num_classes
         if num_classes != model.num_classes:
             model = timm.create_model(name, pretrained=False, num_classes=num_classes)
-        _load_into(model, state, name, str(path))
+        label = path.name if isinstance(path, WeightsBlob) else str(path)
+        _load_into(model, state, name, label)
         return _finish(name, model, dev, resolve_model_data_config(model),
-                       _classes_from_sidecar(path, num_classes), "file", str(path), amp, channels_last)
+                       _classes_from_sidecar(path, num_classes), "file", label, amp, channels_last)
 
     if not pretrained:
         model = timm.create_model(name, pretrained=False)
