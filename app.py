@@ -15,20 +15,26 @@ from attnviz.errors import ModelLoadError
 from attnviz.figures.excitation import se_gates
 from attnviz.figures.selection import sk_gates
 from attnviz.figures.split import split_gates
-from attnviz.images import list_image_files
+from attnviz.images import list_image_files, load_views
+from attnviz.memory import limit_heap_retention
 from attnviz.inference import ImageAnalysis
 from attnviz.profiling import profile_dataset, profile_images
 from attnviz.attribution import channel_attribution, gradcam, knockout
 from attnviz.ui import attribution, compare, explore, learn, scale
 from attnviz.walkthrough import walkthrough
-from attnviz.ui.cache import AnalysisCache, ResultStore
-from attnviz.ui.inputs import DecodedImage, ImageInput, decode, read_files, sample_label, samples_folder, unique_names
-from attnviz.ui.models import FILE, PRETRAINED, RANDOM, WEIGHT_MODES, ModelRequest, is_untrained, load_request, model_choices
-from attnviz.ui.render import analyse, guard, show_bad_files, show_chart, show_charts
-from attnviz.zoo import LoadedModel, bundled_dir, default_model_name
+from attnviz.serving import DataRoot, JobQueue, SharedResults, read_zip_classes, server_limits
+from attnviz.ui.cache import AnalysisCache
+from attnviz.ui.inputs import (DecodedImage, ImageInput, decode, image_digest, read_files, sample_label, samples_folder,
+                               session_caps, unique_names)
+from attnviz.ui.models import (FILE, PRETRAINED, RANDOM, WEIGHT_MODES, ModelRequest, is_untrained, load_request,
+                               model_choices, upload_key)
+from attnviz.ui.render import analyse, guard, show_bad_files, show_chart, show_charts, show_image
+from attnviz.zoo import LoadedModel, WeightsBlob, bundled_dir, default_model_name
 
 APP_DIR = Path(__file__).resolve().parent
 configure_cpu_threads()  # interactive latency: fewer threads than cores is faster on small machines
+limit_heap_retention()  # large decodes give their memory back instead of holding the peak
+LIMITS = server_limits()
 
 st.set_page_config(page_title="attnviz — channel attention", page_icon="🔎", layout="wide")
 
@@ -37,8 +43,9 @@ st.set_page_config(page_title="attnviz — channel attention", page_icon="🔎",
 
 
 @st.cache_resource(show_spinner="Loading the model …", max_entries=4)
-def get_model(request: ModelRequest) -> LoadedModel:
-    return load_request(request)
+def get_model(request: ModelRequest, _blob: WeightsBlob | None = None) -> LoadedModel:
+    """One model per request in the process; uploaded weights are keyed by their sha256."""
+    return load_request(request, _blob)
 
 
 @st.cache_resource
@@ -52,10 +59,17 @@ def get_choices(assets: str):
     return model_choices()
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=48, show_spinner=False)
 def decode_cached(name: str, digest: str, _data: bytes) -> DecodedImage:
-    """Decoded once per (name, content); a resource cache, so big photos are not pickled."""
+    """Decoded once per (name, content) into bounded copies (at most about 2 MB an image, so the
+    cache holds at most about 100 MB whatever the uploads declare); a resource cache, so nothing
+    is pickled."""
     return decode(ImageInput(name, _data))
+
+
+def data_root() -> DataRoot | None:
+    """The operator's data root (ATTNVIZ_DATA_ROOT); None by default: visitors see no server folder."""
+    return DataRoot(LIMITS.data_root) if LIMITS.data_root is not None else None
 
 
 @st.cache_data(show_spinner=False)
@@ -80,7 +94,8 @@ class Context:
     def good_images(self) -> list[DecodedImage]:
         return [im for im in self.images if im.ok]
 
-    def analyses(self) -> list[ImageAnalysis]:
+    def analysed(self) -> list[tuple[DecodedImage, ImageAnalysis]]:
+        """The readable images that could be analysed, each with its analysis."""
         return analyse(get_analysis_cache(), self.loaded, self.request.key, self.images)
 
 
@@ -107,18 +122,35 @@ def pick_model() -> ModelRequest | None:
     mode = st.sidebar.radio("Weights", list(WEIGHT_MODES), format_func=WEIGHT_MODES.get,
                             key=f"weights_mode_{name}")
     if mode == FILE:
-        path = st.sidebar.text_input("Weights file (.safetensors or .pth)", key=f"weights_file_{name}",
-                                     placeholder="/path/to/weights.safetensors")
-        if not path.strip():
-            st.sidebar.caption("Give the path of a weights file trained for this architecture.")
-            return None
-        return ModelRequest(name, FILE, path.strip())
+        return pick_weights_file(name)
     return ModelRequest(name, mode)
 
 
+def pick_weights_file(name: str) -> ModelRequest | None:
+    """A weights file: uploaded, or one of the data root's (never a typed server path)."""
+    root = data_root()
+    weights = root.weights_files() if root is not None else []
+    if weights:
+        chosen = st.sidebar.selectbox("Weights file on the server", [None, *weights], key=f"weights_root_{name}",
+                                      format_func=lambda w: "— upload one instead —" if w is None else w)
+        if chosen is not None:
+            return ModelRequest(name, FILE, str(root.resolve(chosen)))
+    upload = st.sidebar.file_uploader("Weights file (.safetensors, .pth or .pt)", type=["safetensors", "pth", "pt"],
+                                      key=f"weights_upload_{name}", max_upload_size=LIMITS.weights_mb)
+    if upload is None:
+        st.sidebar.caption(f"Upload a weights file trained for this architecture (up to {LIMITS.weights_mb} MB).")
+        return None
+    blob = WeightsBlob(upload.name, upload.getvalue())
+    st.session_state["_weights_blob"] = blob
+    return ModelRequest(name, FILE, upload_key(blob))
+
+
 def pick_images() -> list[DecodedImage]:
-    uploads = st.sidebar.file_uploader("Images (drag and drop one or many)", accept_multiple_files=True,
-                                       key="uploads", help="JPEG, PNG, WebP, BMP, TIFF or GIF")
+    uploads = st.sidebar.file_uploader(
+        "Images (drag and drop one or many)", accept_multiple_files=True, key="uploads",
+        max_upload_size=LIMITS.image_mb,
+        help=f"JPEG, PNG, WebP, BMP, TIFF or GIF; up to {LIMITS.images_per_session} images and "
+             f"{LIMITS.upload_mb_per_session} MB in all")
     items = [ImageInput(f.name, f.getvalue()) for f in uploads or []]
     folder = samples_folder(APP_DIR)
     if folder is not None:
@@ -128,8 +160,9 @@ def pick_images() -> list[DecodedImage]:
         chosen = st.sidebar.multiselect(f"Sample images ({len(files)} in {folder.name})", list(labels),
                                         format_func=labels.get, key="samples")
         items += read_files(Path(p) for p in chosen)
-    names = unique_names(item.name for item in items)
-    return [decode_cached(name, item.digest, item.data) for name, item in zip(names, items)]
+    items = [ImageInput(name, item.data) for name, item in zip(unique_names(i.name for i in items), items)]
+    kept, refused = session_caps(items, LIMITS.images_per_session, LIMITS.upload_bytes_per_session)
+    return [decode_cached(item.name, item.digest, item.data) for item in kept] + refused
 
 
 def load_once(request: ModelRequest) -> LoadedModel | None:
@@ -138,7 +171,8 @@ def load_once(request: ModelRequest) -> LoadedModel | None:
     failures = st.session_state.setdefault("_load_failures", {})
     if request.key not in failures:
         try:
-            return get_model(request)
+            blob = st.session_state.get("_weights_blob") if request.weights and request.weights.startswith("upload:") else None
+            return get_model(request, blob)
         except ModelLoadError as exc:
             failures[request.key] = str(exc)
     st.error(f"**{request.name} could not be loaded.** {failures[request.key]}")
@@ -197,14 +231,14 @@ def images_ready(ctx: Context) -> bool:
     return True
 
 
-def show_predictions(ctx: Context, analyses: list[ImageAnalysis]) -> None:
+def show_predictions(ctx: Context, analysed: list[tuple[DecodedImage, ImageAnalysis]]) -> None:
     """Each image beside its top-5, two images to a row."""
-    per_row = 1 if len(analyses) == 1 else 2
-    for start in range(0, len(analyses), per_row):
+    per_row = 1 if len(analysed) == 1 else 2
+    for start in range(0, len(analysed), per_row):
         cols = st.columns([1, 2] * per_row)
-        pairs = zip(ctx.good_images[start:start + per_row], analyses[start:start + per_row])
-        for i, (im, analysis) in enumerate(pairs):
-            cols[2 * i].image(im.image, caption=im.name, width="stretch")
+        for i, (im, analysis) in enumerate(analysed[start:start + per_row]):
+            with cols[2 * i]:
+                show_image(im)
             with cols[2 * i + 1]:
                 show_chart(explore.prediction_chart(ctx.loaded, analysis), ctx.image_format, ctx.untrained)
 
@@ -217,7 +251,10 @@ def explore_page(ctx: Context) -> None:
         return
     if not images_ready(ctx):
         return
-    analyses = ctx.analyses()
+    analysed = ctx.analysed()
+    if not analysed:
+        return
+    analyses = [analysis for _, analysis in analysed]
     loaded = ctx.loaded
     options = explore.ExploreOptions()
     with st.expander("Display options", expanded=False):
@@ -237,7 +274,7 @@ def explore_page(ctx: Context) -> None:
     side_by_side = len(analyses) > 1 and st.radio(
         "Several images", ["overlay", "side by side"], horizontal=True, key="layout") == "side by side"
 
-    show_predictions(ctx, analyses)
+    show_predictions(ctx, analysed)
     if side_by_side:
         cols = st.columns(min(len(analyses), 3))
         for i, analysis in enumerate(analyses):
@@ -252,46 +289,130 @@ def explore_page(ctx: Context) -> None:
 
 
 @st.cache_resource
-def get_profile_store() -> ResultStore:
-    """Profiles computed in this process: (model, images or folder, labels) -> Profile."""
-    return ResultStore()
+def get_profile_store() -> SharedResults:
+    """Profiles computed in this process, shared by every session: (model, source, limit) -> Profile.
+    Two sessions asking for the same profile compute it once."""
+    return SharedResults(max_entries=16)
+
+
+@st.cache_resource
+def get_job_queue() -> JobQueue:
+    """Folder profiles running at once in this server (ATTNVIZ_HEAVY_JOBS, default 1)."""
+    return JobQueue(LIMITS.heavy_jobs)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def seconds_per_image(model_key: str, _loaded: LoadedModel) -> float:
+    """This server's time for one image through the model, measured once on a small batch."""
+    import time
+
+    from PIL import Image
+
+    images = [Image.new("RGB", (_loaded.input_size,) * 2, (128, 128, 128))] * 4
+    profile_images(_loaded, images[:1], [0], ["x"])  # warm-up
+    started = time.perf_counter()
+    profile_images(_loaded, images, [0] * len(images), ["x"])
+    return (time.perf_counter() - started) / len(images)
 
 
 def profile_from_images(ctx: Context) -> compare.Profile | None:
-    analyses = ctx.analyses()
-    if not analyses:
-        no_images_hint()
+    analysed = ctx.analysed()
+    if not analysed:
+        if not ctx.good_images:
+            no_images_hint()
         return None
     st.caption("Each image counts for the class in its *label* column: the predicted class by "
                "default; type another label to correct it.")
     table = st.data_editor(
-        {"image": [a.name for a in analyses],
-         "label": [a.top(ctx.loaded.class_names, 1)[0]["label"] for a in analyses]},
+        {"image": [im.name for im, _ in analysed],
+         "label": [a.top(ctx.loaded.class_names, 1)[0]["label"] for _, a in analysed]},
         disabled=["image"], hide_index=True, key="labels", width="stretch")
     indices, names = compare.labelled_classes(table["label"])
-    key = (ctx.request.key, tuple(im.digest for im in ctx.good_images), tuple(table["label"]))
+    images = [im for im, _ in analysed]
+    key = (ctx.request.key, tuple(im.digest for im in images), tuple(table["label"]))
     return get_profile_store().get(key, lambda: profile_images(
-        ctx.loaded, [im.image for im in ctx.good_images], indices, names, names=[im.name for im in ctx.good_images]))
+        ctx.loaded, [im.image for im in images], indices, names, names=[im.name for im in images]))
+
+
+def bounded_loader(read=None):
+    """Profile samples decoded into bounded copies (the model view), as uploads are."""
+    def load(sample, name: str):
+        return load_views(read(str(sample)) if read is not None else sample, name).model
+    return load
+
+
+def class_folder_source(ctx: Context, limit: int):
+    """(key, ProfileData, loader, data name, refused entries) of the chosen zip or data-root folder,
+    or None while nothing is chosen."""
+    from attnviz.profiling.datasets import ProfileData
+    from attnviz.classes import folder_class_name
+
+    root = data_root()
+    folders = root.class_folders() if root is not None else []
+    origin = "zip"
+    if folders:
+        origin = st.radio("Class folders from", ["zip", "root"], horizontal=True, key="folder_origin",
+                          format_func={"zip": "a zip I upload", "root": "a folder on this server"}.get)
+    if origin == "root":
+        chosen = st.selectbox("Folder (one subfolder per class)", folders, key="root_folder")
+        samples, classes, refused = root.image_samples(chosen, limit)
+        data = ProfileData(root.resolve(chosen), samples, classes, [folder_class_name(c) for c in classes])
+        return ("root", chosen, limit), data, bounded_loader(), chosen, refused
+    upload = st.file_uploader("A zip of class folders (<class>/<image>)", type=["zip"], key="class_zip",
+                              max_upload_size=LIMITS.weights_mb,
+                              help=f"Read in memory, never unpacked on the server; at most "
+                                   f"{LIMITS.zip_entries:,} entries and {LIMITS.image_mb} MB per image.")
+    if upload is None:
+        st.caption("Zip a folder that holds one subfolder per class, each with its images, and drop it here.")
+        return None
+    data_bytes = upload.getvalue()
+    folder = read_zip_classes(data_bytes, upload.name, LIMITS, limit)
+    data = ProfileData(Path(upload.name), [(Path(e), k) for e, k in folder.entries], folder.classes,
+                       [folder_class_name(c) for c in folder.classes])
+    key = ("zip", image_digest(data_bytes), limit)
+    return key, data, bounded_loader(folder.read), upload.name, [f"{s['file']}: {s['reason']}" for s in folder.skipped]
 
 
 def profile_from_folder(ctx: Context) -> compare.Profile | None:
-    left, right = st.columns([3, 1])
-    folder = left.text_input("Folder with one subfolder per class", key="class_folder",
-                             value=str(compare.default_class_folder(APP_DIR) or ""),
-                             placeholder="/data/my_classes  (my_classes/<class>/<image>)")
-    limit = right.number_input("Images per class (0 = all)", 0, 10_000, 20, step=10, key="per_class")
-    key = (ctx.request.key, folder.strip(), int(limit))
+    limit = st.number_input(f"Images per class (at most {LIMITS.per_class_images})", 1, LIMITS.per_class_images,
+                            min(20, LIMITS.per_class_images), step=10, key="per_class")
+    source = class_folder_source(ctx, int(limit))
+    if source is None:
+        return None
+    source_key, data, loader, data_name, refused = source
+    for line in refused:
+        st.warning(f"**{line}**", icon="⚠️")
+    key = (ctx.request.key, *source_key)
     store = get_profile_store()
     if key not in store:
-        if not st.button("Compute the class profile", type="primary", key="compute_profile"):
-            st.caption("Runs every image through the model once; a progress bar shows how far it is.")
+        n = len(data)
+        estimate = n * seconds_per_image(ctx.request.key, ctx.loaded)
+        st.caption(f"{n} images in {len(data.class_names)} classes; on this server about "
+                   f"{max(1, round(estimate))} s of computing.")
+        if not store.in_flight(key) and not st.button("Compute the class profile", type="primary",
+                                                      key="compute_profile"):
             return None
-        bar = st.progress(0.0, text="Profiling …")
-        store.get(key, lambda: profile_dataset(
-            ctx.loaded, compare.checked_folder(folder), per_class_limit=int(limit), workers=0,
-            batch_size=16, progress=False,
-            on_progress=lambda done, total: bar.progress(done / max(total, 1), text=f"Profiled {done} of {total} images")))
+        note = st.empty()
+        bar = st.progress(0.0, text="Waiting for the server …")
+
+        def waiting(ahead: int) -> None:
+            note.info(f"The server computes {LIMITS.heavy_jobs} profile(s) at a time; "
+                      f"{ahead} job(s) ahead of yours. Yours starts as soon as they finish.")
+
+        def compute():
+            with get_job_queue().slot(on_wait=waiting):
+                note.empty()
+                return profile_dataset(
+                    ctx.loaded, data, per_class_limit=int(limit), workers=0, batch_size=16, progress=False,
+                    loader=loader, data_name=data_name,
+                    on_progress=lambda done, total: bar.progress(done / max(total, 1),
+                                                                 text=f"Profiled {done} of {total} images"))
+
+        if store.in_flight(key):
+            bar.progress(0.0, text="Another visitor is computing this same profile; it is shared when done …")
+        store.get(key, compute)
         bar.empty()
+        note.empty()
     profile = store.get(key)
     for item in profile.skipped:
         st.warning(f"**{item.get('file', item)}** was skipped: {item.get('reason', '')}", icon="⚠️")
@@ -302,13 +423,13 @@ def profile_from_file(ctx: Context) -> compare.Profile | None:
     shipped = compare.bundled_profile_path(ctx.loaded.name) if ctx.request.mode != RANDOM else None
     with st.expander("Use another saved profile"):
         upload = st.file_uploader("A class profile (.safetensors, made with `attnviz profile`)",
-                                  type=["safetensors"], key="profile_upload")
+                                  type=["safetensors"], key="profile_upload", max_upload_size=LIMITS.weights_mb)
     if upload is not None:
         return compare.profile_from_bytes(upload.getvalue(), upload.name, ctx.loaded)
     if shipped is None:
         st.info(f"No class profile ships with **{ctx.loaded.name}**. Upload one made with "
                 f"`attnviz profile DATA --model {ctx.loaded.name}`, or choose *labelled images* or "
-                "*a folder of class subfolders* above.")
+                "*folders of class images* above.")
         return None
     st.caption(f"Profile shipped with the model: `{shipped.name}`")
     return cached_profile(str(shipped), ctx.request.key, ctx.loaded)
@@ -320,7 +441,7 @@ def cached_profile(path: str, model_key: str, _loaded: LoadedModel) -> compare.P
 
 
 PROFILE_SOURCES = {"file": "a saved class profile", "images": "labelled images",
-                   "folder": "a folder of class subfolders"}
+                   "folder": "folders of class images"}
 
 
 def compare_page(ctx: Context) -> None:
@@ -443,7 +564,10 @@ def attribution_page(ctx: Context) -> None:
         return
     loaded = ctx.loaded
     names = [g.name for g in loaded.gates]
-    [analysis] = analyse(get_analysis_cache(), loaded, ctx.request.key, [image])
+    analysed = analyse(get_analysis_cache(), loaded, ctx.request.key, [image])
+    if not analysed:
+        return
+    [(_, analysis)] = analysed
     top = analysis.top(loaded.class_names, 5)
     cols = st.columns(3)
     gate = cols[0].selectbox("Block", names, index=len(names) - 1, key="attr_gate")
@@ -493,8 +617,8 @@ def learn_page(ctx: Context) -> None:
     w = walkthrough_cached(ctx.request.key, image.digest, gate, ctx.loaded, image.image)
     left, right = st.columns([2, 3])
     with left:
-        st.image(image.image, caption=f"{image.name}: {w.prediction['label']} ({w.prediction['prob']:.1%})",
-                 width=320)
+        show_image(image, caption=f"{image.name}: {w.prediction['label']} ({w.prediction['prob']:.1%})",
+                   width=320)
         st.dataframe(learn.live_numbers(w, int(channel)), hide_index=True, width="stretch",
                      column_order=["symbol", "value", "meaning"])
         st.caption("The formulas hold on this image (largest absolute error of each identity):")

@@ -156,9 +156,10 @@ def test_bad_weights_file_is_explained(app, tmp_path):
     at = app.run()
     at.sidebar.selectbox(key="model").set_value("skresnet18").run()
     at.sidebar.radio(key="weights_mode_skresnet18").set_value("file").run()
-    bad = tmp_path / "weights.pth"
-    bad.write_bytes(b"not a checkpoint")
-    at.sidebar.text_input(key="weights_file_skresnet18").input(str(bad)).run()
+    assert not at.sidebar.text_input, "no free-text path box by default"
+    at.sidebar.file_uploader(key="weights_upload_skresnet18").set_value(
+        [("weights.pth", b"not a checkpoint", "application/octet-stream")])
+    at.run()
     no_trace(at)
     assert "skresnet18 could not be loaded" in text_of(at.error)
     assert "weights.pth" in text_of(at.error)
@@ -254,17 +255,49 @@ def test_compare_classes_from_the_saved_profile(app, profiles, model, label):
     assert any(t.get("fill") == "toself" for t in spec["data"])  # the ±std band
 
 
-def test_compare_classes_from_labelled_images_and_from_a_folder(app, nette_dir):
+def _class_zip(nette_dir: Path, per_class: int = 1, classes: int = 3) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for folder in sorted((nette_dir / "val").iterdir())[:classes]:
+            for f in sorted(folder.iterdir())[:per_class]:
+                zf.writestr(f"val/{folder.name}/{f.name}", f.read_bytes())
+    return buf.getvalue()
+
+
+def test_compare_classes_from_labelled_images_and_from_a_zip(app, nette_dir):
     at = on_page(app, "Compare classes")
     at.radio(key="class_source").set_value("images").run()
     no_trace(at)
     assert chart_titles(at)[0].startswith("Role of excitation")
     at.radio(key="class_source").set_value("folder").run()
-    at.text_input(key="class_folder").input("/no/such/folder").run()
+    no_trace(at)
+    assert not at.text_input, "no free-text path box by default"
+    assert not at.get("radio") or "folder_origin" not in [r.key for r in at.radio], "no server folders by default"
+    at.file_uploader(key="class_zip").set_value(("classes.zip", b"not a zip", "application/zip"))
+    at.run()
+    no_trace(at)
+    assert "classes.zip is not a readable zip file" in text_of(at.error)
+    at.file_uploader(key="class_zip").set_value(("classes.zip", _class_zip(nette_dir), "application/zip"))
+    at.number_input(key="per_class").set_value(1).run()
+    assert "3 images in 3 classes; on this server about" in text_of(at.caption)
     at.button(key="compute_profile").click().run()
     no_trace(at)
-    assert "/no/such/folder is not a folder" in text_of(at.error)
-    at.text_input(key="class_folder").input(str(nette_dir / "val")).run()
+    assert chart_titles(at)[0].startswith("Role of excitation")
+    assert len(by_label(at.multiselect, "Classes").value) == 3
+
+
+def test_compare_classes_from_a_folder_under_the_data_root(app, nette_dir, monkeypatch):
+    monkeypatch.setenv("ATTNVIZ_DATA_ROOT", str(nette_dir.parent))
+    at = on_page(app, "Compare classes")
+    at.radio(key="class_source").set_value("folder").run()
+    at.radio(key="folder_origin").set_value("root").run()
+    no_trace(at)
+    folders = at.selectbox(key="root_folder").options
+    assert folders == ["imagenette-224/train", "imagenette-224/val"], "relative names only, inside the root"
+    at.selectbox(key="root_folder").set_value("imagenette-224/val")
     at.number_input(key="per_class").set_value(1).run()
     at.button(key="compute_profile").click().run()
     no_trace(at)

@@ -8,12 +8,12 @@ import pytest
 from tiny import tiny
 
 from attnviz.errors import AttnvizError
-from attnviz.images import load_image
 from attnviz.ui import cache as ui_cache
 from attnviz.ui.cache import AnalysisCache
 from attnviz.ui.compare import labelled_classes, paper_default_blocks, sampled_channels
 from attnviz.ui.explore import explore_charts
-from attnviz.ui.inputs import ImageInput, decode, image_digest, sample_label, samples_folder, unique_names
+from attnviz.ui.inputs import (ImageInput, decode, image_digest, sample_label, samples_folder, session_caps,
+                               unique_names)
 from attnviz.ui.scale import cached_sweep, sweep_scales
 from attnviz.scale import scale_sweep
 
@@ -127,13 +127,48 @@ def test_explore_charts_per_kind(sk_model, photos):
     assert keys == ["split_balance", "split_weights_SPLAT_5_1_tench"]
 
 
-def test_result_store_computes_once_and_forgets_the_oldest():
-    from attnviz.ui.cache import ResultStore
+def test_decode_keeps_bounded_copies_only(goldfish):
+    """The app keeps the model's view (centre, short side <= 512) and a thumbnail, never the decode."""
+    import io
 
-    store, calls = ResultStore(max_entries=2), []
-    for key in ("a", "b", "a", "c", "b"):
-        store.get(key, lambda key=key: calls.append(key) or key.upper())
-    assert calls == ["a", "b", "c", "b"]  # 'b' was the least recently used when 'c' came
-    assert "a" not in store and "c" in store and store.get("b") == "B"
-    with pytest.raises(KeyError):
-        ResultStore().get("missing")
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4000, 3000), (10, 120, 200)).save(buf, "PNG")
+    big = decode(ImageInput("big.png", buf.getvalue()))
+    assert big.size == (4000, 3000)
+    assert big.image.size == (683, 512) and max(big.display.size) == 512
+    assert big.nbytes < 3 * 2**20
+    strip = Image.new("RGB", (20000, 10), (200, 0, 0))
+    buf = io.BytesIO()
+    strip.save(buf, "PNG")
+    thin = decode(ImageInput("strip.png", buf.getvalue()))
+    assert thin.ok and thin.image.size == (20, 10)
+    assert thin.display.size == (512, 128)  # letterboxed so that it can be shown
+
+
+def test_session_caps_name_the_limit():
+    items = [ImageInput(f"{i}.jpg", bytes(100)) for i in range(5)]
+    kept, refused = session_caps(items, max_images=3, max_bytes=10_000)
+    assert [i.name for i in kept] == ["0.jpg", "1.jpg", "2.jpg"]
+    assert [r.name for r in refused] == ["3.jpg", "4.jpg"]
+    assert "at most 3 images" in refused[0].error
+    kept, refused = session_caps(items, max_images=10, max_bytes=250)
+    assert len(kept) == 2 and "add up to at most 0.2 KB" in refused[0].error
+
+
+def test_one_failing_image_leaves_the_others_their_analyses(sk_model, photos, monkeypatch):
+    real = ui_cache.analyse_images
+
+    def flaky(loaded, images, names=None, **kw):
+        if any(n == photos[1].name for n in names or []):
+            raise RuntimeError("boom")
+        return real(loaded, images, names, **kw)
+
+    monkeypatch.setattr(ui_cache, "analyse_images", flaky)
+    failures: dict[str, str] = {}
+    out = AnalysisCache().analyse(sk_model, "m", photos, failures=failures)
+    assert [a.name for a in out] == [p.name for p in photos if p.name != photos[1].name]
+    assert list(failures) == [photos[1].digest] and "boom" in failures[photos[1].digest]
+    with pytest.raises(RuntimeError):
+        AnalysisCache().analyse(sk_model, "m", photos)

@@ -3,6 +3,7 @@ runs none, and a folder of images is analysed in batches with progress reports."
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 from collections import OrderedDict
 from typing import Callable, Sequence
@@ -14,6 +15,7 @@ from ..zoo import LoadedModel
 from .inputs import DecodedImage
 
 Progress = Callable[[int, int], None]
+log = logging.getLogger("attnviz.app")
 
 
 class AnalysisCache:
@@ -44,56 +46,48 @@ class AnalysisCache:
 
     def analyse(self, loaded: LoadedModel, model_key: str, images: Sequence[DecodedImage],
                 progress: Progress | None = None, batch_size: int = 8,
-                prepare: Callable[[Image.Image], Image.Image] | None = None) -> list[ImageAnalysis]:
+                prepare: Callable[[Image.Image], Image.Image] | None = None,
+                failures: dict[str, str] | None = None) -> list[ImageAnalysis]:
         """ImageAnalysis for every decoded image, in order; only uncached ones are computed.
 
         progress(done, total) is called after each batch of uncached images.
         prepare: applied to an image before the model sees it (e.g. a zoom), only when it is not
         cached; the digest must then name the prepared image.
+        failures: when given, one image's failure cannot cost the others their analyses: a batch
+        that fails is analysed again image by image, each image that still fails is left out of
+        the result and its message recorded as ``failures[digest]``. Without it, errors propagate.
         """
         prepare = prepare or (lambda image: image)
+
+        def run(chunk: Sequence[DecodedImage]) -> None:
+            results = analyse_images(loaded, [prepare(im.image) for im in chunk], [im.name for im in chunk])
+            for im, analysis in zip(chunk, results):
+                self._put((model_key, im.digest), analysis)
+            self.forward_images += len(chunk)
+
         missing = [im for im in images if self._get((model_key, im.digest)) is None]
         unique = list({im.digest: im for im in missing}.values())
         for start in range(0, len(unique), batch_size):
             chunk = unique[start:start + batch_size]
-            for im, analysis in zip(chunk, analyse_images(loaded, [prepare(im.image) for im in chunk],
-                                                          [im.name for im in chunk])):
-                self._put((model_key, im.digest), analysis)
-            self.forward_images += len(chunk)
+            try:
+                run(chunk)
+            except Exception:
+                if failures is None:
+                    raise
+                for im in chunk:
+                    try:
+                        run([im])
+                    except Exception as exc:  # noqa: BLE001 - reported beside the image
+                        log.warning("analysis of %s failed", im.name, exc_info=True)
+                        failures[im.digest] = f"could not be analysed ({type(exc).__name__}: {exc})"
             if progress:
                 progress(min(start + batch_size, len(unique)), len(unique))
         out = []
         for im in images:
+            if failures is not None and im.digest in failures:
+                continue
             analysis = self._get((model_key, im.digest))
             if analysis is None:  # evicted meanwhile by a flood of other images: compute it again
                 [analysis] = analyse_images(loaded, [prepare(im.image)], [im.name])
             out.append(dataclasses.replace(analysis, name=im.name))
         return out
-
-
-class ResultStore:
-    """Least-recently-used results of longer computations (class profiles), shared by sessions."""
-
-    def __init__(self, max_entries: int = 16) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __contains__(self, key) -> bool:
-        with self._lock:
-            return key in self._entries
-
-    def get(self, key, compute: Callable[[], object] | None = None):
-        """The stored result for ``key``; computed (and stored) with ``compute`` when missing."""
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]
-        if compute is None:
-            raise KeyError(key)
-        value = compute()
-        with self._lock:
-            self._entries[key] = value
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-        return value

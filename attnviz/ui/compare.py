@@ -171,22 +171,6 @@ def labelled_classes(labels: Sequence[str]) -> tuple[list[int], list[str]]:
     return [names.index(label) for label in cleaned], names
 
 
-def default_class_folder(app_dir: str | Path) -> Path | None:
-    """A folder of class subfolders to suggest: Imagenette's validation split beside the project."""
-    folder = Path(app_dir).resolve().parent / "shared" / "data" / "imagenette-224" / "val"
-    return folder if folder.is_dir() else None
-
-
-def checked_folder(folder: str) -> Path:
-    """The folder as a Path, or a message saying what is wrong with it."""
-    if not folder.strip():
-        raise AttnvizError("give the path of a folder that holds one subfolder per class")
-    path = Path(folder.strip()).expanduser()
-    if not path.is_dir():
-        raise AttnvizError(f"{path} is not a folder; give a folder that holds one subfolder per class")
-    return path
-
-
 def profile_from_bytes(data: bytes, name: str, loaded: LoadedModel) -> Profile:
     """A profile uploaded through the browser (safetensors: no code is unpickled)."""
     import tempfile

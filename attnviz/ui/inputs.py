@@ -5,11 +5,11 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from PIL import Image
 
-from ..images import LoadedImage, list_image_files, load_image
+from ..images import LoadedImage, list_image_files, load_views
 from ..errors import ImageLoadError
 
 SAMPLES_ENV = "ATTNVIZ_SAMPLES"
@@ -35,17 +35,31 @@ class ImageInput:
 @dataclass
 class DecodedImage(LoadedImage):
     """An input after decoding (attnviz.images.LoadedImage) plus the sha256 of its bytes, which
-    keys the app's caches. ``error`` holds the reason alone: the app shows it beside the name."""
+    keys the app's caches. ``error`` holds the reason alone: the app shows it beside the name.
+
+    The app keeps bounded copies only (``attnviz.images.load_views``): ``image`` is what the models
+    see (the centre of the photo, short side at most 512 pixels), ``display`` the thumbnail shown
+    on the page, ``size`` the original width and height.
+    """
 
     digest: str = ""
+    display: Image.Image | None = None
+    size: tuple[int, int] = (0, 0)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the kept copies (Pillow stores 4 bytes per RGB pixel)."""
+        return sum(4 * im.width * im.height for im in (self.image, self.display) if im is not None)
 
 
 def decode(item: ImageInput) -> DecodedImage:
-    """Decode one input; a bad file gets its message instead of raising."""
+    """Decode one input into bounded copies; a bad file gets its message instead of raising."""
     try:
-        return DecodedImage(name=item.name, digest=item.digest, image=load_image(item.data, item.name))
+        views = load_views(item.data, item.name)
     except ImageLoadError as exc:
         return DecodedImage(name=item.name, digest=item.digest, error=exc.reason)
+    return DecodedImage(name=item.name, digest=item.digest, image=views.model, display=views.display,
+                        size=views.size)
 
 
 def samples_folder(app_dir: str | Path) -> Path | None:
@@ -86,3 +100,28 @@ def unique_names(names: Iterable[str]) -> list[str]:
         seen[name] = seen.get(name, 0) + 1
         out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     return out
+
+
+def session_caps(items: Sequence[ImageInput], max_images: int, max_bytes: int) -> tuple[list[ImageInput], list[DecodedImage]]:
+    """The inputs one session may analyse, in order, and a message for each one left out.
+
+    Streamlit caps the size of each file but neither the number of files nor their sum; a
+    session keeps at most ``max_images`` images of at most ``max_bytes`` together."""
+    kept, refused, total = [], [], 0
+    for item in items:
+        if len(kept) >= max_images:
+            reason = (f"not analysed: a session may analyse at most {max_images} images at once; "
+                      "remove some to add others")
+        elif total + len(item.data) > max_bytes:
+            reason = (f"not analysed: the images of a session may add up to at most "
+                      f"{_size(max_bytes)}; remove some to add others")
+        else:
+            kept.append(item)
+            total += len(item.data)
+            continue
+        refused.append(DecodedImage(name=item.name, digest=item.digest, error=reason))
+    return kept, refused
+
+
+def _size(nbytes: int) -> str:
+    return f"{nbytes / 2**20:.0f} MB" if nbytes >= 2**20 else f"{nbytes / 1024:.1f} KB"

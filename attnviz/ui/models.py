@@ -1,9 +1,10 @@
 """The model picker: which models to offer, how to label them, and how a choice is loaded."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
-from ..zoo import LoadedModel, list_models, load_model
+from ..zoo import LoadedModel, WeightsBlob, list_models, load_model
 
 #: How a timm architecture gets its weights.
 PRETRAINED, RANDOM, FILE = "pretrained", "random", "file"
@@ -37,7 +38,7 @@ class ModelRequest:
 
     name: str
     mode: str = PRETRAINED          # ignored for bundled models
-    weights: str | None = None      # path, for mode FILE
+    weights: str | None = None      # mode FILE: a path under the data root, or "upload:<sha256>"
     device: str = "auto"
 
     @property
@@ -45,10 +46,17 @@ class ModelRequest:
         return f"{self.name}|{self.mode}|{self.weights or ''}|{self.device}"
 
 
-def load_request(request: ModelRequest) -> LoadedModel:
-    """Load what the request names; raises ModelLoadError (with the remedies) when it cannot."""
+def upload_key(blob: WeightsBlob) -> str:
+    """The request's ``weights`` for an uploaded file: its content, not its name, keys the model."""
+    return f"upload:{hashlib.sha256(blob.data).hexdigest()}"
+
+
+def load_request(request: ModelRequest, blob: WeightsBlob | None = None) -> LoadedModel:
+    """Load what the request names (``blob``: the uploaded weights that ``request.weights`` keys);
+    raises ModelLoadError (with the remedies) when it cannot."""
     if request.mode == FILE:
-        return load_model(request.name, weights=request.weights, device=request.device)
+        return load_model(request.name, weights=blob if blob is not None else request.weights,
+                          device=request.device)
     return load_model(request.name, device=request.device, pretrained=request.mode != RANDOM)
 
 

@@ -39,6 +39,15 @@ def guard(body: Callable[[], None]) -> None:
 
 def show_chart(chart: Chart, image_format: str = "png", untrained: bool = False, key_prefix: str = "") -> None:
     """One interactive chart, its caption, and HTML / CSV downloads (made only when clicked)."""
+    try:
+        _show_chart(chart, image_format, untrained, key_prefix)
+    except Exception as exc:  # noqa: BLE001 - one chart's failure leaves the others on the page
+        log.exception("chart %s failed", chart.key)
+        st.warning(f"The chart *{chart.figure.layout.title.text or chart.key}* could not be drawn "
+                   f"({type(exc).__name__}); the other charts are unaffected.", icon="⚠️")
+
+
+def _show_chart(chart: Chart, image_format: str, untrained: bool, key_prefix: str) -> None:
     fig = mark_untrained(chart.figure) if untrained else chart.figure
     key = f"{key_prefix}{chart.key}"
     name = safe_filename(key)
@@ -85,8 +94,9 @@ def show_bad_files(images: Sequence[DecodedImage]) -> None:
 
 
 def analyse(cache: AnalysisCache, loaded: LoadedModel, model_key: str,
-            images: Sequence[DecodedImage]) -> list[ImageAnalysis]:
-    """Cached analyses of the readable images, with a progress bar while new ones are computed."""
+            images: Sequence[DecodedImage]) -> list[tuple[DecodedImage, ImageAnalysis]]:
+    """Cached analyses of the readable images, paired with them, with a progress bar while new
+    ones are computed; an image whose analysis fails gets its message and the others go on."""
     good = [im for im in images if im.ok]
     bar = st.progress(0.0, text=f"Analysing {len(good)} images …") if len(good) > 3 else None
 
@@ -94,8 +104,23 @@ def analyse(cache: AnalysisCache, loaded: LoadedModel, model_key: str,
         if bar is not None:
             bar.progress(done / total, text=f"Analysed {done} of {total} new images")
 
+    failures: dict[str, str] = {}
     try:
-        return cache.analyse(loaded, model_key, good, progress=report)
+        analyses = cache.analyse(loaded, model_key, good, progress=report, failures=failures)
     finally:
         if bar is not None:
             bar.empty()
+    for im in good:
+        if im.digest in failures:
+            st.warning(f"**{im.name}**: {failures[im.digest]}; the other images are unaffected.", icon="⚠️")
+    return list(zip([im for im in good if im.digest not in failures], analyses))
+
+
+def show_image(image: DecodedImage, caption: str | None = None, width: int | str = "stretch") -> None:
+    """An image's thumbnail; if it cannot be shown, a message in its place (its charts stay)."""
+    try:
+        st.image(image.display or image.image, caption=caption if caption is not None else image.name, width=width)
+    except Exception as exc:  # noqa: BLE001 - one picture must not take the page down
+        log.exception("showing %s failed", image.name)
+        st.warning(f"**{image.name}** cannot be shown here ({type(exc).__name__}); its charts are below.",
+                   icon="⚠️")

@@ -1,0 +1,106 @@
+"""The operator's data root (``ATTNVIZ_DATA_ROOT``): the only server folders a visitor can use.
+
+Visitors never type a path: they choose among the root's subfolders (and weights files), and
+every path, symbolic links included, is resolved and must stay inside the root.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import AttnvizError
+from ..images import EXTENSIONS
+
+WEIGHTS_SUFFIXES = (".safetensors", ".pth", ".pt")
+_MAX_LISTED = 500  # entries offered in a picker; a root with more is cut, not walked forever
+
+
+class DataRoot:
+    """Folders and files under one root, offered by their path relative to it."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise AttnvizError(f"ATTNVIZ_DATA_ROOT={root} is not a folder; set it to the folder "
+                               "that holds the data you offer to the class, or unset it")
+
+    def resolve(self, relative: str | Path) -> Path:
+        """``root/relative`` resolved; refused when it leaves the root (``..``, absolute paths, links)."""
+        candidate = (self.root / relative).resolve()
+        if candidate != self.root and not candidate.is_relative_to(self.root):
+            raise AttnvizError(f"{relative} is outside the data root; choose one of the folders offered")
+        return candidate
+
+    def inside(self, path: Path) -> bool:
+        resolved = Path(path).resolve()
+        return resolved == self.root or resolved.is_relative_to(self.root)
+
+    def class_folders(self) -> list[str]:
+        """Folders (relative paths, up to two levels down) whose subfolders hold images: datasets
+        such as ``imagenette-224/val`` that a class profile can be made from."""
+        found = []
+        for depth in ("*", "*/*"):
+            for folder in sorted(self.root.glob(depth)):
+                if len(found) >= _MAX_LISTED:
+                    return found
+                if folder.name.startswith(".") or not folder.is_dir() or not self.inside(folder):
+                    continue
+                if any(self._has_images(sub) for sub in self._subfolders(folder)):
+                    found.append(folder.relative_to(self.root).as_posix())
+        return found
+
+    def weights_files(self) -> list[str]:
+        """Weights files (relative paths) anywhere under the root."""
+        found = []
+        for path in sorted(self.root.rglob("*")):
+            if len(found) >= _MAX_LISTED:
+                break
+            if path.suffix.lower() in WEIGHTS_SUFFIXES and path.is_file() and self.inside(path):
+                found.append(path.relative_to(self.root).as_posix())
+        return found
+
+    def image_samples(self, relative: str, per_class: int) -> tuple[list[tuple[Path, int]], list[str], list[str]]:
+        """(file, class index) pairs of a class folder, at most ``per_class`` per class, and the
+        class folder names; files or folders whose links lead outside the root are left out
+        and listed (third value)."""
+        folder = self.resolve(relative)
+        if not folder.is_dir():
+            raise AttnvizError(f"{relative} is not a folder under the data root; choose one of the folders offered")
+        classes, samples, refused = [], [], []
+        for sub in self._subfolders(folder):
+            if not self.inside(sub):
+                refused.append(f"{sub.name}: leads outside the data root")
+                continue
+            files = []
+            for path in sorted(sub.iterdir()):
+                if len(files) >= per_class:
+                    break
+                if not self._is_image(path):
+                    continue
+                if not self.inside(path):
+                    refused.append(f"{sub.name}/{path.name}: leads outside the data root")
+                    continue
+                files.append(path)
+            if files:
+                samples += [(p, len(classes)) for p in files]
+                classes.append(sub.name)
+        if not samples:
+            raise AttnvizError(f"{relative} has no class subfolders with images "
+                               f"({', '.join(EXTENSIONS)}); choose another folder")
+        return samples, classes, refused
+
+    @staticmethod
+    def _subfolders(folder: Path) -> list[Path]:
+        try:
+            return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        except OSError:
+            return []
+
+    @staticmethod
+    def _is_image(path: Path) -> bool:
+        return path.suffix.lower() in EXTENSIONS and not path.name.startswith(".") and path.is_file()
+
+    def _has_images(self, folder: Path) -> bool:
+        try:
+            return any(self._is_image(p) for p in folder.iterdir())
+        except OSError:
+            return False
