@@ -36,14 +36,16 @@ def flat_palette_png(side: int = 8000, colour: int = 0) -> bytes:
     return png(image)
 
 
-def hostile_uploads(palettes: int = 6) -> list[tuple[str, bytes]]:
-    """Named hostile uploads: strips, thin images, a bomb over Pillow's limit and large flat PNGs."""
+def hostile_uploads(palettes: int = 6, variant: int = 0) -> list[tuple[str, bytes]]:
+    """Named hostile uploads: strips, thin images, a bomb over Pillow's limit and large flat PNGs.
+    ``variant`` changes every file's content (not its kind), so that sessions share no cache entry."""
+    v = variant % 200
     files = [
-        ("strip_40000x1.png", png(Image.new("RGB", (40000, 1), (30, 160, 40)))),
-        ("strip_200000x1.png", png(Image.new("L", (200000, 1), 120))),
-        ("thin_3000x2.png", png(Image.new("RGB", (3000, 2), (20, 40, 200)))),
-        ("thin_20000x10.png", png(Image.new("RGB", (20000, 10), (200, 40, 20)))),
-        ("bomb_14000x14000.png", declared_png(14000, 14000)),
+        ("strip_40000x1.png", png(Image.new("RGB", (40000, 1), (30 + v, 160, 40)))),
+        ("strip_200000x1.png", png(Image.new("L", (200000, 1), 20 + v))),
+        ("thin_3000x2.png", png(Image.new("RGB", (3000, 2), (20, 40 + v, 200)))),
+        ("thin_20000x10.png", png(Image.new("RGB", (20000, 10), (200, 40, 20 + v)))),
+        ("bomb_14000x14000.png", declared_png(14000, 14000 + v)),
     ]
-    files += [(f"flat_8000x8000_{i}.png", flat_palette_png(8000, i)) for i in range(palettes)]
+    files += [(f"flat_8000x8000_{i}.png", flat_palette_png(8000, (i + 7 * v) % 256)) for i in range(palettes)]
     return files

@@ -1,5 +1,6 @@
 """End to end in a real browser: `streamlit run app.py` on localhost, headless Chromium (Debian's
-`chromium`, driven by Playwright) uploads a photo and waits for every chart of page 1."""
+`chromium`, driven by Playwright) uploads a photo and waits for every chart of page 1; then the
+hostile uploads of tests/hostile.py go through the real server, whose memory is measured."""
 from __future__ import annotations
 
 import os
@@ -9,11 +10,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bundled_kit import write_bundled
+from hostile import hostile_uploads
+
+from attnviz.memory import peak_rss, reset_peak_rss, rss
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -41,6 +46,12 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     raise TimeoutError(f"streamlit did not answer at {url} within {timeout} s")
 
 
+@dataclass
+class Server:
+    url: str
+    pid: int
+
+
 @pytest.fixture
 def server(tmp_path, samples_dir):
     """The app on a free localhost port, with a bundled-format SE model; always stopped."""
@@ -57,7 +68,7 @@ def server(tmp_path, samples_dir):
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc)
-        yield url
+        yield Server(url, proc.pid)
     finally:
         proc.terminate()
         try:
@@ -68,17 +79,22 @@ def server(tmp_path, samples_dir):
         log.close()
 
 
-def test_upload_shows_every_chart_of_page_one(server, goldfish, tmp_path):
+def chromium_path() -> str:
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does it)")
+    return chromium
+
+
+def test_upload_shows_every_chart_of_page_one(server, goldfish, tmp_path):
+    chromium = chromium_path()
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
-            page.goto(server, wait_until="domcontentloaded")
+            page.goto(server.url, wait_until="domcontentloaded")
             uploader = page.locator('[data-testid="stSidebar"] input[type="file"]')
             uploader.wait_for(state="attached", timeout=60_000)
             start = time.monotonic()
@@ -99,3 +115,40 @@ def test_upload_shows_every_chart_of_page_one(server, goldfish, tmp_path):
             browser.close()
     print(f"\nupload to all charts in the browser: {elapsed:.2f} s; screenshot: {shot}")
     assert shot.stat().st_size > 10_000
+
+
+def test_hostile_uploads_in_a_real_browser(server, goldfish, tmp_path):
+    """A photo and eleven hostile files in one drop: the photo and every image that can be
+    decoded get their charts, the bomb its message, and the server stays within its memory goal."""
+    chromium = chromium_path()
+    from playwright.sync_api import expect, sync_playwright
+
+    files = [(goldfish.name, goldfish.read_bytes())] + hostile_uploads(palettes=6)
+    payload = [{"name": n, "mimeType": "image/png" if n.endswith(".png") else "image/jpeg", "buffer": d}
+               for n, d in files]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.goto(server.url, wait_until="domcontentloaded")
+            uploader = page.locator('[data-testid="stSidebar"] input[type="file"]')
+            uploader.wait_for(state="attached", timeout=60_000)
+            page.get_by_text("Upload photos").first.wait_for(timeout=60_000)  # model loaded
+            base = rss(server.pid)
+            measured = reset_peak_rss(server.pid)
+            uploader.set_input_files(payload)
+            expect(page.get_by_text("over the limit of 64,000,000 pixels")).to_be_visible(timeout=120_000)
+            expect(page.get_by_text("Top-5:")).to_have_count(len(files) - 1, timeout=240_000)
+            assert page.get_by_text("Traceback").count() == 0
+            assert page.get_by_text("Something went wrong").count() == 0
+            page.set_viewport_size({"width": 1500, "height": 3000})
+            page.wait_for_timeout(1500)
+            shot = tmp_path / "hostile.png"
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    if measured and base is not None:
+        peak, after = peak_rss(server.pid) - base, rss(server.pid) - base
+        print(f"\nserver memory for 12 hostile uploads: peak +{peak / 2**20:.0f} MiB, "
+              f"after +{after / 2**20:.0f} MiB; screenshot: {shot}")
+        assert peak < 1536 * 2**20 and after < 512 * 2**20
