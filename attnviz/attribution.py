@@ -36,7 +36,7 @@ from scipy.stats import spearmanr
 
 from .errors import AttnvizError
 from .gates import Gate
-from .inference import analyse_images
+from .inference import ImageAnalysis, analyse_images
 from .zoo import LoadedModel
 
 # ---------------------------------------------------------------- layers
@@ -59,9 +59,7 @@ def gated_layer(gate: Gate) -> str:
     """Path of the module whose output is the gated feature map (B, C, H, W): the attention module
     itself for SE and split attention (x~ = s * u), its parent ``SelectiveKernel`` for SK, whose
     ``attn`` child only returns the weights (V = a * U1 + b * U2 is made by the parent)."""
-    if gate.kind == "sk":
-        return gate.module.rsplit(".", 1)[0]
-    return gate.module
+    return gate.gated_layer
 
 
 # ---------------------------------------------------------------- private replica
@@ -144,13 +142,19 @@ class GradCamResult:
     layer: str
 
 
+def _analysed(loaded: LoadedModel, image: Image.Image, analysis: ImageAnalysis | None) -> ImageAnalysis:
+    """The image's analysis: the one given (e.g. cached by the app), else a forward pass."""
+    return analysis if analysis is not None else analyse_images(loaded, [image])[0]
+
+
 def gradcam(loaded: LoadedModel, image: Image.Image, gate_name: str,
-            target: int | None = None) -> GradCamResult:
+            target: int | None = None, analysis: ImageAnalysis | None = None) -> GradCamResult:
     """Grad-CAM (captum ``LayerGradCam``, ReLU applied) for ``target`` (default: the predicted
     class) on the output of the block containing ``gate_name``, upsampled bilinearly to the input
-    size and scaled to [0, 1]."""
+    size and scaled to [0, 1]. ``analysis``: the image's analysis when already made (saves a
+    forward pass); the gradients always need one of their own."""
     gate = _gate(loaded, gate_name)
-    [analysis] = analyse_images(loaded, [image])
+    analysis = _analysed(loaded, image, analysis)
     target = _target(loaded, target, analysis.probs)
     batch = loaded.preprocess([image]).float()
     replica, lock = _replica(loaded.model)
@@ -193,11 +197,12 @@ class ChannelAttribution:
 
 
 def channel_attribution(loaded: LoadedModel, image: Image.Image, gate_name: str,
-                        target: int | None = None) -> ChannelAttribution:
+                        target: int | None = None, analysis: ImageAnalysis | None = None) -> ChannelAttribution:
     """How much each channel of ``gate_name``'s gated feature map adds to the ``target`` logit
-    (default: the predicted class), beside the gate's value for that channel."""
+    (default: the predicted class), beside the gate's value for that channel. ``analysis``: the
+    image's analysis when already made (its gate values and prediction are reused)."""
     gate = _gate(loaded, gate_name)
-    [analysis] = analyse_images(loaded, [image])
+    analysis = _analysed(loaded, image, analysis)
     target = _target(loaded, target, analysis.probs)
     batch = loaded.preprocess([image]).float()
     replica, lock = _replica(loaded.model)
@@ -207,7 +212,7 @@ def channel_attribution(loaded: LoadedModel, image: Image.Image, gate_name: str,
         attr = gxa.attribute(batch.clone(), target=target)
     attribution = attr.detach()[0].float().sum(dim=(1, 2)).cpu().numpy()
     values = analysis.values[gate.name]
-    excitation = values[-1]
+    excitation = values[gate.kind.compared_path(gate.paths)]
     with warnings.catch_warnings():  # constant input: spearmanr warns and returns nan, kept as nan
         warnings.simplefilter("ignore")
         rho = float(spearmanr(attribution, excitation).statistic)
@@ -230,14 +235,15 @@ class KnockoutResult:
 
 
 def knockout(loaded: LoadedModel, image: Image.Image, gate_names: str | Iterable[str],
-             k: int = 5) -> KnockoutResult:
-    """Neutralise ``gate_names`` (s = 1 for SE; 1/paths, i.e. 0.5/0.5, for SK) and compare the
-    top-``k`` classes with the intact model's. The capture hooks are removed afterwards."""
+             k: int = 5, analysis: ImageAnalysis | None = None) -> KnockoutResult:
+    """Neutralise ``gate_names`` (each kind's neutral value: s = 1 for SE; 1/paths, i.e.
+    0.5/0.5, for SK) and compare the top-``k`` classes with the intact model's (``analysis``,
+    when already made). The capture hooks are removed afterwards."""
     names = [gate_names] if isinstance(gate_names, str) else list(gate_names)
     for name in names:
         _gate(loaded, name)
     k = max(1, min(int(k), len(loaded.class_names)))
-    [before] = analyse_images(loaded, [image])
+    before = _analysed(loaded, image, analysis)
     [after] = analyse_images(loaded, [image], neutralise=names)
     top1 = int(np.argmax(before.probs))
     top_before = before.top(loaded.class_names, k)

@@ -16,9 +16,9 @@ from .hooks import ScopedHooks
 
 
 def neutral_value(gate: Gate) -> float:
-    """The gate value that leaves its block's features unweighted: s = 1 for a sigmoid gate,
-    1/paths for a softmax across paths (0.5/0.5 for SK)."""
-    return 1.0 if gate.paths == 1 else 1.0 / gate.paths
+    """The gate value that leaves its block's features unweighted (the kind's): s = 1 for a
+    sigmoid gate, 1/paths for a softmax across paths (0.5/0.5 for SK)."""
+    return gate.neutral_value
 
 
 class CaptureResult:
@@ -53,8 +53,7 @@ class CaptureResult:
         for gate in self.gates:
             if gate.name not in self.values:
                 continue
-            v = self.values[gate.name][index]
-            out[gate.name] = v[0] if gate.kind == "se" else v
+            out[gate.name] = gate.kind.per_image(self.values[gate.name][index])
         return out
 
 

@@ -7,24 +7,15 @@ from .gates import Gate
 
 
 def gate_summary(gate: Gate, values: np.ndarray) -> dict:
-    """One gate's values for one image, summarised.
+    """One gate's values (paths, C) for one image, summarised by its kind.
 
-    SE (values (1, C)): mean, std, min, max of the excitation s.
-    SK / split attention with 2 paths: also mean_a (3x3 path), mean_b (5x5 path) and
+    Every kind: mean, std, min, max. SE: of the excitation s; ECA adds how strongly neighbouring
+    channels agree; SK and split attention add mean_a (3x3 path), mean_b (5x5 path) and
     mean_diff = mean(b - a), the SKNet paper's "mean attention difference".
     """
-    v = np.asarray(values, dtype=np.float64)
-    row = {"name": gate.name, "kind": gate.kind, "module": gate.module,
+    row = {"name": gate.name, "kind": gate.kind.name, "module": gate.module,
            "channels": gate.channels, "paths": gate.paths}
-    if gate.paths == 1:
-        s = v.reshape(-1)
-        row.update(mean=float(s.mean()), std=float(s.std()), min=float(s.min()), max=float(s.max()))
-    else:
-        row.update(mean=float(v.mean()), std=float(v.std()), min=float(v.min()), max=float(v.max()))
-        row["mean_paths"] = [float(x) for x in v.mean(axis=1)]
-        row["mean_a"] = float(v[0].mean())
-        row["mean_b"] = float(v[1].mean())
-        row["mean_diff"] = float((v[1] - v[0]).mean())
+    row.update(gate.kind.summary(np.asarray(values, dtype=np.float64).reshape(gate.paths, -1)))
     return row
 
 

@@ -9,14 +9,14 @@ import pytest
 
 from attnviz.figures import excitation, prediction, selection, split
 from attnviz.figures.export import chart_config, figure_csv, figure_html, safe_filename
-from attnviz.gates import Gate
+from attnviz.gates import Gate, kind_named
 from attnviz.inference import ImageAnalysis
 
-SE = [Gate("SE_2_1", "layer1.0.se", "layer1.0.se.gate", "se", "se", 4, 1, 2, 1, 0),
-      Gate("SE_3_1", "layer2.0.se", "layer2.0.se.gate", "se", "se", 8, 1, 3, 1, 1)]
-SK = [Gate("SK_2_1", "layer1.0.conv1", "layer1.0.conv1.attn", "sk", "sk", 6, 2, 2, 1, 0),
-      Gate("SK_3_1", "layer2.0.conv1", "layer2.0.conv1.attn", "sk", "sk", 10, 2, 3, 1, 1)]
-SPLAT = [Gate("SPLAT_2_1", "layer1.0.conv2", "layer1.0.conv2.rsoftmax", "splat", "radix", 5, 2, 2, 1, 0)]
+SE = [Gate("SE_2_1", "layer1.0.se", "layer1.0.se.gate", kind_named("se"), "se", 4, 1, 2, 1, 0),
+      Gate("SE_3_1", "layer2.0.se", "layer2.0.se.gate", kind_named("se"), "se", 8, 1, 3, 1, 1)]
+SK = [Gate("SK_2_1", "layer1.0.conv1", "layer1.0.conv1.attn", kind_named("sk"), "sk", 6, 2, 2, 1, 0),
+      Gate("SK_3_1", "layer2.0.conv1", "layer2.0.conv1.attn", kind_named("sk"), "sk", 10, 2, 3, 1, 1)]
+SPLAT = [Gate("SPLAT_2_1", "layer1.0.conv2", "layer1.0.conv2.rsoftmax", kind_named("splat"), "radix", 5, 2, 2, 1, 0)]
 
 
 def analysis(gates, seed: int, name: str) -> ImageAnalysis:

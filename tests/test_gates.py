@@ -17,7 +17,7 @@ EXPECTED = {
     "legacy_seresnet50": ("se", 16), "seresnet50": ("se", 16), "seresnext50_32x4d": ("se", 16),
     "legacy_senet154": ("se", 50), "skresnet18": ("sk", 8), "skresnet34": ("sk", 16),
     "skresnext50_32x4d": ("sk", 16), "resnest50d": ("splat", 16), "efficientnet_b0": ("se", 16),
-    "mobilenetv3_large_100": ("se", 8), "regnety_016": ("se", 27), "ecaresnet50d": ("se", 16),
+    "mobilenetv3_large_100": ("se", 8), "regnety_016": ("se", 27), "ecaresnet50d": ("eca", 16),
     "resnest14d": ("splat", 4),
 }
 
@@ -33,12 +33,12 @@ def test_gate_count_kind_and_names(name):
         model = timm.create_model(name)
     gates = discover_gates(model)
     assert len(gates) == count
-    assert {g.kind for g in gates} == {kind}
+    assert {g.kind.name for g in gates} == {kind}
     assert len({g.name for g in gates}) == count, "names must be unique"
     assert [g.index for g in gates] == list(range(count))
     for g in gates:
         assert g.channels > 0
-        assert g.paths == (1 if kind == "se" else 2)
+        assert g.paths == (1 if g.kind.channel_gate else 2)
 
 
 def test_seresnet50_names_follow_the_senet_paper():
@@ -81,6 +81,5 @@ def test_stage_block_layouts():
 
 
 def test_duplicate_and_unknown_layouts_get_distinct_names():
-    names = paper_names([("layer1.0.a", "se", "se"), ("layer1.0.b", "se", "se"), ("head.x", "sk", "sk"),
-                         ("head.y", "sk", "sk")])
+    names = paper_names([("layer1.0.a", "SE"), ("layer1.0.b", "SE"), ("head.x", "SK"), ("head.y", "SK")])
     assert [n for n, _, _ in names] == ["SE_2_1a", "SE_2_1b", "SK_1", "SK_2"]

@@ -52,7 +52,7 @@ def test_se_steps_follow_the_formulas(fish):
     w = walkthrough(loaded, fish, "SE_4_2")
     se = loaded.model.layer3[1].se
     u = _input_of(loaded, "layer3.1.se", fish)                         # U: (C, H, W)
-    assert w.kind == "se" and w.u_shape == tuple(u.shape) and w.u_shape[0] == 128
+    assert w.kind.name == "se" and w.u_shape == tuple(u.shape) and w.u_shape[0] == 128
     _close(w.z, u.mean((1, 2)))                                         # squeeze
     w1, b1 = se.fc1.weight.flatten(1), se.fc1.bias
     w2, b2 = se.fc2.weight.flatten(1), se.fc2.bias
@@ -70,7 +70,7 @@ def test_sk_steps_follow_the_formulas(fish):
     w = walkthrough(loaded, fish, "SK_4_2")
     attn = loaded.model.layer3[1].conv1.attn
     stacked = _input_of(loaded, "layer3.1.conv1.attn", fish)           # (paths, C, H, W)
-    assert w.kind == "sk" and w.u_shape == tuple(stacked.shape) == (2, 128, 4, 4)
+    assert w.kind.name == "sk" and w.u_shape == tuple(stacked.shape) == (2, 128, 4, 4)
     _close(w.u_paths, stacked.mean((2, 3)))
     _close(w.s_fused, (stacked[0] + stacked[1]).mean((1, 2)))           # fuse: s = GAP(U1 + U2)
     z = torch.relu(_bn(attn.fc_reduce.weight.flatten(1) @ torch.as_tensor(w.s_fused), attn.bn))
@@ -89,7 +89,7 @@ def test_split_attention_steps_follow_the_formulas(fish):
     loaded = tiny("resnest_half", size=64)
     w = walkthrough(loaded, fish, "SPLAT_4_1")
     splat = loaded.model.layer3[0].conv2
-    assert w.kind == "splat" and w.radix == 2 and w.u_paths.shape == (2, 128) and w.u_shape[:2] == (2, 128)
+    assert w.kind.name == "splat" and w.radix == 2 and w.u_paths.shape == (2, 128) and w.u_shape[:2] == (2, 128)
     _close(w.s_fused, torch.as_tensor(w.u_paths).sum(0))                # GAP of the sum = sum of GAPs
     z = torch.relu(_bn(splat.fc1.weight.flatten(1) @ torch.as_tensor(w.s_fused) + splat.fc1.bias, splat.bn1))
     _close(w.z, z)
@@ -118,14 +118,19 @@ def test_legacy_and_hard_sigmoid_se_variants(fish):
     assert w.gate_fn == "Hardsigmoid" and w.checks["z = GAP(u)"] < 1e-5
 
 
-def test_eca_and_unknown_gates_are_refused_clearly(fish):
-    eca = wrap_model(ResNet(BasicBlock, [1, 1, 1, 1], num_classes=10, block_args=dict(attn_layer="eca")),
-                     "eca", CLASS_NAMES, SMALL)
-    with pytest.raises(AttnvizError, match="does not cover gate ECA_2_1 .*'eca'.*Choose an SE, SK"):
-        walkthrough(eca, fish, "ECA_2_1")
-    with pytest.raises(AttnvizError, match="no gate 'SE_9_1'; its gates are ECA_2_1"):
-        walkthrough(eca, fish, "SE_9_1")
-    assert not has_hooks(eca.model)
+def test_unknown_gates_and_uncovered_variants_are_refused_clearly(fish):
+    from functools import partial
+
+    from timm.layers import SEModule
+
+    se = wrap_model(ResNet(BasicBlock, [1, 1, 1, 1], num_classes=10,
+                           block_args=dict(attn_layer=partial(SEModule, add_maxpool=True))),
+                    "se-maxpool", CLASS_NAMES, SMALL)
+    with pytest.raises(AttnvizError, match="SE_2_1 mixes max pooling into its squeeze"):
+        walkthrough(se, fish, "SE_2_1")
+    with pytest.raises(AttnvizError, match="no gate 'SE_9_1'; its gates are SE_2_1"):
+        walkthrough(se, fish, "SE_9_1")
+    assert not has_hooks(se.model)
 
 
 def test_recorder_ignores_other_threads_and_removes_its_hooks():

@@ -3,29 +3,14 @@ class-specific each block is, and how alike the classes are."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..class_stats import BlockClassMeans
 from .style import REFERENCE_COLOR, VALUE_SCALE, finish, series_colors
-
-
-@dataclass
-class BlockClassMeans:
-    """One block's class statistics over a fixed subset of its channels.
-
-    means, stds: (K, n) class mean / standard deviation; overall: (n,) mean over all images;
-    channels: (n,) the real channel indices, in the order they are plotted.
-    """
-
-    gate: str
-    channels: np.ndarray
-    means: np.ndarray
-    stds: np.ndarray
-    overall: np.ndarray
 
 
 def _hex_to_rgba(colour: str, alpha: float) -> str:

@@ -13,8 +13,8 @@ from .style import REFERENCE_COLOR, VALUE_SCALE, finish, series_colors
 
 
 def se_gates(gates: Sequence[Gate]) -> list[Gate]:
-    """Sigmoid channel gates (SE, ECA...), in depth order."""
-    return [g for g in gates if g.paths == 1]
+    """Channel gates (SE, ECA ...), in depth order."""
+    return [g for g in gates if g.kind.channel_gate]
 
 
 def excitation_heatmap(gates: Sequence[Gate], analysis: ImageAnalysis, width: int | None = None,

@@ -21,7 +21,7 @@ from .style import REFERENCE_COLOR, finish, series_colors
 
 def sk_gates(gates: Sequence[Gate]) -> list[Gate]:
     """Kernel-selection gates (softmax over >= 2 kernel paths), in depth order."""
-    return [g for g in gates if g.kind == "sk" and g.paths >= 2]
+    return [g for g in gates if g.kind.kernel_selection and g.paths >= 2]
 
 
 def mean_difference(values: np.ndarray) -> float:

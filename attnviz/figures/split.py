@@ -17,7 +17,7 @@ from .style import VALUE_SCALE, finish, series_colors
 
 def split_gates(gates: Sequence[Gate]) -> list[Gate]:
     """Split attention gates in depth order."""
-    return [g for g in gates if g.kind == "splat"]
+    return [g for g in gates if g.kind.split_attention]
 
 
 def split_weights(gate: Gate, analysis: ImageAnalysis, title: str | None = None) -> go.Figure:

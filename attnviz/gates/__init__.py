@@ -1,6 +1,11 @@
-"""Attention gates: one file per kind (se, sk, splat), a registry, discovery and naming."""
-from . import se, sk, splat  # noqa: F401  (importing registers the module types)
-from .discovery import discover_gates
-from .registry import KINDS, Gate, GateType, gate_type_of, register_gate
+"""Attention gates: one file per kind (se, eca, sk, splat), a registry, discovery and naming.
 
-__all__ = ["KINDS", "Gate", "GateType", "discover_gates", "gate_type_of", "register_gate"]
+The registry's list of kinds is the import line below: importing a kind's file registers it.
+"""
+from . import se, eca, sk, splat  # noqa: F401  (the kinds, in the order pages show them)
+from .discovery import discover_gates
+from .kind import AttentionKind, KindName, Walkthrough
+from .registry import Gate, GateType, gate_type_of, kind_named, kinds, register_gate, register_kind
+
+__all__ = ["AttentionKind", "Gate", "GateType", "KindName", "Walkthrough", "discover_gates", "gate_type_of",
+           "kind_named", "kinds", "register_gate", "register_kind"]

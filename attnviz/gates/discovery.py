@@ -47,7 +47,7 @@ def discover_gates(model: nn.Module, probe_size: int = 64) -> list[Gate]:
     unknown = {sp: src for _, sp, m, src, gt in entries if gt.channels(m) is None}
     measured = _probe_channels(model, unknown, probe_size) if unknown else {}
 
-    names = paper_names([(path, gt.kind, gt.variant) for path, _, _, _, gt in entries])
+    names = paper_names([(path, gt.kind.prefix) for path, _, _, _, gt in entries])
     gates = []
     for index, ((path, source_path, module, _, gt), (name, stage, block)) in enumerate(zip(entries, names)):
         paths = gt.paths(module)
@@ -56,5 +56,5 @@ def discover_gates(model: nn.Module, probe_size: int = 64) -> list[Gate]:
             channels = measured[source_path] // paths
         gates.append(Gate(name=name, module=path, source=source_path, kind=gt.kind,
                           variant=gt.variant, channels=channels, paths=paths, stage=stage,
-                          block=block, index=index, _module_ref=module))
+                          block=block, index=index))
     return gates

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-PREFIX = {"se": "SE", "eca": "ECA", "ceca": "ECA", "sk": "SK", "splat": "SPLAT"}
-
 # (pattern on the module path, stage offset, block offset)
 _LAYOUTS = (
     (re.compile(r"(?:^|\.)layer(\d+)\.(\d+)(?:\.|$)"), 1, 1),     # ResNet family
@@ -29,20 +27,16 @@ def stage_block(module_path: str) -> tuple[int, int] | None:
     return None
 
 
-def prefix(kind: str, variant: str) -> str:
-    return PREFIX.get(variant, PREFIX[kind])
-
-
-def paper_names(entries: list[tuple[str, str, str]]) -> list[tuple[str, int | None, int | None]]:
-    """Names for (module path, kind, variant) entries given in depth order.
+def paper_names(entries: list[tuple[str, str]]) -> list[tuple[str, int | None, int | None]]:
+    """Names for (module path, name prefix) entries given in depth order (the prefix is the
+    kind's: 'SE', 'ECA', 'SK', 'SPLAT').
 
     Returns (name, stage, block) per entry. Two gates in one block get suffixes a, b, ...;
     unrecognised layouts are numbered by depth within their prefix (SE_1, SE_2, ...).
     """
     raw: list[tuple[str, int | None, int | None]] = []
     counters: dict[str, int] = {}
-    for path, kind, variant in entries:
-        p = prefix(kind, variant)
+    for path, p in entries:
         sb = stage_block(path)
         if sb is None:
             counters[p] = counters.get(p, 0) + 1

@@ -1,36 +1,101 @@
-"""Squeeze-and-Excitation style channel gates: s = gate(W2 d(W1 z)), x~_c = s_c u_c.
+"""Squeeze-and-Excitation (Hu et al., 2018): s = sigmoid(W2 ReLU(W1 z)), x~_c = s_c u_c.
 
 Registered: timm's ``SEModule`` (ResNet/RegNet family), ``EffectiveSEModule``,
-``SqueezeExciteCl``, the EfficientNet/MobileNet ``SqueezeExcite`` (sigmoid or hard-sigmoid gate),
-the original SENet ``SEModule`` of timm's legacy models, and ECA / circular ECA (a 1-d conv across
-channels instead of the two fc layers, same sigmoid gate).
+``SqueezeExciteCl``, the EfficientNet/MobileNet ``SqueezeExcite`` (sigmoid or hard-sigmoid gate)
+and the original SENet ``SEModule`` of timm's legacy models.
 """
 from __future__ import annotations
 
-from timm.layers.eca import CecaModule, EcaModule
+import torch
+import torch.nn as nn
 from timm.layers.squeeze_excite import EffectiveSEModule, SEModule, SqueezeExciteCl
 from timm.models._efficientnet_blocks import SqueezeExcite as EffNetSqueezeExcite
 from timm.models.senet import SEModule as LegacySEModule
 
+from ..errors import AttnvizError
+from .kind import ChannelGateKind, Panel, StepKey, Walkthrough, as_numpy, max_error
 from .registry import GateType, register_gate
 
+#: Per variant: the submodule fed with z, the one that outputs the hidden layer, the gate.
+_STEPS = {
+    "se": ("fc1", "act", "gate"),                         # timm SEModule (ResNet, RegNet ...)
+    "legacy-se": ("fc1", "relu", "sigmoid"),              # the SENet paper's models in timm
+    "effnet-se": ("conv_reduce", "act1", "gate"),         # EfficientNet / MobileNet SqueezeExcite
+}
+
+TEXT = r"""
+**Squeeze-and-Excitation** (Hu et al., 2018) lets a block *re-weight its own channels* using
+information from the whole image. For the block's feature map $\mathbf{u}$ with $C$ channels of
+size $H \times W$:
+
+1. **Squeeze** — average each channel over all positions (global average pooling):
+   $z_c = \frac{1}{H W} \sum_{i=1}^{H} \sum_{j=1}^{W} u_c(i, j)$
+2. **Excitation** — a small two-layer network (bottleneck with reduction ratio $r$) turns the
+   vector $\mathbf{z}$ into one weight per channel between 0 and 1:
+   $\mathbf{s} = \sigma\big(\mathbf{W}_2\, \delta(\mathbf{W}_1 \mathbf{z})\big)$, with
+   $\mathbf{W}_1 \in \mathbb{R}^{\frac{C}{r} \times C}$, $\mathbf{W}_2 \in \mathbb{R}^{C \times \frac{C}{r}}$,
+   $\delta$ = ReLU, $\sigma$ = sigmoid.
+3. **Scale** — multiply each channel by its weight: $\tilde{x}_c = s_c \cdot u_c$.
+
+$s_c$ near 1 lets channel $c$ through; near 0 suppresses it. Because $\mathbf{s}$ depends on the
+image, the same block can emphasise different channels for different images — the *excitation*
+this app shows.
+"""
+
+
+class SqueezeExcitation(ChannelGateKind):
+    name = "se"
+    title = "Squeeze-and-Excitation"
+    prefix = "SE"
+    paper = "Hu et al., 2018"
+    learn_text = TEXT
+
+    def walkthrough_steps(self, gate, module: nn.Module) -> list[StepKey]:
+        if gate.variant not in _STEPS:
+            raise AttnvizError(self._no_walkthrough(gate))
+        if getattr(module, "add_maxpool", False):
+            raise AttnvizError(f"gate {gate.name} mixes max pooling into its squeeze (timm's "
+                               "add_maxpool), which the SE walkthrough does not describe; choose "
+                               "another gate or model")
+        m = gate.module
+        squeeze, hidden, gate_fn = _STEPS[gate.variant]
+        return [(m, "in"), (f"{m}.{squeeze}", "in"), (f"{m}.{hidden}", "out"), (f"{m}.{gate_fn}", "out"),
+                (m, "out")]
+
+    def walkthrough(self, gate, module: nn.Module, prediction: dict, rec: dict[StepKey, torch.Tensor]) -> Walkthrough:
+        m = gate.module
+        squeeze, hidden_step, gate_step = _STEPS[gate.variant]
+        u = rec[(m, "in")]                                       # (C, H, W)
+        z = rec[(f"{m}.{squeeze}", "in")].flatten()              # what W1 was fed
+        hidden = rec[(f"{m}.{hidden_step}", "out")].flatten()
+        s = rec[(f"{m}.{gate_step}", "out")].flatten()
+        x_tilde = rec[(m, "out")]
+        return Walkthrough(
+            gate=gate, kind=self, prediction=prediction, u_shape=tuple(u.shape), z=as_numpy(z),
+            hidden=as_numpy(hidden), s=as_numpy(s), reduction=u.shape[0] / hidden.numel(),
+            gate_fn=type(module.get_submodule(gate_step)).__name__, u=as_numpy(u), v=as_numpy(x_tilde),
+            checks={"z = GAP(u)": max_error(z, u.mean((1, 2))),
+                    "x~ = s * u": max_error(x_tilde, s[:, None, None] * u)})
+
+    def walkthrough_panels(self, w: Walkthrough) -> list[Panel]:
+        return [("1. squeeze: z = GAP(u), one value per channel", [("z", w.z)]),
+                (f"2a. bottleneck: δ(W₁ z), {len(w.hidden)} hidden units (r = {w.reduction:g})", [("hidden", w.hidden)]),
+                ("2b. excitation: s = σ(W₂ · hidden), one weight per channel", [("s", w.s)])]
+
+    def live_numbers(self, w: Walkthrough, channel: int) -> list[tuple[str, str, str]]:
+        rows = self.squeeze_excite_rows(w, channel)
+        return rows[:1] + [("r", "reduction ratio of the bottleneck", f"{w.reduction:g}")] + rows[1:]
+
+
+SE = SqueezeExcitation()
+
 register_gate(SEModule, GateType(
-    "se", "se", source=lambda m: m.gate, channels=lambda m: m.fc2.out_channels))
+    SE, "se", source=lambda m: m.gate, channels=lambda m: m.fc2.out_channels))
 register_gate(EffectiveSEModule, GateType(
-    "se", "effective-se", source=lambda m: m.gate, channels=lambda m: m.fc.out_channels))
+    SE, "effective-se", source=lambda m: m.gate, channels=lambda m: m.fc.out_channels))
 register_gate(SqueezeExciteCl, GateType(
-    "se", "se-channels-last", source=lambda m: m.gate, channels=lambda m: m.fc2.out_features))
+    SE, "se-channels-last", source=lambda m: m.gate, channels=lambda m: m.fc2.out_features))
 register_gate(EffNetSqueezeExcite, GateType(
-    "se", "effnet-se", source=lambda m: m.gate, channels=lambda m: m.conv_expand.out_channels))
+    SE, "effnet-se", source=lambda m: m.gate, channels=lambda m: m.conv_expand.out_channels))
 register_gate(LegacySEModule, GateType(
-    "se", "legacy-se", source=lambda m: m.sigmoid, channels=lambda m: m.fc2.out_channels))
-
-
-def _eca_channels(module) -> int | None:
-    # ECA has no channel-sized layer and timm does not keep the count it was built for, so
-    # discovery measures it with one small forward pass (None = "ask the probe").
-    return None
-
-
-register_gate(EcaModule, GateType("se", "eca", source=lambda m: m.gate, channels=_eca_channels))
-register_gate(CecaModule, GateType("se", "ceca", source=lambda m: m.gate, channels=_eca_channels))
+    SE, "legacy-se", source=lambda m: m.sigmoid, channels=lambda m: m.fc2.out_channels))

@@ -1,0 +1,217 @@
+"""What an attention kind is: everything kind-specific, in one object per kind.
+
+Each kind lives in its own file (``se.py``, ``eca.py``, ``sk.py``, ``splat.py``) as a subclass of
+``AttentionKind`` and one instance of it: which module types it recognises (registered there),
+what its values are (shape, axis and path names, the value compared across images and classes,
+the neutral value of a knock-out), which tensor it gates (for attribution), its summary
+statistics, its walkthrough (the steps recorded and their charts and numbers) and its texts.
+Figures, statistics, capture, attribution, the CLI and the app ask the kind; nothing outside
+``attnviz/gates/`` compares kind names.
+
+A gate's values are always (paths, C): paths = 1 for a channel gate (SE, ECA), the kernel paths
+for SK, the radix splits for split attention.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Literal, Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+if TYPE_CHECKING:
+    from .registry import Gate
+
+#: The names of the kinds attnviz knows; each is the ``name`` of one AttentionKind.
+KindName = Literal["se", "eca", "sk", "splat"]
+
+#: A recorded step: (module path, "in" | "out").
+StepKey = tuple[str, str]
+#: A chart panel: (title, [(series name, values)]).
+Panel = tuple[str, Sequence[tuple[str, np.ndarray]]]
+
+
+@dataclass
+class Walkthrough:
+    """One gate's steps for one image (float32 numpy arrays, batch dimension removed).
+
+    Always: gate, kind, prediction (top-1 index/label/prob), u_shape (the gated feature map:
+    (C, H, W) for a channel gate, (paths, C, H, W) for SK and split attention), z, and checks
+    (name of an identity -> largest absolute error, measured on this image).
+
+    Channel gates: z (C,) squeeze = GAP(u); s (C,) the gate; gate_fn the squashing function.
+        SE: hidden (C/r,) after W1 and ReLU; reduction r = C / hidden units.
+        ECA: kernel_size k of the 1-d convolution across channels; conv (C,) its output.
+    SK: u_paths (paths, C) GAP of each path; s_fused (C,) = GAP(U1 + U2); z (d,) after fc + BN +
+        ReLU; d; weights (paths, C) the softmax; a (C,) = weights[0] (3x3), b (C,) = weights[1].
+    Split attention: radix; u_paths (radix, C) GAP of each split; s_fused (C,) GAP of their sum;
+        z (d,) after fc1 + BN + ReLU; d; weights (radix, C) the radix softmax (sigmoid when
+        radix = 1); a, b the first two splits' weights when radix >= 2.
+    """
+
+    gate: "Gate"
+    kind: "AttentionKind"
+    prediction: dict
+    u_shape: tuple[int, ...]
+    z: np.ndarray
+    checks: dict[str, float] = field(default_factory=dict)
+    hidden: np.ndarray | None = None
+    s: np.ndarray | None = None
+    reduction: float | None = None
+    gate_fn: str | None = None
+    kernel_size: int | None = None
+    conv: np.ndarray | None = None
+    u_paths: np.ndarray | None = None
+    s_fused: np.ndarray | None = None
+    d: int | None = None
+    weights: np.ndarray | None = None
+    a: np.ndarray | None = None
+    b: np.ndarray | None = None
+    radix: int | None = None
+    u: np.ndarray | None = None          # the gated feature map (C, H, W) or (paths, C, H, W)
+    v: np.ndarray | None = None          # the block's gated output (C, H, W)
+
+    @property
+    def channels(self) -> int:
+        return self.gate.channels
+
+
+def as_numpy(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy().astype(np.float32)
+
+
+def max_error(x: torch.Tensor, y: torch.Tensor) -> float:
+    return float((x - y).abs().max())
+
+
+class AttentionKind:
+    """Base of the attention kinds. Subclasses set the class attributes and override the methods
+    whose behaviour differs; one instance per kind is registered (``registry.register_kind``)."""
+
+    name: ClassVar[KindName]
+    title: ClassVar[str]                 # "Squeeze-and-Excitation"
+    prefix: ClassVar[str]                # gate names: "SE_2_1"
+    paper: ClassVar[str]                 # "Hu et al., 2018"
+    learn_text: ClassVar[str] = ""       # markdown with the formulas, for the Learn page
+    #: Which views apply: a per-channel gate (excitation charts), a selection between kernel
+    #: paths (SK charts), a softmax across splits (split-attention charts).
+    channel_gate: ClassVar[bool] = False
+    kernel_selection: ClassVar[bool] = False
+    split_attention: ClassVar[bool] = False
+
+    def __repr__(self) -> str:
+        return f"<attention kind {self.name}>"
+
+    def __str__(self) -> str:
+        return self.name
+
+    # ------------------------------------------------------------ values
+
+    def path_names(self, paths: int) -> list[str]:
+        """Short names of the paths of a value (paths, C)."""
+        return ["s"] if paths == 1 else [f"split {r + 1}" for r in range(paths)]
+
+    def path_labels(self, paths: int) -> list[str]:
+        """Axis labels of each path's weight."""
+        return [f"{name} weight" for name in self.path_names(paths)]
+
+    def compared_path(self, paths: int) -> int:
+        """The path compared across images and classes (the gate's "value")."""
+        return paths - 1
+
+    def value_label(self, paths: int) -> str:
+        return self.path_labels(paths)[self.compared_path(paths)]
+
+    def neutral_value(self, paths: int) -> float:
+        """The value that leaves the block's features unweighted (a knock-out)."""
+        return 1.0 if paths == 1 else 1.0 / paths
+
+    def per_image(self, values: torch.Tensor | np.ndarray):
+        """One image's (paths, C) values in the papers' shape: (C,) for a channel gate."""
+        return values[0] if self.channel_gate else values
+
+    def summary(self, values: np.ndarray) -> dict:
+        """Summary statistics of one image's values (paths, C): mean, std, min, max; with two or
+        more paths also each path's mean, mean_a and mean_b of the first two, and SKNet's mean
+        attention difference mean_diff = mean(b - a)."""
+        v = np.asarray(values, dtype=np.float64)
+        row = dict(mean=float(v.mean()), std=float(v.std()), min=float(v.min()), max=float(v.max()))
+        if v.shape[0] > 1:
+            row["mean_paths"] = [float(x) for x in v.mean(axis=1)]
+            row.update(mean_a=float(v[0].mean()), mean_b=float(v[1].mean()), mean_diff=float((v[1] - v[0]).mean()))
+        return row
+
+    def gated_layer(self, module_path: str) -> str:
+        """Path of the module whose output is the gated feature map (B, C, H, W)."""
+        return module_path
+
+    # ------------------------------------------------------------ walkthrough
+
+    def walkthrough_steps(self, gate: "Gate", module: nn.Module) -> list[StepKey]:
+        """The submodule inputs and outputs to record for the walkthrough of ``gate``."""
+        raise NotImplementedError(self._no_walkthrough(gate))
+
+    def walkthrough(self, gate: "Gate", module: nn.Module, prediction: dict,
+                    recorded: dict[StepKey, torch.Tensor]) -> Walkthrough:
+        """The Walkthrough of ``gate`` from the recorded tensors (batch dimension removed)."""
+        raise NotImplementedError(self._no_walkthrough(gate))
+
+    def walkthrough_panels(self, w: Walkthrough) -> list[Panel]:
+        """The steps as chart panels, in order."""
+        raise NotImplementedError
+
+    def live_numbers(self, w: Walkthrough, channel: int) -> list[tuple[str, str, str]]:
+        """(symbol, meaning, value) rows of the formulas for one channel."""
+        raise NotImplementedError
+
+    def _no_walkthrough(self, gate: "Gate") -> str:
+        return (f"the walkthrough does not cover gate {gate.name} (variant {gate.variant!r}); "
+                "choose another gate")
+
+
+class ChannelGateKind(AttentionKind):
+    """A per-channel sigmoid gate (SE and its relatives): one value s_c per channel."""
+
+    channel_gate = True
+
+    def path_names(self, paths: int) -> list[str]:
+        return ["s"]
+
+    def path_labels(self, paths: int) -> list[str]:
+        return ["excitation s"]
+
+    @staticmethod
+    def squeeze_excite_rows(w: Walkthrough, channel: int) -> list[tuple[str, str, str]]:
+        """The rows every channel gate shares: C, z_c, s_c, mean s."""
+        c = channel
+        return [("C", "channels of the block", str(w.channels)),
+                (f"z_{c}", f"squeeze: mean of channel {c} over all positions", f"{w.z[c]:.4f}"),
+                (f"s_{c}", f"excitation of channel {c}", f"{w.s[c]:.4f}"),
+                ("mean s", "average excitation over the channels", f"{w.s.mean():.4f}")]
+
+
+class SelectionKind(AttentionKind):
+    """A softmax across paths per channel (SK's kernels, ResNeSt's splits): fuse, then select."""
+
+    #: What one path, and several, are called in the walkthrough.
+    path_words: ClassVar[tuple[str, str]] = ("branch", "branches")
+
+    def branch_names(self, paths: int) -> list[str]:
+        return self.path_names(paths)
+
+    def walkthrough_panels(self, w: Walkthrough) -> list[Panel]:
+        (one, many), branch = self.path_words, self.branch_names(len(w.u_paths))
+        return [(f"1. split: GAP of each {one}", [(f"GAP({b})", v) for b, v in zip(branch, w.u_paths)]),
+                (f"2a. fuse: s = GAP(sum of {many})", [("s", w.s_fused)]),
+                (f"2b. compress: z, d = {w.d} values (not per channel)", [("z", w.z)]),
+                (f"3. select: softmax across {many}, per channel",
+                 [(f"weight of {b}", v) for b, v in zip(branch, w.weights)])]
+
+    @staticmethod
+    def fuse_rows(w: Walkthrough, channel: int) -> list[tuple[str, str, str]]:
+        """The rows every selection shares: C, d, s_c, |z|."""
+        c = channel
+        return [("C", "channels of the unit", str(w.channels)), ("d", "size of the compressed vector z", str(w.d)),
+                (f"s_{c}", f"fused descriptor of channel {c}", f"{w.s_fused[c]:.4f}"),
+                ("‖z‖", "length of z (shared by all channels)", f"{np.linalg.norm(w.z):.4f}")]
