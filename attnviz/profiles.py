@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import AttnvizError
+
 SCHEMA_VERSION = 1
 DEFAULT_BINS = 20
 
@@ -176,8 +178,6 @@ def load_profile(path: str | Path) -> Profile:
     """Read a profile written by ``Profile.save`` / ``attnviz profile``."""
     from safetensors import safe_open
 
-    from .errors import AttnvizError
-
     path = Path(path)
     if not path.is_file():
         raise AttnvizError(f"profile {path} does not exist")
@@ -204,3 +204,46 @@ def load_profile(path: str | Path) -> Profile:
         labels_match=bool(meta.get("labels_match")), skipped=meta.get("skipped", []),
         created=meta.get("created", ""), extra=meta.get("extra", {}),
         channel_hists={n: tensors[f"chist/{n}"] for n in names if f"chist/{n}" in tensors})
+
+
+# ---------------------------------------------------------------- profiles of a model
+
+
+def bundled_profile_path(model_name: str) -> Path | None:
+    """``assets/profiles/<model>.profile.safetensors`` when it ships with the model."""
+    from .zoo import bundled_dir
+
+    path = bundled_dir().parent / "profiles" / f"{model_name}.profile.safetensors"
+    return path if path.is_file() else None
+
+
+def check_profile(profile: Profile, loaded, source: str) -> Profile:
+    """The profile, if its gates are this model's (a ``LoadedModel``); otherwise a message
+    saying what to do."""
+    model_gates = {g.name: g.channels for g in loaded.gates}
+    profile_gates = {g["name"]: g["channels"] for g in profile.gates}
+    if not profile_gates or any(model_gates.get(n) != c for n, c in profile_gates.items()):
+        raise AttnvizError(
+            f"{source} was made for model {profile.model!r}, whose gates do not match "
+            f"{loaded.name}'s; choose that model, or make a profile for {loaded.name} with "
+            f"`attnviz profile DATA --model {loaded.name}`")
+    return profile
+
+
+def read_profile(path: str | Path, loaded) -> Profile:
+    """A profile file checked against a loaded model."""
+    return check_profile(load_profile(path), loaded, Path(path).name)
+
+
+def profile_from_bytes(data: bytes, name: str, loaded) -> Profile:
+    """A profile uploaded through the browser (safetensors: no code is unpickled), checked
+    against a loaded model; messages name the upload."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(name).name
+        path.write_bytes(data)
+        try:
+            return read_profile(path, loaded)
+        except AttnvizError as exc:  # name the upload, not the temporary copy
+            raise AttnvizError(str(exc).replace(str(path), name)) from None

@@ -18,6 +18,18 @@ from .inference import ImageAnalysis, analyse_images
 from .zoo import LoadedModel
 
 
+#: The SKNet paper's zoom factors.
+FIXED_SCALES = (1.0, 1.5, 2.0)
+
+
+def sweep_scales(extra: float | None = None) -> list[float]:
+    """The paper's zooms plus ``extra`` (e.g. a slider's), sorted, without duplicates."""
+    scales = set(FIXED_SCALES)
+    if extra is not None:
+        scales.add(round(float(extra), 2))
+    return sorted(scales)
+
+
 def zoom(image: Image.Image, factor: float) -> Image.Image:
     """Enlarge the centre of ``image`` by ``factor``: keep the central 1/factor of each side and
     resize it back to the original size (bicubic). Factor 1.0 returns the image unchanged."""

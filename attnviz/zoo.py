@@ -430,7 +430,7 @@ def describe_zoo(probe: bool = True) -> list[dict]:
             else:
                 model = timm.create_model(row["name"], pretrained=False)
         gates = discover_gates(model)
-        row["kinds"] = list(dict.fromkeys(g.kind for g in gates))
+        row["kinds"] = list(dict.fromkeys(g.kind.name for g in gates))
         row["gates"] = len(gates)
         row["params"] = sum(p.numel() for p in model.parameters())
     return rows

@@ -25,9 +25,10 @@ import torch
 from attnviz.architectures import build_architecture
 from attnviz.devices import configure_cpu_threads
 from attnviz.images import list_image_files
-from attnviz.ui.cache import AnalysisCache
-from attnviz.ui.explore import explore_charts, prediction_chart
-from attnviz.ui.inputs import ImageInput, decode
+from attnviz.serving.analyses import AnalysisCache
+from attnviz.serving.inputs import ImageInput, decode
+from attnviz.serving.models import ModelRequest, ServedModel
+from attnviz.views.explore import explore_charts, prediction_chart
 from attnviz.zoo import LoadedModel, bundled_models, load_model, wrap_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +57,7 @@ def upload_to_charts(loaded: LoadedModel, cache: AnalysisCache, name: str, data:
     t0 = time.perf_counter()
     decoded = decode(ImageInput(name, data))                     # sha256 + decode
     t1 = time.perf_counter()
-    [analysis] = cache.analyse(loaded, "bench", [decoded])        # preprocess + forward + capture
+    [analysis] = cache.analyse(ServedModel(ModelRequest("bench"), loaded), [decoded])  # preprocess + forward + capture
     if loaded.device.type == "cuda":
         torch.cuda.synchronize()
     t2 = time.perf_counter()

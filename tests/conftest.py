@@ -34,3 +34,20 @@ def nette_dir() -> Path:
 @pytest.fixture(scope="session")
 def goldfish(samples_dir) -> Path:
     return samples_dir / "n01443537_goldfish.JPEG"
+
+
+@pytest.fixture(scope="module")
+def sk_model():
+    """A tiny SK network (random weights, 64 px), for tests of what is computed around a model."""
+    from tiny import tiny
+
+    return tiny("sk_resnet18_half", size=64)
+
+
+@pytest.fixture(scope="module")
+def photos(samples_dir):
+    """Two sample photos decoded as the app decodes uploads (tench, goldfish)."""
+    from attnviz.serving.inputs import decode, read_files
+
+    files = [samples_dir / "n01440764_tench.JPEG", samples_dir / "n01443537_goldfish.JPEG"]
+    return [decode(item) for item in read_files(files)]

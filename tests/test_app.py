@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import attnviz.ui.cache as ui_cache
+import attnviz.serving.analyses as served_analyses
 from bundled_kit import write_bundled
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,20 +98,20 @@ def test_bad_upload_gets_its_message_and_the_good_one_is_shown(app, goldfish):
 
 def test_display_changes_run_no_new_forward_pass(app, goldfish, monkeypatch):
     calls = []
-    real = ui_cache.analyse_images
+    real = served_analyses.analyse_images
 
     def counting(loaded, images, names=None, **kw):
         calls.append(len(images))
         return real(loaded, images, names, **kw)
 
-    monkeypatch.setattr(ui_cache, "analyse_images", counting)
+    monkeypatch.setattr(served_analyses, "analyse_images", counting)
     # Content never seen before in this process, so the first run must compute it.
     data = goldfish.read_bytes() + b"\0fresh"
     at = upload(app.run(), ("fish.jpg", data))
     assert sum(calls) == 1
-    at.selectbox[0].set_value("SE_3_1").run()
-    at.checkbox[0].check().run()
-    at.radio(key="page").set_value(at.radio(key="page").value).run()
+    at.selectbox(key="explore_block").set_value("SE_3_1").run()
+    at.checkbox(key="sort_channels").check().run()
+    goto(at, "Explore an image")
     no_trace(at)
     assert sum(calls) == 1
     assert "SE_3_1: excitation of its 64 channels" in chart_titles(at)
@@ -210,12 +210,21 @@ def profiles(assets, nette_dir) -> Path:
     return assets / "profiles"
 
 
+PAGE_SCRIPTS = {"Explore an image": "explore", "Compare classes": "compare", "Scale experiment (SK)": "scale",
+                "Attribution": "attribution", "Learn": "learn"}
+
+
+def goto(at: AppTest, page: str) -> AppTest:
+    """Open a page as its URL would (st.navigation's page scripts in attnviz/app/)."""
+    return at.switch_page(f"attnviz/app/{PAGE_SCRIPTS[page]}.py").run()
+
+
 def on_page(at: AppTest, page: str, model: str = "test_se", samples=SAMPLES) -> AppTest:
     at.run()
     at.sidebar.selectbox(key="model").set_value(model)
     at.sidebar.multiselect(key="samples").set_value([str(Path(SAMPLE_DIR[0]) / s) for s in samples])
-    at.sidebar.radio(key="page").set_value(page)
-    return at.run()
+    at.run()
+    return goto(at, page)
 
 
 SAMPLE_DIR: list[str] = []
@@ -310,14 +319,14 @@ def test_scale_experiment(app, profiles, monkeypatch):
     no_trace(at)
     assert "has no SK unit" in text_of(at.info)
     calls = []
-    real = ui_cache.analyse_images
-    monkeypatch.setattr(ui_cache, "analyse_images",
+    real = served_analyses.analyse_images
+    monkeypatch.setattr(served_analyses, "analyse_images",
                         lambda loaded, images, names=None, **kw: calls.append(len(images)) or real(loaded, images, names, **kw))
     at.sidebar.selectbox(key="model").set_value("test_sk").run()
     no_trace(at)
     titles = chart_titles(at)
     assert "Mean attention difference per unit at each zoom — 2 images (mean)" in titles
-    assert "SK_2_1: attention on the 5×5 kernel per channel, at each zoom — 2 images (mean)" in titles
+    assert "SK_2_1: b (5×5 weight) per channel, at each zoom — 2 images (mean)" in titles
     assert any(t.endswith("(saved profile)") for t in titles)
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert [t["name"] for t in spec["data"]] == ["1×", "1.25×", "1.5×", "2×"]
@@ -373,12 +382,12 @@ def test_compare_classes_from_an_uploaded_profile_and_a_bad_one(app, profiles):
 
 
 def test_an_unexpected_error_is_a_short_message_not_a_traceback(app, goldfish, monkeypatch):
-    import attnviz.ui.explore as explore
+    import attnviz.views.explore as explore
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(explore, "explore_charts", broken)
+    monkeypatch.setattr(explore, "overview_charts", broken)
     at = upload(app.run(), ("goldfish.jpg", goldfish.read_bytes()))
     assert not at.exception
     assert "Something went wrong while drawing this page (RuntimeError: boom)" in text_of(at.error)
@@ -399,10 +408,47 @@ def test_the_shipped_models_and_profiles(samples_dir, monkeypatch):
     for name in shipped:
         at.sidebar.selectbox(key="model").set_value(name)
         at.sidebar.multiselect(key="samples").set_value([str(samples_dir / SAMPLES[0])])
-        at.sidebar.radio(key="page").set_value("Explore an image").run()
+        at.run()
+        goto(at, "Explore an image")
         no_trace(at)
         assert chart_titles(at)[0] == "Top-5: n01440764_tench.JPEG"
-        at.sidebar.radio(key="page").set_value("Compare classes").run()
+        goto(at, "Compare classes")
         no_trace(at)
         if (ROOT / "assets" / "profiles" / f"{name}.profile.safetensors").is_file():
             assert chart_titles(at)[0].startswith("Role of excitation")
+
+
+
+def test_attribution_runs_no_forward_pass_that_explore_ran(app, goldfish, monkeypatch):
+    """Grad-CAM, channel attribution and the knock-out reuse Explore's analysis of the image:
+    only passes that need more (gradients, or gates knocked out) run on the Attribution page."""
+    import attnviz.attribution as attribution
+
+    plain = []
+    for module in (served_analyses, attribution):
+        def counting(loaded, images, names=None, real=module.analyse_images, **kw):
+            if not kw.get("neutralise"):
+                plain.append(len(images))
+            return real(loaded, images, names, **kw)
+        monkeypatch.setattr(module, "analyse_images", counting)
+    at = upload(app.run(), ("fish.jpg", goldfish.read_bytes() + b"\0attribution"))
+    assert plain == [1]
+    goto(at, "Attribution")
+    no_trace(at)
+    titles = chart_titles(at)
+    assert any(t.startswith("Grad-CAM for") for t in titles) and any("Knock-out" in t or "knock" in t.lower() for t in titles)
+    assert plain == [1]
+
+
+def test_links_are_shareable_the_url_holds_the_model_and_the_gate(app, goldfish):
+    at = app
+    at.query_params["model"] = "test_sk"
+    at.query_params["gate"] = "SK_3_1"
+    at = upload(at.run(), ("goldfish.jpg", goldfish.read_bytes()))
+    no_trace(at)
+    assert at.sidebar.selectbox(key="model").value == "test_sk"
+    assert at.selectbox(key="explore_block").value == "SK_3_1"
+    assert "b_histogram" not in "".join(chart_titles(at)) and any("SK_3_1" in t for t in chart_titles(at))
+    at.selectbox(key="explore_block").set_value("SK_4_2").run()
+    assert at.query_params["gate"] == ["SK_4_2"] or at.query_params["gate"] == "SK_4_2"
+    assert at.query_params["model"] in ("test_sk", ["test_sk"])

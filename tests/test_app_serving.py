@@ -109,7 +109,8 @@ def test_no_server_path_can_be_typed_or_listed_by_default(app):
     at.sidebar.radio(key="weights_mode_skresnet18").set_value("file").run()
     assert not at.sidebar.text_input
     assert "weights_root_skresnet18" not in [w.key for w in at.sidebar.selectbox]  # no data root: no server files
-    at.sidebar.radio(key="page").set_value("Compare classes").run()
+    at.switch_page("attnviz/app/compare.py").run()
+    assert not at.exception and not at.text_input
 
 
 def test_the_data_root_offers_only_what_lies_inside_it(app, monkeypatch, tmp_path):

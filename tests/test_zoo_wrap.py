@@ -32,7 +32,7 @@ def test_wrap_model_discovers_gates_and_preprocesses():
 
 def test_wrap_model_default_data_config_is_timms():
     loaded = wrap_model(build_architecture("sk_resnet18_half", 10), "tiny-sk", [str(i) for i in range(10)])
-    assert loaded.input_size == 224 and loaded.kinds == ["sk"]
+    assert loaded.input_size == 224 and [k.name for k in loaded.kinds] == ["sk"]
 
 
 def test_wrap_model_refuses_wrong_number_of_class_names():

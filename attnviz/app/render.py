@@ -1,8 +1,5 @@
-"""Streamlit rendering shared by the app's pages: charts with their downloads, per-file
-messages, progress bars, and the guard that keeps tracebacks off the page.
-
-The only module of attnviz.ui that imports Streamlit.
-"""
+"""Streamlit rendering shared by the app's pages: charts with their downloads, images and
+per-file messages, progress bars, and the guard that keeps tracebacks off the page."""
 from __future__ import annotations
 
 import logging
@@ -13,10 +10,10 @@ import streamlit as st
 from ..errors import AttnvizError
 from ..figures.export import chart_config, figure_csv, figure_html, safe_filename
 from ..inference import ImageAnalysis
-from ..zoo import LoadedModel
-from .cache import AnalysisCache
-from .chart import Chart, mark_untrained
-from .inputs import DecodedImage
+from ..serving.analyses import AnalysisCache
+from ..serving.inputs import DecodedImage
+from ..serving.models import ServedModel
+from ..views.chart import Chart, mark_untrained
 
 log = logging.getLogger("attnviz.app")
 
@@ -93,7 +90,7 @@ def show_bad_files(images: Sequence[DecodedImage]) -> None:
             st.warning(f"**{im.name}** was skipped: {im.error}", icon="⚠️")
 
 
-def analyse(cache: AnalysisCache, loaded: LoadedModel, model_key: str,
+def analyse(cache: AnalysisCache, model: ServedModel,
             images: Sequence[DecodedImage]) -> list[tuple[DecodedImage, ImageAnalysis]]:
     """Cached analyses of the readable images, paired with them, with a progress bar while new
     ones are computed; an image whose analysis fails gets its message and the others go on."""
@@ -106,7 +103,7 @@ def analyse(cache: AnalysisCache, loaded: LoadedModel, model_key: str,
 
     failures: dict[str, str] = {}
     try:
-        analyses = cache.analyse(loaded, model_key, good, progress=report, failures=failures)
+        analyses = cache.analyse(model, good, progress=report, failures=failures)
     finally:
         if bar is not None:
             bar.empty()
@@ -124,3 +121,33 @@ def show_image(image: DecodedImage, caption: str | None = None, width: int | str
         log.exception("showing %s failed", image.name)
         st.warning(f"**{image.name}** cannot be shown here ({type(exc).__name__}); its charts are below.",
                    icon="⚠️")
+
+
+def use_example() -> None:
+    st.session_state["samples"] = [st.session_state["_example"]]
+
+
+def no_images_hint() -> None:
+    st.info("Upload photos in the sidebar (drag and drop, one or many), or pick sample images.")
+    if "_example" in st.session_state:
+        st.button("Show an example image", on_click=use_example, type="primary", key="example")
+
+
+def images_ready(images: Sequence[DecodedImage]) -> bool:
+    """Every page's image preamble: list the refused files, and hint at uploads when none is good."""
+    show_bad_files(images)
+    if not any(im.ok for im in images):
+        no_images_hint()
+        return False
+    return True
+
+
+def pick_image(images: Sequence[DecodedImage], key: str) -> DecodedImage | None:
+    """One of the readable images (a picker when there are several), or None after the hint."""
+    if not images_ready(images):
+        return None
+    good = [im for im in images if im.ok]
+    if len(good) == 1:
+        return good[0]
+    names = [im.name for im in good]
+    return good[names.index(st.selectbox("Image", names, key=key))]

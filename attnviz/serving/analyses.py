@@ -1,5 +1,6 @@
-"""Analyses cached per (model, image content): a widget change that needs no new forward pass
-runs none, and a folder of images is analysed in batches with progress reports."""
+"""Analyses cached per (served model, image content), shared by every session: a widget change
+that needs no new forward pass runs none, new images are analysed in batches with progress
+reports, and the scale experiment's zoomed copies are cached like any image."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,21 +12,25 @@ from typing import Callable, Sequence
 from PIL import Image
 
 from ..inference import ImageAnalysis, analyse_images
-from ..zoo import LoadedModel
+from ..scale import ScaleSweep, zoom
 from .inputs import DecodedImage
+from .models import ServedModel
 
 Progress = Callable[[int, int], None]
 log = logging.getLogger("attnviz.app")
 
 
 class AnalysisCache:
-    """Least-recently-used ImageAnalysis per (model key, image digest), shared by all sessions."""
+    """Least-recently-used ImageAnalysis per (model key, image digest), shared by all sessions.
+
+    ``forward_images`` counts the images that went through a forward pass here (tests check that
+    a page reuses what another page analysed)."""
 
     def __init__(self, max_entries: int = 512) -> None:
         self.max_entries = max_entries
         self._entries: OrderedDict[tuple[str, str], ImageAnalysis] = OrderedDict()
         self._lock = threading.Lock()
-        self.forward_images = 0  # images that went through a forward pass (for tests and benches)
+        self.forward_images = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -44,7 +49,7 @@ class AnalysisCache:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
-    def analyse(self, loaded: LoadedModel, model_key: str, images: Sequence[DecodedImage],
+    def analyse(self, model: ServedModel, images: Sequence[DecodedImage],
                 progress: Progress | None = None, batch_size: int = 8,
                 prepare: Callable[[Image.Image], Image.Image] | None = None,
                 failures: dict[str, str] | None = None) -> list[ImageAnalysis]:
@@ -58,6 +63,7 @@ class AnalysisCache:
         the result and its message recorded as ``failures[digest]``. Without it, errors propagate.
         """
         prepare = prepare or (lambda image: image)
+        loaded, model_key = model.loaded, model.key
 
         def run(chunk: Sequence[DecodedImage]) -> None:
             results = analyse_images(loaded, [prepare(im.image) for im in chunk], [im.name for im in chunk])
@@ -91,3 +97,22 @@ class AnalysisCache:
                 [analysis] = analyse_images(loaded, [prepare(im.image)], [im.name])
             out.append(dataclasses.replace(analysis, name=im.name))
         return out
+
+
+def zoom_digest(digest: str, factor: float) -> str:
+    """Cache key of an image enlarged by ``factor``."""
+    return f"{digest}@zoom{factor:g}"
+
+
+def cached_sweep(cache: AnalysisCache, model: ServedModel, images: Sequence[DecodedImage],
+                 scales: Sequence[float], progress: Progress | None = None) -> ScaleSweep:
+    """A ScaleSweep (as ``attnviz.scale.scale_sweep`` computes it) from cached analyses: only
+    (image, zoom) pairs never seen before are zoomed and go through the model."""
+    analyses = {}
+    total = len(images) * len(scales)
+    for i, s in enumerate(scales):
+        keyed = [DecodedImage(name=im.name, digest=zoom_digest(im.digest, s), image=im.image) for im in images]
+        # One bar over all zooms: this zoom's progress continues where the previous ones ended.
+        report = (lambda done, _n, base=i * len(images): progress(base + done, total)) if progress else None
+        analyses[s] = cache.analyse(model, keyed, progress=report, prepare=lambda image, s=s: zoom(image, s))
+    return ScaleSweep(scales=list(scales), gates=list(model.loaded.gates), analyses=analyses)

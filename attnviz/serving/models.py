@@ -62,3 +62,20 @@ def load_request(request: ModelRequest, blob: WeightsBlob | None = None) -> Load
 
 def is_untrained(loaded: LoadedModel) -> bool:
     return loaded.source == "random"
+
+
+@dataclass(frozen=True, eq=False)
+class ServedModel:
+    """A loaded model as the server shares it between sessions: the model and the request that
+    named it, whose key keys every cache of results computed with it."""
+
+    request: ModelRequest
+    loaded: LoadedModel
+
+    @property
+    def key(self) -> str:
+        return self.request.key
+
+    @property
+    def untrained(self) -> bool:
+        return is_untrained(self.loaded)

@@ -8,12 +8,8 @@ from .chart import Chart
 
 
 def gate_value_label(gate: Gate) -> str:
-    """What ``channel_attribution`` reports as the gate's value for each kind."""
-    if gate.paths == 1:
-        return "excitation s"
-    if gate.kind == "sk":
-        return "b (5×5 weight)"
-    return f"split {gate.paths} weight"
+    """What ``channel_attribution`` reports as the gate's value (its kind says)."""
+    return gate.value_label
 
 
 def attribution_charts(gate: Gate, cam: GradCamResult, channels: ChannelAttribution,

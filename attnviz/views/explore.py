@@ -1,10 +1,16 @@
-"""Page 1, "Explore an image": which charts to show for the model's attention kinds."""
+"""The Explore page's charts: which views apply is the gates' kinds' to say.
+
+Overview charts span every gate (per image, or overlaid for several images); block charts show
+one chosen gate, whatever its kind: a channel gate's excitation per channel, an SK unit's
+histogram of b, a split-attention unit's weights.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Sequence
 
 from ..figures import excitation, prediction, selection, split
+from ..gates import Gate
 from ..inference import ImageAnalysis
 from ..zoo import LoadedModel
 from .chart import Chart
@@ -14,11 +20,9 @@ from .chart import Chart
 class ExploreOptions:
     """The page's display choices; none of them needs a new forward pass."""
 
-    se_block: str | None = None          # block shown as bars (default: the deepest)
+    block: str | None = None             # the gate of the block charts (default: the deepest)
     sort_channels: bool = False
     distribution: str = "violin"         # 'violin' | 'box'
-    sk_unit: str | None = None           # unit whose b histogram is shown (default: the deepest)
-    split_unit: str | None = None        # split attention unit shown as a heatmap (default: deepest)
 
 
 def prediction_chart(loaded: LoadedModel, analysis: ImageAnalysis, k: int = 5) -> Chart:
@@ -26,19 +30,15 @@ def prediction_chart(loaded: LoadedModel, analysis: ImageAnalysis, k: int = 5) -
     return Chart(f"top{k}_{analysis.name}", fig)
 
 
-def explore_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
-                   options: ExploreOptions | None = None) -> list[Chart]:
-    """The attention charts of page 1 for one or more images (overlaid where a chart allows).
-
-    SE-style gates: a heatmap per image, the per-block distribution and one block's bars.
-    SK units: the a-vs-b scatter per unit, the mean difference across depth, b's histogram.
-    Split attention: the balance of splits across depth and one unit's weights per image.
-    """
+def overview_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
+                    options: ExploreOptions | None = None) -> list[Chart]:
+    """Charts over every gate: channel gates as a heatmap per image and their per-block
+    distribution; SK units as the a-vs-b scatter and the mean difference across depth; split
+    attention as the balance of splits across depth."""
     options = options or ExploreOptions()
     gates = loaded.gates
     charts: list[Chart] = []
-    se = excitation.se_gates(gates)
-    if se:
+    if excitation.se_gates(gates):
         for analysis in analyses:
             charts.append(Chart(f"excitation_heatmap_{analysis.name}",
                                 excitation.excitation_heatmap(gates, analysis),
@@ -48,26 +48,41 @@ def explore_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
                             excitation.excitation_distribution(gates, analyses, options.distribution),
                             "Distribution of s over the channels of each block (box: quartiles, line: mean).",
                             wide=False))
-        block = loaded.gate(options.se_block) if options.se_block else se[-1]
-        charts.append(Chart(f"excitation_bars_{block.name}",
-                            excitation.block_bars(block, analyses, sort=options.sort_channels), wide=False))
-    sk = selection.sk_gates(gates)
-    if sk:
+    if selection.sk_gates(gates):
         charts.append(Chart("selection_scatter", selection.selection_scatter(gates, analyses),
                             "With two paths a + b = 1, so the points lie on the line a + b = 1; "
                             "above the dotted diagonal a channel weighs the 5×5 kernel more."))
         charts.append(Chart("mean_difference", selection.mean_difference_by_depth(gates, analyses),
                             "SKNet's mean attention difference, mean over channels of b − a: above 0 "
                             "the unit prefers the 5×5 kernel.", wide=False))
-        unit = loaded.gate(options.sk_unit) if options.sk_unit else sk[-1]
-        charts.append(Chart(f"b_histogram_{unit.name}", selection.b_histogram(unit, analyses),
-                            "How many channels give the 5×5 kernel each weight b (right of 0.5: the "
-                            "5×5 kernel wins).", wide=False))
-    splat = split.split_gates(gates)
-    if splat:
+    if split.split_gates(gates):
         charts.append(Chart("split_balance", split.split_balance_by_depth(gates, analyses)))
-        unit = loaded.gate(options.split_unit) if options.split_unit else splat[-1]
-        for analysis in analyses:
-            charts.append(Chart(f"split_weights_{unit.name}_{analysis.name}",
-                                split.split_weights(unit, analysis)))
     return charts
+
+
+def block_charts(gate: Gate, analyses: Sequence[ImageAnalysis], options: ExploreOptions | None = None) -> list[Chart]:
+    """The charts of one gate, as its kind calls for."""
+    options = options or ExploreOptions()
+    if gate.kind.channel_gate:
+        return [Chart(f"excitation_bars_{gate.name}",
+                      excitation.block_bars(gate, analyses, sort=options.sort_channels), wide=False)]
+    if gate.kind.kernel_selection:
+        return [Chart(f"b_histogram_{gate.name}", selection.b_histogram(gate, analyses),
+                      "How many channels give the 5×5 kernel each weight b (right of 0.5: the "
+                      "5×5 kernel wins).", wide=False)]
+    if gate.kind.split_attention:
+        return [Chart(f"split_weights_{gate.name}_{a.name}", split.split_weights(gate, a)) for a in analyses]
+    return []
+
+
+def default_block(loaded: LoadedModel) -> Gate:
+    """The gate shown by default: the deepest."""
+    return loaded.gates[-1]
+
+
+def explore_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
+                   options: ExploreOptions | None = None) -> list[Chart]:
+    """Every chart of the page: the overview, then the chosen block's (default: the deepest)."""
+    options = options or ExploreOptions()
+    gate = loaded.gate(options.block) if options.block else default_block(loaded)
+    return overview_charts(loaded, analyses, options) + block_charts(gate, analyses, options)

@@ -1,0 +1,172 @@
+"""Page "Compare classes": the SENet paper's role of excitation, from a saved class profile, the
+session's labelled images, or folders of class images (a zip, or the operator's data root)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from attnviz import class_stats
+from attnviz.profiles import Profile, profile_from_bytes
+from attnviz.profiling import profile_images
+from attnviz.serving import classfolders, server_limits
+from attnviz.views import compare
+from attnviz.app.render import guard, no_images_hint, show_bad_files, show_charts
+from attnviz.app.state import current_context, HASH, Context, data_root, job_queue, profile_store, shipped_profile
+
+SOURCES = {"file": "a saved class profile", "images": "labelled images", "folder": "folders of class images"}
+
+
+def page(ctx: Context) -> None:
+    st.header("Compare classes")
+    st.caption("The SENet paper's *role of excitation*: does a block treat every class alike, "
+               "or does it respond differently to each class?")
+    source = st.radio("Classes from", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="class_source")
+    if source == "images":
+        show_bad_files(ctx.images)
+    profile = {"file": from_file, "images": from_images, "folder": from_folders}[source](ctx)
+    if profile is not None:
+        charts(ctx, profile)
+
+
+def charts(ctx: Context, profile: Profile) -> None:
+    gates = [g for g in ctx.loaded.gates if g.name in profile.gate_names]
+    gate_names = [g.name for g in gates]
+    scale_index = 0
+    if len(profile.scales) > 1:
+        zoom = st.select_slider("Scale (zoom) of the profiled images", profile.scales, key="profile_scale",
+                                format_func=lambda s: f"{s:g}×")
+        scale_index = profile.scale_index(zoom)
+    present = class_stats.present_classes(profile, scale_index)
+    names = profile.class_names
+    left, right = st.columns(2)
+    blocks = left.multiselect("Blocks (the paper: last of each stage, all of the last stage)", gate_names,
+                              default=class_stats.paper_default_blocks(gates), key="compare_blocks")
+    classes = right.multiselect("Classes", present, default=present[:10], format_func=lambda k: names[k],
+                                key=f"compare_classes_{len(names)}")
+    with st.expander("Display options"):
+        cols = st.columns(4)
+        band = cols[0].selectbox("±std band for", [None, *classes], key="band",
+                                 format_func=lambda k: "no class" if k is None else names[k])
+        n_channels = cols[1].number_input("Channels per block", 5, 2048, class_stats.PAPER_CHANNELS, key="n_channels")
+        sort = cols[2].checkbox("Sort channels by the all-class mean", key="sort_channels_compare")
+        centred = cols[3].checkbox("Similarity of class means minus the all-class mean", key="centred")
+        sim_block = st.selectbox("Block for the similarity matrix", blocks or gate_names,
+                                 index=len(blocks or gate_names) - 1, key="sim_block")
+    counts = profile.counts(scale_index)
+    st.caption(f"{int(counts[classes].sum()) if classes else 0} images in {len(classes)} classes "
+               f"(profile of {profile.model}{', ' + profile.data if profile.data else ''}).")
+    options = compare.CompareOptions(blocks=blocks, classes=classes, scale_index=scale_index, band_class=band,
+                                     channels=int(n_channels), sort=sort, similarity_block=sim_block,
+                                     centred=centred)
+    show_charts(compare.compare_charts(profile, options), ctx.image_format, ctx.untrained, key_prefix="cmp_")
+
+
+def from_file(ctx: Context) -> Profile | None:
+    shipped = shipped_profile(ctx.model)
+    with st.expander("Use another saved profile"):
+        upload = st.file_uploader("A class profile (.safetensors, made with `attnviz profile`)",
+                                  type=["safetensors"], key="profile_upload",
+                                  max_upload_size=server_limits().weights_mb)
+    if upload is not None:
+        return profile_from_bytes(upload.getvalue(), upload.name, ctx.loaded)
+    if shipped is None:
+        st.info(f"No class profile ships with **{ctx.loaded.name}**. Upload one made with "
+                f"`attnviz profile DATA --model {ctx.loaded.name}`, or choose *labelled images* or "
+                "*folders of class images* above.")
+        return None
+    st.caption(f"Profile shipped with the model ({ctx.loaded.name}).")
+    return shipped
+
+
+def from_images(ctx: Context) -> Profile | None:
+    analysed = ctx.analysed()
+    if not analysed:
+        if not ctx.good_images:
+            no_images_hint()
+        return None
+    st.caption("Each image counts for the class in its *label* column: the predicted class by "
+               "default; type another label to correct it.")
+    table = st.data_editor(
+        {"image": [im.name for im, _ in analysed],
+         "label": [a.top(ctx.loaded.class_names, 1)[0]["label"] for _, a in analysed]},
+        disabled=["image"], hide_index=True, key="labels", width="stretch")
+    indices, names = class_stats.labelled_classes(table["label"])
+    images = [im for im, _ in analysed]
+    key = (ctx.model.key, tuple(im.digest for im in images), tuple(table["label"]))
+    return profile_store().get(key, lambda: profile_images(
+        ctx.loaded, [im.image for im in images], indices, names, names=[im.name for im in images]))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False, hash_funcs=HASH)
+def _seconds_per_image(model) -> float:
+    return classfolders.seconds_per_image(model.loaded)
+
+
+def choose_folders(limit: int) -> classfolders.ClassFolders | None:
+    """The zip or data-root folder the visitor chooses, or None while nothing is chosen."""
+    limits = server_limits()
+    root = data_root()
+    folders = root.class_folders() if root is not None else []
+    origin = "zip"
+    if folders:
+        origin = st.radio("Class folders from", ["zip", "root"], horizontal=True, key="folder_origin",
+                          format_func={"zip": "a zip I upload", "root": "a folder on this server"}.get)
+    if origin == "root":
+        chosen = st.selectbox("Folder (one subfolder per class)", folders, key="root_folder")
+        return classfolders.from_data_root(root, chosen, limit)
+    upload = st.file_uploader("A zip of class folders (<class>/<image>)", type=["zip"], key="class_zip",
+                              max_upload_size=limits.weights_mb,
+                              help=f"Read in memory, never unpacked on the server; at most "
+                                   f"{limits.zip_entries:,} entries and {limits.image_mb} MB per image.")
+    if upload is None:
+        st.caption("Zip a folder that holds one subfolder per class, each with its images, and drop it here.")
+        return None
+    return classfolders.from_zip(upload.getvalue(), upload.name, limits, limit)
+
+
+def from_folders(ctx: Context) -> Profile | None:
+    limits = server_limits()
+    limit = st.number_input(f"Images per class (at most {limits.per_class_images})", 1, limits.per_class_images,
+                            min(20, limits.per_class_images), step=10, key="per_class")
+    folders = choose_folders(int(limit))
+    if folders is None:
+        return None
+    for line in folders.left_out:
+        st.warning(f"**{line}**", icon="⚠️")
+    key = (ctx.model.key, *folders.key)
+    store = profile_store()
+    if key not in store:
+        estimate = len(folders) * _seconds_per_image(ctx.model)
+        st.caption(f"{len(folders)} images in {len(folders.data.class_names)} classes; on this server about "
+                   f"{max(1, round(estimate))} s of computing.")
+        shared = store.in_flight(key)
+        if not shared and not st.button("Compute the class profile", type="primary", key="compute_profile"):
+            return None
+        note = st.empty()
+        bar = st.progress(0.0, text="Another visitor is computing this same profile; it is shared when done …"
+                          if shared else "Waiting for the server …")
+
+        def waiting(ahead: int) -> None:
+            note.info(f"The server computes {limits.heavy_jobs} profile(s) at a time; {ahead} job(s) "
+                      "ahead of yours. Yours starts as soon as they finish.")
+
+        def compute() -> Profile:
+            with job_queue().slot(on_wait=waiting):
+                note.empty()
+                return classfolders.profile_folders(
+                    ctx.loaded, folders,
+                    on_progress=lambda done, total: bar.progress(done / max(total, 1),
+                                                                 text=f"Profiled {done} of {total} images"))
+
+        store.get(key, compute)
+        bar.empty()
+        note.empty()
+    profile = store.get(key)
+    for item in profile.skipped:
+        st.warning(f"**{item.get('file', item)}** was skipped: {item.get('reason', '')}", icon="⚠️")
+    return profile
+
+
+# A page script: Streamlit runs this file for the page (``app.py`` registers it); imported
+# anywhere else, there is no context and it draws nothing.
+if (ctx := current_context()) is not None:
+    guard(lambda: page(ctx))

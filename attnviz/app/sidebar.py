@@ -1,0 +1,125 @@
+"""The sidebar every page shares: the model (bundled, timm, weights), the images (uploads and
+samples, within the session's caps) and the device; it returns the page's ``Context``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ..errors import ModelLoadError
+from ..serving import server_limits
+from ..serving.inputs import ImageInput, read_files, sample_label, samples_folder, session_caps, unique_names
+from ..serving.models import FILE, PRETRAINED, WEIGHT_MODES, ModelRequest, ServedModel, model_choices, upload_key
+from ..zoo import WeightsBlob, bundled_dir, default_model_name
+from .state import Context, data_root, decoded, query_choice, remember, sample_files, served_model
+
+
+@st.cache_resource(ttl=600, show_spinner=False)
+def _choices(assets: str):
+    """The picker's entries; keyed on the assets folder, which decides the bundled models."""
+    return model_choices()
+
+
+def pick_model() -> ModelRequest | None:
+    choices = _choices(str(bundled_dir()))
+    names = [c.name for c in choices]
+    labels = {c.name: c.label for c in choices}
+    default = default_model_name()
+    if default is None:
+        st.sidebar.info("No bundled model is installed. Train one with `attnviz train` (see the "
+                        "README), or pick a timm model below.")
+    index = query_choice("model", names, names.index(default) if default in names else 0)
+    name = st.sidebar.selectbox("Model", names, index=index, format_func=lambda n: labels[n], key="model",
+                                help="Bundled models work offline; timm models need their ImageNet "
+                                     "weights (downloaded once) or a local weights file.")
+    remember("model", name)
+    choice = next(c for c in choices if c.name == name)
+    if choice.description:
+        st.sidebar.caption(choice.description)
+    if choice.source == "bundled":
+        return ModelRequest(name)
+    mode = st.sidebar.radio("Weights", list(WEIGHT_MODES), format_func=WEIGHT_MODES.get, key=f"weights_mode_{name}")
+    return pick_weights_file(name) if mode == FILE else ModelRequest(name, mode)
+
+
+def pick_weights_file(name: str) -> ModelRequest | None:
+    """A weights file: uploaded, or one of the data root's (never a typed server path)."""
+    limits = server_limits()
+    root = data_root()
+    weights = root.weights_files() if root is not None else []
+    if weights:
+        chosen = st.sidebar.selectbox("Weights file on the server", [None, *weights], key=f"weights_root_{name}",
+                                      format_func=lambda w: "— upload one instead —" if w is None else w)
+        if chosen is not None:
+            return ModelRequest(name, FILE, str(root.resolve(chosen)))
+    upload = st.sidebar.file_uploader("Weights file (.safetensors, .pth or .pt)", type=["safetensors", "pth", "pt"],
+                                      key=f"weights_upload_{name}", max_upload_size=limits.weights_mb)
+    if upload is None:
+        st.sidebar.caption(f"Upload a weights file trained for this architecture (up to {limits.weights_mb} MB).")
+        return None
+    blob = WeightsBlob(upload.name, upload.getvalue())
+    st.session_state["_weights_blob"] = blob
+    return ModelRequest(name, FILE, upload_key(blob))
+
+
+def pick_images(app_dir: Path):
+    limits = server_limits()
+    uploads = st.sidebar.file_uploader(
+        "Images (drag and drop one or many)", accept_multiple_files=True, key="uploads",
+        max_upload_size=limits.image_mb,
+        help=f"JPEG, PNG, WebP, BMP, TIFF or GIF; up to {limits.images_per_session} images and "
+             f"{limits.upload_mb_per_session} MB in all")
+    items = [ImageInput(f.name, f.getvalue()) for f in uploads or []]
+    folder = samples_folder(app_dir)
+    if folder is not None:
+        files = sample_files(str(folder))
+        labels = {str(p): sample_label(p) for p in files}
+        st.session_state["_example"] = str(files[0])
+        chosen = st.sidebar.multiselect(f"Sample images ({len(files)} in {folder.name})", list(labels),
+                                        format_func=labels.get, key="samples")
+        items += read_files(Path(p) for p in chosen)
+    items = [ImageInput(name, item.data) for name, item in zip(unique_names(i.name for i in items), items)]
+    kept, refused = session_caps(items, limits.images_per_session, limits.upload_bytes_per_session)
+    return [decoded(item.name, item.digest, item.data) for item in kept] + refused
+
+
+def load_once(request: ModelRequest) -> ServedModel | None:
+    """The shared model, or None after showing why it cannot be loaded. A failure is remembered
+    for the session, so reruns do not retry a download that just failed."""
+    failures = st.session_state.setdefault("_load_failures", {})
+    if request.key not in failures:
+        try:
+            uploaded = request.weights is not None and request.weights.startswith("upload:")
+            return served_model(request, st.session_state.get("_weights_blob") if uploaded else None)
+        except ModelLoadError as exc:
+            failures[request.key] = str(exc)
+    st.error(f"**{request.name} could not be loaded.** {failures[request.key]}")
+    if request.mode == PRETRAINED:
+        st.info("In this app: under *Weights* in the sidebar, choose **local weights file** to use a "
+                "file you have, or **random weights (architecture only)** to explore the architecture "
+                "anyway (its results are labelled untrained).")
+    if st.button("Try again", key="retry_load"):
+        failures.pop(request.key, None)
+        st.rerun()
+    return None
+
+
+def sidebar(app_dir: Path) -> Context | None:
+    """The shared sidebar; None (after saying why) when no model can be used."""
+    st.sidebar.title("attnviz")
+    st.sidebar.caption("Channel attention in CNNs, made visible")
+    request = pick_model()
+    images = pick_images(app_dir)
+    image_format = st.sidebar.radio("Chart image format", ["png", "svg"], horizontal=True, key="image_format",
+                                    help="The camera icon above each chart saves it in this format; "
+                                         "the buttons below a chart save it as HTML and its data as CSV.")
+    if request is None:
+        st.info("Choose a weights file for this architecture in the sidebar.")
+        return None
+    model = load_once(request)
+    if model is None:
+        return None
+    st.sidebar.markdown(f"**Device:** {model.loaded.device_label}")
+    if model.untrained:
+        st.sidebar.warning("Untrained: random weights. The charts show the architecture, not learned attention.")
+    return Context(model, images, image_format)

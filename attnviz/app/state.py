@@ -1,0 +1,158 @@
+"""What every page shares: the process-wide caches and the session's context (model and images).
+
+One caching mechanism: Streamlit's ``st.cache_resource``, shared by every session of the server.
+Its arguments are hashed by what identifies them (a served model by its request's key, an image by
+the sha256 of its bytes), so no page passes cache keys by hand. Analyses go through one
+``AnalysisCache`` (itself a cached resource) because it batches new images and reports progress.
+"""
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from ..attribution import channel_attribution, gradcam, knockout
+from ..images import list_image_files
+from ..inference import ImageAnalysis
+from ..profiles import Profile, bundled_profile_path, read_profile
+from ..serving import DataRoot, JobQueue, SharedResults, server_limits
+from ..serving.analyses import AnalysisCache
+from ..serving.inputs import DecodedImage, ImageInput, decode
+from ..serving.models import RANDOM, ModelRequest, ServedModel, load_request
+from ..walkthrough import Walkthrough, walkthrough
+from ..zoo import WeightsBlob
+from .render import analyse
+
+HASH = {ServedModel: lambda m: m.key, DecodedImage: lambda im: im.digest}
+
+
+@st.cache_resource(show_spinner="Loading the model …", max_entries=4)
+def served_model(request: ModelRequest, _blob: WeightsBlob | None = None) -> ServedModel:
+    """One model per request in the process; uploaded weights are keyed by their sha256."""
+    return ServedModel(request, load_request(request, _blob))
+
+
+@st.cache_resource
+def analysis_cache() -> AnalysisCache:
+    return AnalysisCache()
+
+
+@st.cache_resource(max_entries=48, show_spinner=False)
+def decoded(name: str, digest: str, _data: bytes) -> DecodedImage:
+    """Decoded once per (name, content) into bounded copies (at most about 2 MB an image, so the
+    cache holds at most about 100 MB whatever the uploads declare); nothing is pickled."""
+    return decode(ImageInput(name, _data))
+
+
+@st.cache_resource(ttl=600, show_spinner=False)
+def sample_files(folder: str) -> list[Path]:
+    return list_image_files(folder)
+
+
+@st.cache_resource
+def profile_store() -> SharedResults:
+    """Profiles computed in this process, shared by every session: (model, source, limit) -> Profile.
+    Two sessions asking for the same profile compute it once."""
+    return SharedResults(max_entries=16)
+
+
+@st.cache_resource
+def job_queue() -> JobQueue:
+    """Folder profiles running at once in this server (ATTNVIZ_HEAVY_JOBS, default 1)."""
+    return JobQueue(server_limits().heavy_jobs)
+
+
+def shipped_profile(model: ServedModel) -> Profile | None:
+    """The class profile that ships with a bundled model, checked against it; None otherwise."""
+    path = bundled_profile_path(model.loaded.name) if model.request.mode != RANDOM else None
+    return _profile_file(str(path), model) if path is not None else None
+
+
+@st.cache_resource(max_entries=8, show_spinner=False, hash_funcs=HASH)
+def _profile_file(path: str, model: ServedModel) -> Profile:
+    return read_profile(path, model.loaded)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=HASH)
+def walkthrough_of(model: ServedModel, image: DecodedImage, gate: str) -> Walkthrough:
+    return walkthrough(model.loaded, image.image, gate)
+
+
+@dataclass
+class Attribution:
+    cam: object
+    channels: object
+    knocked: object
+
+
+@st.cache_resource(max_entries=64, show_spinner="Computing Grad-CAM, attribution and the knock-out …",
+                   hash_funcs=HASH)
+def attribution_of(model: ServedModel, image: DecodedImage, gate: str, target: int | None,
+                   knocked: tuple[str, ...], _analysis: ImageAnalysis) -> Attribution:
+    """Gradients need passes of their own; the plain forward pass is the analysis already made
+    (``_analysis``, from the shared analysis cache), so the image is not run again for it."""
+    loaded, pil = model.loaded, image.image
+    return Attribution(gradcam(loaded, pil, gate, target, analysis=_analysis),
+                       channel_attribution(loaded, pil, gate, target, analysis=_analysis),
+                       knockout(loaded, pil, list(knocked), analysis=_analysis))
+
+
+def data_root() -> DataRoot | None:
+    """The operator's data root (ATTNVIZ_DATA_ROOT); None by default: visitors see no server folder."""
+    root = server_limits().data_root
+    return DataRoot(root) if root is not None else None
+
+
+@dataclass
+class Context:
+    """What every page gets from the sidebar."""
+
+    model: ServedModel
+    images: list[DecodedImage]
+    image_format: str = "png"
+
+    @property
+    def loaded(self):
+        return self.model.loaded
+
+    @property
+    def untrained(self) -> bool:
+        return self.model.untrained
+
+    @property
+    def good_images(self) -> list[DecodedImage]:
+        return [im for im in self.images if im.ok]
+
+    def analysed(self, images: list[DecodedImage] | None = None) -> list[tuple[DecodedImage, ImageAnalysis]]:
+        """The readable images (default: all of the session's) that could be analysed, each with
+        its analysis, from the shared cache."""
+        return analyse(analysis_cache(), self.model, self.images if images is None else images)
+
+
+def query_choice(key: str, options: list[str], default: int = 0) -> int:
+    """Index of the option named by the page URL's ``?key=...``, else ``default``."""
+    wanted = st.query_params.get(key)
+    return options.index(wanted) if wanted in options else default
+
+
+def remember(key: str, value: str | None) -> None:
+    """Keep a choice in the page URL (``?key=value``), so that the link can be shared."""
+    if value is None:
+        st.query_params.pop(key, None)
+    elif st.query_params.get(key) != value:
+        st.query_params[key] = value
+
+
+_CURRENT: ContextVar[Context | None] = ContextVar("attnviz_page_context", default=None)
+
+
+def set_context(ctx: Context | None) -> None:
+    """What the sidebar made of this run, for the page that runs next (``app.py`` sets it)."""
+    _CURRENT.set(ctx)
+
+
+def current_context() -> Context | None:
+    """This run's context, for a page script; None outside a run of the app (e.g. on import)."""
+    return _CURRENT.get()

@@ -1,0 +1,20 @@
+"""The charts of each page, per attention kind (assert on which charts, not on their looks)."""
+from __future__ import annotations
+
+from tiny import tiny
+
+from attnviz.views.explore import explore_charts
+
+
+def test_explore_charts_per_kind(sk_model, photos):
+    from attnviz.inference import analyse_images
+
+    analyses = analyse_images(sk_model, [p.image for p in photos], ["tench", "goldfish"])
+    keys = [c.key for c in explore_charts(sk_model, analyses)]
+    assert keys == ["selection_scatter", "mean_difference", "b_histogram_SK_5_2"]
+    se = tiny("se_resnet18_half", size=64)
+    keys = [c.key for c in explore_charts(se, analyse_images(se, [photos[0].image], ["tench"]))]
+    assert keys == ["excitation_heatmap_tench", "excitation_distribution", "excitation_bars_SE_5_2"]
+    splat = tiny("resnest_half", size=64)
+    keys = [c.key for c in explore_charts(splat, analyse_images(splat, [photos[0].image], ["tench"]))]
+    assert keys == ["split_balance", "split_weights_SPLAT_5_1_tench"]
