@@ -21,16 +21,12 @@ log = logging.getLogger("attnviz.app")
 
 
 class AnalysisCache:
-    """Least-recently-used ImageAnalysis per (model key, image digest), shared by all sessions.
-
-    ``forward_images`` counts the images that went through a forward pass here (tests check that
-    a page reuses what another page analysed)."""
+    """Least-recently-used ImageAnalysis per (model key, image digest), shared by all sessions."""
 
     def __init__(self, max_entries: int = 512) -> None:
         self.max_entries = max_entries
         self._entries: OrderedDict[tuple[str, str], ImageAnalysis] = OrderedDict()
         self._lock = threading.Lock()
-        self.forward_images = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -69,7 +65,6 @@ class AnalysisCache:
             results = analyse_images(loaded, [prepare(im.image) for im in chunk], [im.name for im in chunk])
             for im, analysis in zip(chunk, results):
                 self._put((model_key, im.digest), analysis)
-            self.forward_images += len(chunk)
 
         missing = [im for im in images if self._get((model_key, im.digest)) is None]
         unique = list({im.digest: im for im in missing}.values())
