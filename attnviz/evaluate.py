@@ -19,7 +19,7 @@ def class_targets(loaded: LoadedModel, folders: list[str]) -> list[int]:
     A model trained on these folders (a bundled model) maps them by name; an ImageNet model maps
     ImageNet wnid folders to their ImageNet index.
     """
-    own = loaded.meta.get("class_folders")
+    own = loaded.meta.class_folders if loaded.meta is not None else ()
     if own and all(f in own for f in folders):
         return [own.index(f) for f in folders]
     if len(loaded.class_names) == 1000:

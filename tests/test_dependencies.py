@@ -129,13 +129,22 @@ def test_requirements_declare_every_imported_module():
     assert not problems, "requirements.txt misses:\n" + "\n".join(problems)
 
 
+#: Subpackages of the Streamlit app, whose imports the ``app`` extra may declare.
+APP_PACKAGES = ("app", "figures", "views")
+
+
 def test_pyproject_declares_what_the_package_imports():
+    """The core's imports are in ``dependencies``; the app's in ``dependencies`` + the ``app`` extra."""
     tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = {requirement_name(r) for r in project.get("dependencies", [])}
-    imports = third_party_imports(ROOT, sorted((ROOT / "attnviz").rglob("*.py")))
-    problems = undeclared(imports, declared)
+    core = {requirement_name(r) for r in project.get("dependencies", [])}
+    app = core | {requirement_name(r) for r in project.get("optional-dependencies", {}).get("app", [])}
+    files = sorted((ROOT / "attnviz").rglob("*.py"))
+    in_app = [f for f in files if f.relative_to(ROOT / "attnviz").parts[0] in APP_PACKAGES]
+    problems = undeclared(third_party_imports(ROOT, [f for f in files if f not in in_app]), core)
     assert not problems, "pyproject.toml [project] dependencies miss:\n" + "\n".join(problems)
+    problems = undeclared(third_party_imports(ROOT, in_app), app)
+    assert not problems, "pyproject.toml [project] dependencies and the app extra miss:\n" + "\n".join(problems)
 
 
 def test_pins_match_the_installed_versions():
@@ -163,6 +172,6 @@ def test_pins_match_the_installed_versions():
 
 
 def test_requirements_install_the_project_itself():
-    """The README's `pip install -r requirements.txt` installs attnviz too (editable)."""
+    """The README's `pip install -r requirements.txt` installs attnviz too (editable, with the app)."""
     text = (ROOT / "requirements.txt").read_text().splitlines()
-    assert any(line.split("#", 1)[0].strip() in ("-e .", "--editable .") for line in text)
+    assert any(line.split("#", 1)[0].strip() in ("-e .[app]", "--editable .[app]") for line in text)

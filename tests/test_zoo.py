@@ -1,6 +1,7 @@
 """The zoo: local weights files, timm's cache (populated here with files we make), offline errors."""
 from __future__ import annotations
 
+import ast
 import json
 import os
 from pathlib import Path
@@ -12,7 +13,10 @@ from safetensors.torch import save_file
 
 from attnviz.errors import AttnvizError, ModelLoadError
 from attnviz.devices import resolve_device
-from attnviz.zoo import TIMM_ZOO, list_models, load_model, read_state_dict, suggest, weights_status
+from attnviz.zoo import (TIMM_ZOO, BundledModel, bundled_models, default_model_name, list_models, load_model,
+                         read_state_dict, suggest, weights_status)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -193,3 +197,91 @@ def test_cuda_amp_channels_last_values_are_float32_and_match_cpu(amp, goldfish):
     for name, values in a.values.items():
         assert b.values[name].dtype == values.dtype == "float32"
         assert abs(b.values[name] - values).max() < tol
+
+
+def test_bundled_cards_are_typed_records(tmp_path, monkeypatch):
+    from bundled_kit import CLASS_NAMES, write_bundled
+
+    monkeypatch.setenv("ATTNVIZ_ASSETS", str(tmp_path))
+    write_bundled(tmp_path, "sk_resnet18_half", "b_sk", size=64)
+    write_bundled(tmp_path, "se_resnet18_half", "a_se", default=True, size=80)
+    bundled = bundled_models()
+    assert list(bundled) == ["a_se", "b_sk"] and default_model_name() == "a_se"
+    card = bundled["b_sk"]
+    assert isinstance(card, BundledModel) and card.arch == "sk_resnet18_half" and not card.default
+    assert card.num_classes == 10 and card.class_names == tuple(CLASS_NAMES) and card.class_folders == ()
+    assert card.weights_file == str(tmp_path / "models" / "b_sk.safetensors")
+    assert card.card_file == tmp_path / "models" / "b_sk.json"
+    assert card.preprocessing.data_config()["input_size"] == (3, 64, 64)
+    loaded = load_model("b_sk", device="cpu")
+    assert loaded.source == "bundled" and loaded.meta == card and loaded.input_size == 64
+    assert loaded.class_names == list(CLASS_NAMES) and loaded.weights == card.weights_file
+    assert load_model("skresnet18", pretrained=False, device="cpu").meta is None
+    row = next(r for r in list_models() if r["name"] == "b_sk")
+    assert row == {"name": "b_sk", "source": "bundled", "description": card.description,
+                   "weights": "bundled", "classes": 10, "top1": None}
+
+
+def test_the_shipped_cards_read_as_records():
+    shipped = bundled_models()
+    if not shipped:
+        pytest.skip("no bundled model in assets/models")
+    for name, card in shipped.items():
+        raw = json.loads(Path(card.card_file).read_text())
+        assert card.name == name == raw["name"] and card.class_names == tuple(raw["class_names"])
+        assert card.class_folders == tuple(raw["class_folders"]) and len(card.class_folders) == card.num_classes
+
+
+def test_a_card_without_a_needed_field_is_named(tmp_path, monkeypatch):
+    from bundled_kit import write_bundled
+
+    monkeypatch.setenv("ATTNVIZ_ASSETS", str(tmp_path))
+    card = write_bundled(tmp_path, "se_resnet18_half", "broken")
+    data = json.loads(card.read_text())
+    del data["arch"]
+    card.write_text(json.dumps(data))
+    with pytest.raises(ModelLoadError, match=r"broken\.json lacks the field 'arch'"):
+        bundled_models()
+
+
+def _private_timm_uses(source: str) -> list[str]:
+    """Uses of private timm modules or names (a dotted part starting with '_', dunders aside) in
+    Python ``source``: imports, and attribute chains such as ``timm.models._hub`` on ``timm``."""
+    def private(dotted: str) -> bool:
+        return any(part.startswith("_") and not part.endswith("__") for part in dotted.split("."))
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [f"{node.lineno}: import {a.name}" for a in node.names
+                      if a.name.split(".")[0] == "timm" and private(a.name)]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module \
+                and node.module.split(".")[0] == "timm":
+            found += [f"{node.lineno}: from {node.module} import {a.name}" for a in node.names
+                      if private(f"{node.module}.{a.name}")]
+        elif isinstance(node, ast.Attribute) and private(node.attr):
+            parts, inner = [node.attr], node.value
+            while isinstance(inner, ast.Attribute):
+                parts.append(inner.attr)
+                inner = inner.value
+            # the chain's first private part only: timm.models._hub, not also timm.models._hub.x
+            if isinstance(inner, ast.Name) and inner.id == "timm" and not private(".".join(parts[1:])):
+                found.append(f"{node.lineno}: timm.{'.'.join(reversed(parts))}")
+    return found
+
+
+def test_the_private_timm_scan_sees_private_uses():
+    source = ("import timm\nimport timm.models._hub\nfrom timm.models._efficientnet_blocks import X\n"
+              "from timm.models import _hub, get_pretrained_cfg\nfrom timm.layers import SEModule\n"
+              "y = timm.models._hub.get_cache_dir()\nv = timm.__version__\nfrom ._private import z\n")
+    assert _private_timm_uses(source) == [
+        "2: import timm.models._hub", "3: from timm.models._efficientnet_blocks import X",
+        "4: from timm.models import _hub", "6: timm.models._hub"]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "attnviz").rglob("*.py")) + [ROOT / "app.py"],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_private_timm_module_is_imported(path):
+    """timm's private modules (``timm.models._hub`` ...) change without notice between releases;
+    attnviz uses timm's public API only."""
+    assert not _private_timm_uses(path.read_text(encoding="utf-8")), f"{path.relative_to(ROOT)} uses private timm"

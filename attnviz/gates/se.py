@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 from timm.layers.squeeze_excite import EffectiveSEModule, SEModule, SqueezeExciteCl
-from timm.models._efficientnet_blocks import SqueezeExcite as EffNetSqueezeExcite
+from timm.models.efficientnet import SqueezeExcite as EffNetSqueezeExcite
 from timm.models.senet import SEModule as LegacySEModule
 
 from ..errors import AttnvizError
@@ -80,7 +80,9 @@ class SqueezeExcitation(ChannelGateKind):
     def walkthrough_panels(self, w: Walkthrough) -> list[Panel]:
         return [("1. squeeze: z = GAP(u), one value per channel", [("z", w.z)]),
                 (f"2a. bottleneck: δ(W₁ z), {len(w.hidden)} hidden units (r = {w.reduction:g})", [("hidden", w.hidden)]),
-                ("2b. excitation: s = σ(W₂ · hidden), one weight per channel", [("s", w.s)])]
+                ("2b. excitation: s = σ(W₂ · hidden), one weight per channel", [("s", w.s)]),
+                ("3. scale: x̃_c = s_c · u_c (mean of each channel before and after)",
+                 [("mean of u", w.z), ("mean of x̃", w.v.mean((1, 2)))])]
 
     def live_numbers(self, w: Walkthrough, channel: int) -> list[tuple[str, str, str]]:
         rows = self.squeeze_excite_rows(w, channel)

@@ -1,0 +1,72 @@
+"""``LoadedModel``: a model ready for analysis, whatever it was loaded from."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+from PIL import Image
+
+from ..devices import autocast, describe_device
+from ..gates import AttentionKind, Gate
+from ..preprocess import eval_transform
+from .bundled import BundledModel
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for analysis: weights, preprocessing, class names and its gates."""
+
+    name: str
+    model: nn.Module
+    device: torch.device
+    data_config: dict
+    class_names: list[str]
+    gates: list[Gate]
+    source: str  # 'bundled' | 'pretrained' | 'file' | 'random' | 'custom'
+    weights: str | None = None
+    amp: str | None = None
+    channels_last: bool = False
+    meta: BundledModel | None = None  # the card of a bundled model; None for any other source
+
+    def __post_init__(self) -> None:
+        # timm's evaluation transform, computed crop-first: memory follows the input size.
+        self.transform = eval_transform(self.data_config)
+
+    @property
+    def input_size(self) -> int:
+        return int(self.data_config["input_size"][-1])
+
+    @property
+    def kinds(self) -> list[AttentionKind]:
+        """Attention kinds present, in depth order of first appearance."""
+        return list(dict.fromkeys(g.kind for g in self.gates))
+
+    @property
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+    @property
+    def device_label(self) -> str:
+        return describe_device(self.device)
+
+    def gate(self, name: str) -> Gate:
+        for g in self.gates:
+            if g.name == name:
+                return g
+        raise KeyError(f"{self.name} has no gate {name!r}")
+
+    def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        """RGB PIL images -> normalised batch on the model's device (and memory format)."""
+        batch = torch.stack([self.transform(img) for img in images])
+        return self.to_device(batch)
+
+    def to_device(self, batch: torch.Tensor) -> torch.Tensor:
+        batch = batch.to(self.device, non_blocking=True)
+        if self.channels_last:
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        return batch
+
+    def autocast(self):
+        return autocast(self.device, self.amp)

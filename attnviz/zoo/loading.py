@@ -1,0 +1,142 @@
+"""Loading by name: a bundled model, a timm architecture with a local weights file, with timm's
+pretrained weights (from its caches without asking the network, or downloaded), or with random
+weights; and ``wrap_model`` for any ``nn.Module``. Every failure is one ``ModelLoadError`` that
+names the model and the remedies."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import timm
+import torch
+import torch.nn as nn
+from timm.data import resolve_model_data_config
+
+from ..architectures import build_architecture
+from ..classes import imagenet_class_names
+from ..devices import resolve_device
+from ..errors import ModelLoadError
+from ..gates import discover_gates
+from .bundled import BundledModel, bundled_models
+from .catalogue import suggest, timm_names
+from .hub import download_source, hub_cached, pretrained_status, reachable
+from .loaded import LoadedModel
+from .weights import WeightsBlob, classes_from_sidecar, load_into, read_state_dict
+
+
+def _finish(name: str, model: nn.Module, device: torch.device, data_config: dict,
+            class_names: list[str], source: str, weights: str | None, amp: str | None,
+            channels_last: bool | None, meta: BundledModel | None = None) -> LoadedModel:
+    model.eval().to(device)
+    use_cl = device.type == "cuda" if channels_last is None else channels_last
+    if use_cl:
+        model = model.to(memory_format=torch.channels_last)
+    gates = discover_gates(model)
+    return LoadedModel(name=name, model=model, device=device, data_config=dict(data_config),
+                       class_names=class_names, gates=gates, source=source, weights=weights,
+                       amp=amp if amp and amp != "off" else None, channels_last=use_cl, meta=meta)
+
+
+def _load_bundled(bundled: BundledModel, device, amp, channels_last) -> LoadedModel:
+    model = build_architecture(bundled.arch, bundled.num_classes)
+    state = read_state_dict(bundled.weights_file)
+    load_into(model, {k: v.float() if v.is_floating_point() else v for k, v in state.items()},
+              bundled.name, bundled.weights_file)
+    return _finish(bundled.name, model, device, bundled.preprocessing.data_config(), list(bundled.class_names),
+                   "bundled", bundled.weights_file, amp, channels_last, bundled)
+
+
+def _load_file(name: str, weights: str | Path | WeightsBlob, device, amp, channels_last) -> LoadedModel:
+    path = weights if isinstance(weights, WeightsBlob) else Path(weights)
+    state = read_state_dict(path)
+    model = timm.create_model(name, pretrained=False)
+    classifier = model.pretrained_cfg.get("classifier")
+    head = state.get(f"{classifier}.weight") if isinstance(classifier, str) else None
+    num_classes = int(head.shape[0]) if head is not None else model.num_classes
+    if num_classes != model.num_classes:
+        model = timm.create_model(name, pretrained=False, num_classes=num_classes)
+    label = path.name if isinstance(path, WeightsBlob) else str(path)
+    load_into(model, state, name, label)
+    return _finish(name, model, device, resolve_model_data_config(model),
+                   classes_from_sidecar(path, num_classes), "file", label, amp, channels_last)
+
+
+def _remedies(name: str) -> str:
+    bundled = list(bundled_models())
+    use_bundled = (f"choose a bundled model that works offline ({', '.join(bundled)})" if bundled
+                   else "train a bundled model with `attnviz train` (see README)")
+    return (f"(1) connect to the internet once so timm downloads and caches the weights of {name}; "
+            f"(2) pass a local weights file with --weights FILE (.safetensors or a state-dict .pth); "
+            f"(3) {use_bundled}")
+
+
+def _load_pretrained(name: str, device, amp, channels_last) -> LoadedModel:
+    cfg = timm.models.get_pretrained_cfg(name)
+    overlay = {}
+    if cfg is not None and cfg.hf_hub_id and (cached := hub_cached(cfg.hf_hub_id)):
+        # Already in timm's Hugging Face cache: load that file without asking the hub for updates.
+        overlay = {"file": cached}
+    elif pretrained_status(name) == "download":
+        source = download_source(name)
+        if not source or not reachable(source):
+            raise ModelLoadError(
+                f"cannot load the pretrained weights of {name}: they are not in the local cache and "
+                f"there is no network to download them. Remedies: {_remedies(name)}.")
+    try:
+        model = timm.create_model(name, pretrained=True, pretrained_cfg_overlay=overlay or None)
+    except Exception as exc:  # network, cache and hub errors come in many types
+        raise ModelLoadError(
+            f"cannot load the pretrained weights of {name}: they are not in the local cache and "
+            f"could not be downloaded ({type(exc).__name__}). Remedies: {_remedies(name)}.") from None
+    return _finish(name, model, device, resolve_model_data_config(model), list(imagenet_class_names()),
+                   "pretrained", model.pretrained_cfg.get("hf_hub_id") or model.pretrained_cfg.get("url"),
+                   amp, channels_last)
+
+
+def load_model(name: str, weights: str | Path | WeightsBlob | None = None, device: str | torch.device = "auto",
+               amp: str | None = None, channels_last: bool | None = None,
+               pretrained: bool = True) -> LoadedModel:
+    """Load a model by name, ready for analysis.
+
+    name: a bundled model, or a timm architecture (the zoo's or any other).
+    weights: a local weights file for a timm architecture (skips the download), or its bytes
+        (``WeightsBlob``, e.g. an upload).
+    device: 'auto' (CUDA when present), 'cpu', 'cuda', or a torch.device.
+    amp: 'bf16' / 'fp16' autocast on CUDA; captured values are float32 regardless.
+    channels_last: default on for CUDA.
+    pretrained: False builds the architecture with random weights (tests, benchmarks).
+    Raises ModelLoadError with the remedies when the model cannot be had.
+    """
+    dev = resolve_device(device)
+    bundled = bundled_models()
+    if name in bundled and weights is None:
+        return _load_bundled(bundled[name], dev, amp, channels_last)
+    if name not in timm_names():
+        close = suggest(name)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise ModelLoadError(f"unknown model {name!r}.{hint} `attnviz models` lists the zoo.")
+    if weights is not None:
+        return _load_file(name, weights, dev, amp, channels_last)
+    if not pretrained:
+        model = timm.create_model(name, pretrained=False)
+        return _finish(name, model, dev, resolve_model_data_config(model),
+                       list(imagenet_class_names()), "random", None, amp, channels_last)
+    return _load_pretrained(name, dev, amp, channels_last)
+
+
+def wrap_model(model: nn.Module, name: str, class_names: list[str], data_config: dict | None = None,
+               device: str | torch.device = "cpu") -> LoadedModel:
+    """Wrap any ``nn.Module`` as a LoadedModel, so every attnviz analysis can run on it.
+
+    For models built in a notebook or a test (e.g. ``build_architecture('sk_resnet18_half', 10)``)
+    rather than loaded by name. ``data_config`` is the preprocessing (input_size, mean, std,
+    interpolation, crop_pct); by default timm's ``resolve_model_data_config(model)`` reads it from
+    the model's pretrained config, falling back to timm's ImageNet defaults. The model is put in
+    eval mode on ``device`` and its gates are discovered as for any loaded model.
+    """
+    if len(class_names) != getattr(model, "num_classes", len(class_names)):
+        raise ModelLoadError(
+            f"wrap_model({name!r}): {len(class_names)} class names were given for a model with "
+            f"{model.num_classes} classes; pass one name per output")
+    config = resolve_model_data_config(model) if data_config is None else data_config
+    return _finish(name, model, resolve_device(device), config, list(class_names), "custom",
+                   None, None, None)
