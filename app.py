@@ -11,32 +11,38 @@ from pathlib import Path
 
 import streamlit as st
 
-from attnviz.app.render import guard
-from attnviz.app.sidebar import sidebar
-from attnviz.app.state import set_context
-from attnviz.devices import configure_cpu_threads
-from attnviz.memory import limit_heap_retention
+st.set_page_config(page_title="attnviz — channel attention", page_icon="🔎", layout="wide")
+# A cold server spends seconds importing PyTorch and timm: say so from the first second.
+starting = st.empty()
+starting.info("**attnviz is starting**: loading PyTorch and the attention models (a few seconds, "
+              "only the first time the server runs) …", icon=":material/hourglass_top:")
+
+from attnviz.app.render import guard  # noqa: E402  (after the message above, on purpose)
+from attnviz.app.sidebar import sidebar  # noqa: E402
+from attnviz.app.state import set_context  # noqa: E402
+from attnviz.devices import configure_cpu_threads  # noqa: E402
+from attnviz.memory import limit_heap_retention  # noqa: E402
 
 configure_cpu_threads()  # interactive latency: fewer threads than cores is faster on small machines
 limit_heap_retention()  # large decodes give their memory back instead of holding the peak
 
-st.set_page_config(page_title="attnviz — channel attention", page_icon="🔎", layout="wide")
-
 HERE = Path(__file__).resolve().parent
-#: (page script, title, URL path): the URL names the page, so a link can be shared.
+#: (page script, title, icon, URL path): the URL names the page, so a link can be shared.
 PAGES = [
-    ("explore", "Explore an image", "explore"),
-    ("compare", "Compare classes", "compare"),
-    ("scale", "Scale experiment (SK)", "scale"),
-    ("attribution", "Attribution", "attribution"),
-    ("learn", "Learn", "learn"),
+    ("home", "Start here", ":material/home:", "home"),
+    ("learn", "Learn step by step", ":material/school:", "learn"),
+    ("explore", "Explore a photo", ":material/image_search:", "explore"),
+    ("compare", "Compare classes", ":material/bar_chart:", "compare"),
+    ("scale", "Scale experiment (SK)", ":material/zoom_in:", "scale"),
+    ("attribution", "Attribution", ":material/target:", "attribution"),
 ]
 
 
 def main() -> None:
-    navigation = st.navigation([st.Page(f"attnviz/app/{script}.py", title=title, url_path=path, default=i == 0)
-                                for i, (script, title, path) in enumerate(PAGES)], position="sidebar")
-    set_context(sidebar(HERE))  # None (after saying why) when no model can be used
+    navigation = st.navigation([st.Page(f"attnviz/app/{script}.py", title=title, icon=icon, url_path=path,
+                                        default=i == 0) for i, (script, title, icon, path) in enumerate(PAGES)],
+                               position="sidebar")
+    set_context(sidebar(HERE, starting))  # None (after saying why) when no model can be used
     navigation.run()
 
 

@@ -247,3 +247,10 @@ def profile_from_bytes(data: bytes, name: str, loaded) -> Profile:
             return read_profile(path, loaded)
         except AttnvizError as exc:  # name the upload, not the temporary copy
             raise AttnvizError(str(exc).replace(str(path), name)) from None
+
+
+def dataset_name(data: str) -> str:
+    """What a profile's ``data`` field should show a person: the dataset's name (the last two
+    parts of a path, e.g. 'imagenette-224/val'), never the path of the machine that made it."""
+    parts = [p for p in str(data).replace("\\", "/").split("/") if p]
+    return "/".join(parts[-2:]) if parts else str(data)

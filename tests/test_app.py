@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -32,6 +33,19 @@ def app(assets, samples_dir, monkeypatch) -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
 
 
+def array_of(values) -> np.ndarray:
+    """A plotted array from a chart's JSON (plotly sends numeric arrays as base64 typed arrays)."""
+    if isinstance(values, dict) and "bdata" in values:
+        import base64
+
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(values, dtype=float)
+
+
+def chart_keys(at: AppTest) -> list[str]:
+    return [e.key for e in at.get("plotly_chart")]
+
+
 def chart_titles(at: AppTest) -> list[str]:
     titles = []
     for element in at.get("plotly_chart"):
@@ -56,20 +70,32 @@ def by_label(widgets, label: str):
 
 
 def upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
+    """Upload on the Explore page (the app opens on its home page)."""
+    at.switch_page("attnviz/app/explore.py")
     at.sidebar.file_uploader(key="uploads").set_value([(n, d, "application/octet-stream") for n, d in files])
     return at.run()
 
 
-def test_starts_with_a_hint_and_an_example_button(app):
+def test_opens_on_the_home_page_with_pictures_and_three_ways_to_start(app):
     at = app.run()
     no_trace(at)
-    assert "Upload photos" in text_of(at.info)
+    assert at.title[0].value == "See what channel attention does"
+    titles = chart_titles(at)
+    assert any(t.startswith("An SE block") for t in titles) and any(t.startswith("An SK unit") for t in titles)
+    assert {"Explore a photo", "Compare classes", "Learn step by step"} <= {e.proto.label for e in at.get("page_link")}
+    assert "knows **10 classes**" in text_of(at.markdown)
     assert at.sidebar.selectbox(key="model").value == "test_se"
     assert "Device:** CPU" in text_of(at.sidebar.markdown)
+
+
+def test_explore_starts_with_a_hint_and_an_example_button(app):
+    at = goto(app.run(), "Explore a photo")
+    no_trace(at)
+    assert "Upload photos" in text_of(at.info)
     at.button(key="example").click().run()
     no_trace(at)
     titles = chart_titles(at)
-    assert any(t.startswith("Top-5: n01440764_tench") for t in titles)
+    assert any(t.startswith("Top-5: tench") for t in titles), titles  # a sample photo is named by its class
     assert any(t.startswith("Excitation of every SE block") for t in titles)
 
 
@@ -83,7 +109,7 @@ def test_se_upload_shows_the_excitation_charts(app, goldfish):
     assert "SE_5_2: excitation of its 256 channels" in titles
     # Every chart has its HTML and CSV downloads.
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels.count("⬇ HTML") == labels.count("⬇ CSV") == len(titles)
+    assert labels.count("HTML: the chart") == labels.count("CSV: the numbers") == len(titles)
 
 
 def test_bad_upload_gets_its_message_and_the_good_one_is_shown(app, goldfish):
@@ -111,7 +137,7 @@ def test_display_changes_run_no_new_forward_pass(app, goldfish, monkeypatch):
     assert sum(calls) == 1
     at.selectbox(key="explore_block").set_value("SE_3_1").run()
     at.checkbox(key="sort_channels").check().run()
-    goto(at, "Explore an image")
+    goto(at, "Explore a photo")
     no_trace(at)
     assert sum(calls) == 1
     assert "SE_3_1: excitation of its 64 channels" in chart_titles(at)
@@ -126,14 +152,17 @@ def test_sk_model_shows_the_selection_charts(app, goldfish, samples_dir):
     at = upload(at, ("goldfish.jpg", goldfish.read_bytes()),
                 ("tench.jpg", (samples_dir / "n01440764_tench.JPEG").read_bytes()))
     no_trace(at)
-    titles = chart_titles(at)
-    assert "Kernel selection per SK unit: b against a (above the diagonal: 5×5 wins)" in titles
-    assert any(t.startswith("Mean attention difference") for t in titles)
-    assert "SK_5_2: b over its 256 channels" in titles
-    assert not any(t.startswith("Excitation") for t in titles)
+    keys = chart_keys(at)
+    assert "chart_block_mean_difference" in keys
+    # Each channel's split between the two kernels, per photo (the degenerate b-against-a scatter is gone).
+    assert {"chart_block_b_split_SK_5_2_goldfish.jpg", "chart_block_b_split_SK_5_2_tench.jpg"} <= set(keys)
+    assert "chart_selection_scatter" not in keys and not any("excitation" in k for k in keys)
+    spec = json.loads(next(e for e in at.get("plotly_chart") if "b_split_SK_5_2_goldfish" in e.key).proto.spec)
+    a, b = array_of(spec["data"][0]["y"]), array_of(spec["data"][1]["y"])
+    assert all(abs(x + y - 1) < 1e-5 for x, y in zip(a, b))  # stacked: a + b = 1 for every channel
     at.radio(key="layout").set_value("side by side").run()
     no_trace(at)
-    assert [t.startswith("Mean attention difference") for t in chart_titles(at)].count(True) == 2
+    assert [k.endswith("mean_difference") for k in chart_keys(at)].count(True) == 2
 
 
 def test_model_that_needs_a_download_shows_the_remedies_and_offers_random_weights(app, monkeypatch):
@@ -144,9 +173,12 @@ def test_model_that_needs_a_download_shows_the_remedies_and_offers_random_weight
         pytest.skip("seresnet50 weights are cached here")
     at.sidebar.selectbox(key="model").set_value("seresnet50").run()
     no_trace(at)
-    assert "seresnet50 could not be loaded" in text_of(at.error)
-    assert "Remedies" in text_of(at.error)
-    assert "random weights (architecture only)" in text_of(at.info)
+    # Marked unavailable in the sidebar, with the app's own remedies first (no command-line flags).
+    assert "weights are not on this server" in text_of(at.sidebar.warning)
+    assert at.sidebar.radio(key="weights_mode_seresnet50").options[0] == "local weights file"
+    at.sidebar.radio(key="weights_mode_seresnet50").set_value("pretrained").run()
+    assert "seresnet50 is not available on this server" in text_of(at.warning)
+    assert "random weights (architecture only)" in text_of(at.info) and "--weights" not in text_of(at.info)
     at.sidebar.radio(key="weights_mode_seresnet50").set_value("random").run()
     no_trace(at)
     assert "Untrained" in text_of(at.sidebar.warning)
@@ -210,8 +242,8 @@ def profiles(assets, nette_dir) -> Path:
     return assets / "profiles"
 
 
-PAGE_SCRIPTS = {"Explore an image": "explore", "Compare classes": "compare", "Scale experiment (SK)": "scale",
-                "Attribution": "attribution", "Learn": "learn"}
+PAGE_SCRIPTS = {"Start here": "home", "Explore a photo": "explore", "Compare classes": "compare",
+                "Scale experiment (SK)": "scale", "Attribution": "attribution", "Learn": "learn"}
 
 
 def goto(at: AppTest, page: str) -> AppTest:
@@ -253,8 +285,11 @@ def test_compare_classes_from_the_saved_profile(app, profiles, model, label):
     no_trace(at)
     titles = chart_titles(at)
     assert titles[0].startswith(f"Role of excitation: class-mean {label} per block")
-    assert "How class-specific is each block?" in titles
-    assert any("cosine similarity of class-mean vectors" in t for t in titles)
+    assert chart_keys(at)[1:] == ["chart_cmp_class_specificity", f"chart_cmp_class_similarity_{model[5:].upper()}_5_2"]
+    similarity = json.loads(at.get("plotly_chart")[2].proto.spec)["data"][0]
+    assert similarity["zmin"] == -1 and similarity["zmax"] == 1  # centred by default, on a diverging scale
+    panel = text_of(at.markdown)
+    assert ("The paper" in panel and "This model" in panel) if model == "test_se" else "about SE gates" in panel
     # The paper's default blocks: the last block of each stage and every block of the last stage.
     assert at.multiselect(key="compare_blocks").value == [f"{model[5:].upper()}_{s}" for s in
                                                           ("2_2", "3_2", "4_2", "5_1", "5_2")]
@@ -325,9 +360,10 @@ def test_scale_experiment(app, profiles, monkeypatch):
     at.sidebar.selectbox(key="model").set_value("test_sk").run()
     no_trace(at)
     titles = chart_titles(at)
-    assert "Mean attention difference per unit at each zoom — 2 images (mean)" in titles
-    assert "SK_2_1: b (5×5 weight) per channel, at each zoom — 2 images (mean)" in titles
-    assert any(t.endswith("(saved profile)") for t in titles)
+    assert "b − a per unit at each zoom — these 2 photos (mean)" in titles
+    assert "SK_2_1: b (5×5 weight) per channel, at each zoom — these 2 photos (mean)" in titles
+    assert "chart_scale_scale_mean_difference_dataset" in chart_keys(at)  # beside the dataset's trend
+    assert "On this photo" in text_of(at.caption) or "On this photo" in "".join(str(c.value) for c in at.caption)
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert [t["name"] for t in spec["data"]] == ["1×", "1.25×", "1.5×", "2×"]
     before = sum(calls)
@@ -358,7 +394,8 @@ def test_learn(app, model, symbol):
     no_trace(at)
     at.number_input(key=f"learn_channel_{model[5:].upper()}_5_2").set_value(5).run()
     no_trace(at)
-    assert chart_titles(at) == [f"{model[5:].upper()}_5_2, step by step, for this image"]
+    assert chart_keys(at) == [f"chart_learn_walkthrough_{model[5:].upper()}_5_2",
+                              f"chart_learn_feature_maps_{model[5:].upper()}_5_2_5"]
     numbers = at.dataframe[0].value
     assert symbol in list(numbers["symbol"])
     checks = at.dataframe[1].value
@@ -409,9 +446,9 @@ def test_the_shipped_models_and_profiles(samples_dir, monkeypatch):
         at.sidebar.selectbox(key="model").set_value(name)
         at.sidebar.multiselect(key="samples").set_value([str(samples_dir / SAMPLES[0])])
         at.run()
-        goto(at, "Explore an image")
+        goto(at, "Explore a photo")
         no_trace(at)
-        assert chart_titles(at)[0] == "Top-5: n01440764_tench.JPEG"
+        assert chart_titles(at)[0] == "Top-5: tench"
         goto(at, "Compare classes")
         no_trace(at)
         if (ROOT / "assets" / "profiles" / f"{name}.profile.safetensors").is_file():

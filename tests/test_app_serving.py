@@ -44,6 +44,7 @@ def text(elements) -> str:
 
 
 def upload(at: AppTest, files) -> AppTest:
+    at.switch_page("attnviz/app/explore.py")
     at.sidebar.file_uploader(key="uploads").set_value([(n, d, "application/octet-stream") for n, d in files])
     return at.run()
 

@@ -57,8 +57,19 @@ def server(tmp_path, samples_dir):
     """The app on a free localhost port, with a bundled-format SE model; always stopped."""
     assets = tmp_path / "assets"
     write_bundled(assets, "se_resnet18_half", "test_se", default=True)
+    yield from run_server(tmp_path, {"ATTNVIZ_ASSETS": str(assets), "ATTNVIZ_SAMPLES": str(samples_dir)})
+
+
+@pytest.fixture
+def shipped_server(tmp_path, samples_dir):
+    """The app with the project's own assets (the trained bundled models and their profiles)."""
+    env = {k: v for k, v in os.environ.items() if k != "ATTNVIZ_ASSETS"}
+    yield from run_server(tmp_path, {"ATTNVIZ_SAMPLES": str(samples_dir)}, env)
+
+
+def run_server(tmp_path, extra: dict, base: dict | None = None):
     port = free_port()
-    env = {**os.environ, "ATTNVIZ_ASSETS": str(assets), "ATTNVIZ_SAMPLES": str(samples_dir)}
+    env = {**(base if base is not None else os.environ), **extra}
     log = open(tmp_path / "streamlit.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
@@ -94,7 +105,7 @@ def test_upload_shows_every_chart_of_page_one(server, goldfish, tmp_path):
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
-            page.goto(server.url, wait_until="domcontentloaded")
+            page.goto(f"{server.url}/explore", wait_until="domcontentloaded")
             uploader = page.locator('[data-testid="stSidebar"] input[type="file"]')
             uploader.wait_for(state="attached", timeout=60_000)
             start = time.monotonic()
@@ -130,7 +141,7 @@ def test_hostile_uploads_in_a_real_browser(server, goldfish, tmp_path):
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
-            page.goto(server.url, wait_until="domcontentloaded")
+            page.goto(f"{server.url}/explore", wait_until="domcontentloaded")
             uploader = page.locator('[data-testid="stSidebar"] input[type="file"]')
             uploader.wait_for(state="attached", timeout=60_000)
             page.get_by_text("Upload photos").first.wait_for(timeout=60_000)  # model loaded
@@ -152,3 +163,67 @@ def test_hostile_uploads_in_a_real_browser(server, goldfish, tmp_path):
         print(f"\nserver memory for 12 hostile uploads: peak +{peak / 2**20:.0f} MiB, "
               f"after +{after / 2**20:.0f} MiB; screenshot: {shot}")
         assert peak < 1536 * 2**20 and after < 512 * 2**20
+
+
+PAGES = [("home", "Start here"), ("learn", "Learn step by step"), ("explore", "Explore a photo"),
+         ("compare", "Compare classes"), ("scale", "Scale experiment (SK)"), ("attribution", "Attribution")]
+MACHINE_PATHS = ("/work/", "/home/", "/tmp/", "/root/", str(ROOT))
+
+
+def chart_problems(page) -> list[str]:
+    """Charts on the page without a title, or with a visible axis that has no title."""
+    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap((gd) => {
+        const layout = gd.layout || {}; const title = (layout.title || {}).text || '';
+        const problems = title ? [] : ['a chart without a title'];
+        for (const [name, axis] of Object.entries(layout)) {
+            if (!/^[xy]axis\\d*$/.test(name) || !axis || axis.visible === false) continue;
+            const used = (gd.data || []).some((t) => (t[name[0] + 'axis'] || name[0]) === name[0] + name.slice(5));
+            if (used && !((axis.title || {}).text)) problems.push(`${title}: ${name} has no title`);
+        }
+        return problems;
+    })""")
+
+
+def test_every_page_with_both_bundled_models(shipped_server, samples_dir, tmp_path):
+    """Walk every page with each shipped model and a sample photo; save full-page screenshots
+    (ATTNVIZ_SCREENSHOTS names a folder to keep them); no machine path on any page, every chart
+    titled with titled axes, no traceback."""
+    chromium = chromium_path()
+    from playwright.sync_api import expect, sync_playwright
+
+    from attnviz.zoo import bundled_models
+
+    models = [m for m in ("se_resnet18_imagenette", "sk_resnet18_imagenette") if m in bundled_models()]
+    if not models:
+        pytest.skip("the bundled models are not in assets/")
+    shots = Path(os.environ.get("ATTNVIZ_SCREENSHOTS", tmp_path / "screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            started = time.monotonic()
+            page.goto(f"{shipped_server.url}/home", wait_until="domcontentloaded")
+            expect(page.get_by_text("attnviz is starting").or_(page.get_by_text("See what channel attention does"))
+                   .first).to_be_visible(timeout=30_000)
+            first_words = time.monotonic() - started
+            for model in models:
+                page.set_viewport_size({"width": 1500, "height": 1100})
+                page.goto(f"{shipped_server.url}/explore?model={model}", wait_until="domcontentloaded")
+                page.get_by_role("button", name="Show an example image").click(timeout=120_000)
+                for name, title in PAGES:
+                    page.set_viewport_size({"width": 1500, "height": 1100})
+                    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+                    page.wait_for_timeout(2000)
+                    page.get_by_test_id("stStatusWidget").wait_for(state="detached", timeout=240_000)
+                    page.wait_for_timeout(1500)
+                    text = page.inner_text("body")
+                    assert "Traceback" not in text and "Something went wrong" not in text, (model, name)
+                    assert not [p for p in MACHINE_PATHS if p in text], (model, name, [p for p in MACHINE_PATHS if p in text])
+                    assert chart_problems(page) == [], (model, name)
+                    page.set_viewport_size({"width": 1500, "height": 3600})
+                    page.wait_for_timeout(1500)
+                    page.screenshot(path=str(shots / f"{model}_{name}.png"), full_page=True)
+        finally:
+            browser.close()
+    print(f"\nfirst words on the page after {first_words:.2f} s; screenshots in {shots}")

@@ -80,7 +80,7 @@ def test_walkthrough_follows_the_formulas(fish, layer):
     assert max(w.checks.values()) < 1e-5 and not has_hooks(loaded.model)
     rows = {r["symbol"]: r["value"] for r in live_numbers(w, 3)}
     assert rows["k"] == "5" and rows["s_3"] == f"{w.s[3]:.4f}"
-    assert len(walkthrough_chart(w, 3).figure.data) == 3
+    assert len(walkthrough_chart(w, 3).figure.data) == 5  # z, conv, s, and u, x~ of the scale step
 
 
 def test_the_explore_page_shows_eca_as_a_channel_gate(fish):

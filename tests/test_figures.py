@@ -46,8 +46,9 @@ def test_heatmap_stretches_rows_to_one_width_and_keeps_the_real_channel():
     assert channel[0].tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
     np.testing.assert_allclose(z[0], a.values["SE_2_1"][0][channel[0]])
     np.testing.assert_allclose(z[1], a.values["SE_3_1"][0])
-    assert heat.zmin == 0 and heat.zmax == 1
-    assert "index ÷ channels" in fig.layout.xaxis.title.text
+    # The colour scale is fitted to the values (1st-99th percentile), not fixed to 0..1.
+    assert heat.zmin == pytest.approx(np.percentile(z, 1)) and heat.zmax == pytest.approx(np.percentile(z, 99))
+    assert "first → last" in fig.layout.xaxis.title.text
     # Depth order from the top: the first row is the first block.
     assert list(heat.y)[0].startswith("SE_2_1") and fig.layout.yaxis.autorange == "reversed"
     # The CSV holds each real value once (4 + 8 rows), not the stretched copies.
@@ -163,7 +164,7 @@ def test_role_of_excitation_one_line_per_class_plus_the_mean_and_a_band():
     blocks = [block_means("SE_4_6", 0), block_means("SE_5_2", 1)]
     fig = class_figures.role_of_excitation(blocks, ["tench", "church", "golf ball"], band_class=1)
     names = [t.name for t in fig.data]
-    assert names == ["church ± std", "tench", "church", "golf ball", "all classes"] * 2
+    assert names == ["church ± std", "tench", "church", "golf ball", "mean of all classes"] * 2
     np.testing.assert_allclose(fig.data[2].y, blocks[0].means[1])
     np.testing.assert_allclose(fig.data[4].y, blocks[0].overall)
     band = fig.data[0]
@@ -172,17 +173,22 @@ def test_role_of_excitation_one_line_per_class_plus_the_mean_and_a_band():
     # Hover and CSV name the real channel, not the plotted position.
     rows = [r for r in rows_of(fig) if r["trace"] == "tench"]
     assert [int(r["channel"]) for r in rows[:3]] == [0, 2, 4] and rows[0]["block"] == "SE_4_6"
+    assert list(fig.data[1].x[:3]) == ["0", "2", "4"]  # the x axis names the real channel
+    # Highlighting a class keeps it in colour and fades the others.
+    lit = class_figures.role_of_excitation(blocks, ["tench", "church", "golf ball"], highlight=2)
+    colours = {t.name: t.line.color for t in lit.data[:4]}
+    assert colours["golf ball"].startswith("#") and colours["tench"].startswith("rgba(150")
 
 
 def test_specificity_and_similarity():
     fig = class_figures.specificity_bars(["SE_2_1", "SE_5_2"], [0.05, 0.4])
     assert list(fig.data[0].y) == [0.05, 0.4]
     m = np.array([[1.0, 0.99], [0.99, 1.0]])
-    sim = class_figures.similarity_matrix(["a", "b"], m, "SE_5_2")
+    sim = class_figures.similarity_matrix(["a", "b"], m, "SE_5_2", centred=False)
     assert sim.data[0].zmax == 1.0 and sim.data[0].zmin == pytest.approx(0.99)
-    assert sim.data[0].text[0][1] == "0.990"
-    centred = class_figures.similarity_matrix(["a", "b"], -m, "SE_5_2", centred=True)
-    assert centred.data[0].zmin == -1.0 and "minus the all-class mean" in centred.layout.title.text
+    assert sim.data[0].text[0][1] == "0.99"
+    centred = class_figures.similarity_matrix(["a", "b"], -m, "SE_5_2")  # centred by default
+    assert centred.data[0].zmin == -1.0 and centred.data[0].zmax == 1.0 and "sets each class apart" in centred.layout.title.text
 
 
 def test_scale_figures_one_line_per_zoom_in_zoom_order():
@@ -222,4 +228,5 @@ def test_step_panels_marks_the_channel_only_in_per_channel_steps():
     fig = step_panels([("z", [("z", np.arange(8.0))]), ("hidden", [("h", np.arange(2.0))]),
                        ("select", [("a", np.full(8, 0.4)), ("b", np.full(8, 0.6))])], "steps", highlight=3)
     assert [t.name for t in fig.data] == ["z", "h", "a", "b"]
-    assert [s.x0 for s in fig.layout.shapes] == [3, 3]  # not in the 2-unit hidden panel
+    assert [s.x0 + (s.x1 - s.x0) / 2 for s in fig.layout.shapes] == [3, 3]  # not in the 2-unit hidden panel
+    assert fig.data[2].type == "scatter" and fig.data[2].line.color != fig.data[3].line.color  # distinct lines

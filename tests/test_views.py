@@ -11,7 +11,7 @@ def test_explore_charts_per_kind(sk_model, photos):
 
     analyses = analyse_images(sk_model, [p.image for p in photos], ["tench", "goldfish"])
     keys = [c.key for c in explore_charts(sk_model, analyses)]
-    assert keys == ["selection_scatter", "mean_difference", "b_histogram_SK_5_2"]
+    assert keys == ["mean_difference", "b_split_SK_5_2_tench", "b_split_SK_5_2_goldfish"]
     se = tiny("se_resnet18_half", size=64)
     keys = [c.key for c in explore_charts(se, analyse_images(se, [photos[0].image], ["tench"]))]
     assert keys == ["excitation_heatmap_tench", "excitation_distribution", "excitation_bars_SE_5_2"]

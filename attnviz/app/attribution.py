@@ -38,7 +38,7 @@ def page(ctx: Context) -> None:
         return
     result = attribution_of(ctx.model, image, gate, target, tuple(knocked), analysis)
     show_charts(attribution.attribution_charts(loaded.gate(gate), result.cam, result.channels, result.knocked),
-                ctx.image_format, ctx.untrained, key_prefix="attr_")
+                ctx.untrained, key_prefix="attr_")
 
 
 # A page script: Streamlit runs this file for the page (``app.py`` registers it); imported

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from attnviz import class_stats
-from attnviz.profiles import Profile, profile_from_bytes
+from attnviz.profiles import Profile, dataset_name, profile_from_bytes
 from attnviz.profiling import profile_images
 from attnviz.serving import classfolders, server_limits
 from attnviz.views import compare
@@ -37,27 +37,31 @@ def charts(ctx: Context, profile: Profile) -> None:
         scale_index = profile.scale_index(zoom)
     present = class_stats.present_classes(profile, scale_index)
     names = profile.class_names
-    left, right = st.columns(2)
+    left, middle, right = st.columns([2, 2, 1])
     blocks = left.multiselect("Blocks (the paper: last of each stage, all of the last stage)", gate_names,
                               default=class_stats.paper_default_blocks(gates), key="compare_blocks")
-    classes = right.multiselect("Classes", present, default=present[:10], format_func=lambda k: names[k],
-                                key=f"compare_classes_{len(names)}")
+    classes = middle.multiselect("Classes", present, default=present[:10], format_func=lambda k: names[k],
+                                 key=f"compare_classes_{len(names)}")
+    highlight = right.selectbox("Highlight a class", [None, *classes], key="highlight",
+                                format_func=lambda k: "none: all in colour" if k is None else names[k])
     with st.expander("Display options"):
         cols = st.columns(4)
         band = cols[0].selectbox("±std band for", [None, *classes], key="band",
                                  format_func=lambda k: "no class" if k is None else names[k])
         n_channels = cols[1].number_input("Channels per block", 5, 2048, class_stats.PAPER_CHANNELS, key="n_channels")
         sort = cols[2].checkbox("Sort channels by the all-class mean", key="sort_channels_compare")
-        centred = cols[3].checkbox("Similarity of class means minus the all-class mean", key="centred")
+        centred = cols[3].checkbox("Similarity after removing what all classes share", value=True, key="centred")
         sim_block = st.selectbox("Block for the similarity matrix", blocks or gate_names,
                                  index=len(blocks or gate_names) - 1, key="sim_block")
     counts = profile.counts(scale_index)
     st.caption(f"{int(counts[classes].sum()) if classes else 0} images in {len(classes)} classes "
-               f"(profile of {profile.model}{', ' + profile.data if profile.data else ''}).")
+               f"(profile of {profile.model}{', ' + dataset_name(profile.data) if profile.data else ''}).")
+    with st.expander("The paper's finding, and this model's", expanded=True):
+        st.markdown(compare.paper_comparison(profile, present, scale_index))
     options = compare.CompareOptions(blocks=blocks, classes=classes, scale_index=scale_index, band_class=band,
                                      channels=int(n_channels), sort=sort, similarity_block=sim_block,
-                                     centred=centred)
-    show_charts(compare.compare_charts(profile, options), ctx.image_format, ctx.untrained, key_prefix="cmp_")
+                                     centred=centred, highlight=highlight)
+    show_charts(compare.compare_charts(profile, options), ctx.untrained, key_prefix="cmp_")
 
 
 def from_file(ctx: Context) -> Profile | None:
@@ -131,7 +135,7 @@ def from_folders(ctx: Context) -> Profile | None:
     if folders is None:
         return None
     for line in folders.left_out:
-        st.warning(f"**{line}**", icon="⚠️")
+        st.warning(f"**{line}**", icon=":material/warning:")
     key = (ctx.model.key, *folders.key)
     store = profile_store()
     if key not in store:
@@ -162,7 +166,7 @@ def from_folders(ctx: Context) -> Profile | None:
         note.empty()
     profile = store.get(key)
     for item in profile.skipped:
-        st.warning(f"**{item.get('file', item)}** was skipped: {item.get('reason', '')}", icon="⚠️")
+        st.warning(f"**{item.get('file', item)}** was skipped: {item.get('reason', '')}", icon=":material/warning:")
     return profile
 
 

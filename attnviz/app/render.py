@@ -34,39 +34,39 @@ def guard(body: Callable[[], None]) -> None:
                  "Try another image or model; the server log has the details.")
 
 
-def show_chart(chart: Chart, image_format: str = "png", untrained: bool = False, key_prefix: str = "") -> None:
-    """One interactive chart, its caption, and HTML / CSV downloads (made only when clicked)."""
+def show_chart(chart: Chart, untrained: bool = False, key_prefix: str = "") -> None:
+    """One interactive chart and its caption; its exports in one place: plotly's toolbar (PNG)
+    and one "data" menu (CSV of the plotted numbers, the chart as an offline HTML page)."""
     try:
-        _show_chart(chart, image_format, untrained, key_prefix)
+        _show_chart(chart, untrained, key_prefix)
     except Exception as exc:  # noqa: BLE001 - one chart's failure leaves the others on the page
         log.exception("chart %s failed", chart.key)
         st.warning(f"The chart *{chart.figure.layout.title.text or chart.key}* could not be drawn "
-                   f"({type(exc).__name__}); the other charts are unaffected.", icon="⚠️")
+                   f"({type(exc).__name__}); the other charts are unaffected.", icon=":material/warning:")
 
 
-def _show_chart(chart: Chart, image_format: str, untrained: bool, key_prefix: str) -> None:
+def _show_chart(chart: Chart, untrained: bool, key_prefix: str) -> None:
     fig = mark_untrained(chart.figure) if untrained else chart.figure
     key = f"{key_prefix}{chart.key}"
     name = safe_filename(key)
-    st.plotly_chart(fig, key=f"chart_{key}", config=chart_config(name, image_format), width="stretch")
-    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-        st.download_button("⬇ HTML", data=lambda: figure_html(fig), file_name=f"{name}.html",
-                           mime="text/html", key=f"html_{key}", on_click="ignore",
-                           help="The interactive chart as a web page that opens offline")
-        st.download_button("⬇ CSV", data=lambda: figure_csv(fig), file_name=f"{name}.csv",
-                           mime="text/csv", key=f"csv_{key}", on_click="ignore",
-                           help="The plotted numbers, one row per value")
-        if chart.caption:
-            st.caption(chart.caption)
+    st.plotly_chart(fig, key=f"chart_{key}", config=chart_config(name, "png"), width="stretch")
+    left, right = st.columns([3, 1], vertical_alignment="top")
+    if chart.caption:
+        left.caption(chart.caption)
+    with right.popover("⬇ data", help="The plotted numbers (CSV) or the chart as a web page (HTML); "
+                                      "the camera above the chart saves a PNG"):
+        st.download_button("CSV: the numbers", data=lambda: figure_csv(fig), file_name=f"{name}.csv",
+                           mime="text/csv", key=f"csv_{key}", on_click="ignore")
+        st.download_button("HTML: the chart", data=lambda: figure_html(fig), file_name=f"{name}.html",
+                           mime="text/html", key=f"html_{key}", on_click="ignore")
 
 
-def show_charts(charts: Sequence[Chart], image_format: str = "png", untrained: bool = False,
-                key_prefix: str = "", columns: int = 2) -> None:
+def show_charts(charts: Sequence[Chart], untrained: bool = False, key_prefix: str = "", columns: int = 2) -> None:
     """Wide charts take a row each; consecutive narrow ones share a row, ``columns`` at a time
     (``columns=1``: every chart takes the full width, e.g. inside a side-by-side column)."""
     if columns == 1:
         for chart in charts:
-            show_chart(chart, image_format, untrained, key_prefix)
+            show_chart(chart, untrained, key_prefix)
         return
     i = 0
     while i < len(charts):
@@ -75,11 +75,11 @@ def show_charts(charts: Sequence[Chart], image_format: str = "png", untrained: b
                 and not charts[i + len(row)].wide:
             row.append(charts[i + len(row)])
         if len(row) == 1 and row[0].wide:
-            show_chart(row[0], image_format, untrained, key_prefix)
+            show_chart(row[0], untrained, key_prefix)
         else:
             for col, chart in zip(st.columns(columns), row):
                 with col:
-                    show_chart(chart, image_format, untrained, key_prefix)
+                    show_chart(chart, untrained, key_prefix)
         i += len(row)
 
 
@@ -87,7 +87,7 @@ def show_bad_files(images: Sequence[DecodedImage]) -> None:
     """One message per file that could not be read, beside its name."""
     for im in images:
         if not im.ok:
-            st.warning(f"**{im.name}** was skipped: {im.error}", icon="⚠️")
+            st.warning(f"**{im.name}** was skipped: {im.error}", icon=":material/warning:")
 
 
 def analyse(cache: AnalysisCache, model: ServedModel,
@@ -109,7 +109,7 @@ def analyse(cache: AnalysisCache, model: ServedModel,
             bar.empty()
     for im in good:
         if im.digest in failures:
-            st.warning(f"**{im.name}**: {failures[im.digest]}; the other images are unaffected.", icon="⚠️")
+            st.warning(f"**{im.name}**: {failures[im.digest]}; the other images are unaffected.", icon=":material/warning:")
     return list(zip([im for im in good if im.digest not in failures], analyses))
 
 
@@ -120,7 +120,7 @@ def show_image(image: DecodedImage, caption: str | None = None, width: int | str
     except Exception as exc:  # noqa: BLE001 - one picture must not take the page down
         log.exception("showing %s failed", image.name)
         st.warning(f"**{image.name}** cannot be shown here ({type(exc).__name__}); its charts are below.",
-                   icon="⚠️")
+                   icon=":material/warning:")
 
 
 def use_example() -> None:

@@ -8,8 +8,8 @@ import streamlit as st
 
 from ..errors import ModelLoadError
 from ..serving import server_limits
-from ..serving.inputs import ImageInput, read_files, sample_label, samples_folder, session_caps, unique_names
-from ..serving.models import FILE, PRETRAINED, WEIGHT_MODES, ModelRequest, ServedModel, model_choices, upload_key
+from ..serving.inputs import ImageInput, knows, read_files, sample_label, samples_folder, session_caps, unique_names
+from ..serving.models import FILE, PRETRAINED, RANDOM, WEIGHT_MODES, ModelRequest, ServedModel, model_choices, upload_key
 from ..zoo import WeightsBlob, bundled_dir, default_model_name
 from .state import Context, data_root, decoded, query_choice, remember, sample_files, served_model
 
@@ -30,15 +30,19 @@ def pick_model() -> ModelRequest | None:
                         "README), or pick a timm model below.")
     index = query_choice("model", names, names.index(default) if default in names else 0)
     name = st.sidebar.selectbox("Model", names, index=index, format_func=lambda n: labels[n], key="model",
-                                help="Bundled models work offline; timm models need their ImageNet "
-                                     "weights (downloaded once) or a local weights file.")
+                                help="Bundled models are trained by us and work offline; the timm models "
+                                     "need their ImageNet weights on this server, or a weights file.")
     remember("model", name)
     choice = next(c for c in choices if c.name == name)
-    if choice.description:
-        st.sidebar.caption(choice.description)
+    st.sidebar.caption(f"{choice.description} {choice.status_text}".strip())
     if choice.source == "bundled":
         return ModelRequest(name)
-    mode = st.sidebar.radio("Weights", list(WEIGHT_MODES), format_func=WEIGHT_MODES.get, key=f"weights_mode_{name}")
+    modes = list(WEIGHT_MODES)
+    if not choice.available_offline:
+        st.sidebar.warning("This model's ImageNet weights are not on this server. Upload a weights "
+                           "file, or look at the architecture with random weights.", icon=":material/cloud_off:")
+        modes = [FILE, RANDOM] + [m for m in modes if m not in (FILE, RANDOM)]
+    mode = st.sidebar.radio("Weights", modes, format_func=WEIGHT_MODES.get, key=f"weights_mode_{name}")
     return pick_weights_file(name) if mode == FILE else ModelRequest(name, mode)
 
 
@@ -62,7 +66,7 @@ def pick_weights_file(name: str) -> ModelRequest | None:
     return ModelRequest(name, FILE, upload_key(blob))
 
 
-def pick_images(app_dir: Path):
+def pick_images(app_dir: Path, class_names: list[str] | None = None):
     limits = server_limits()
     uploads = st.sidebar.file_uploader(
         "Images (drag and drop one or many)", accept_multiple_files=True, key="uploads",
@@ -74,11 +78,15 @@ def pick_images(app_dir: Path):
     if folder is not None:
         files = sample_files(str(folder))
         labels = {str(p): sample_label(p) for p in files}
-        st.session_state["_example"] = str(files[0])
-        chosen = st.sidebar.multiselect(f"Sample images ({len(files)} in {folder.name})", list(labels),
-                                        format_func=labels.get, key="samples")
-        items += read_files(Path(p) for p in chosen)
-    items = [ImageInput(name, item.data) for name, item in zip(unique_names(i.name for i in items), items)]
+        known = [p for p in labels if class_names and knows(class_names, labels[p])]
+        options = known + [p for p in labels if p not in known]  # photos the model knows first
+        st.session_state["_example"] = options[0]
+        chosen = st.sidebar.multiselect(
+            f"Sample photos ({len(known)} of {len(files)} of classes this model knows, marked ✓)", options,
+            format_func=lambda p: f"✓ {labels[p]}" if p in known else labels[p], key="samples")
+        items += read_files((Path(p) for p in chosen), labelled=True)
+    items = [ImageInput(name, item.data, item.label)
+             for name, item in zip(unique_names(i.name for i in items), items)]
     kept, refused = session_caps(items, limits.images_per_session, limits.upload_bytes_per_session)
     return [decoded(item.name, item.digest, item.data) for item in kept] + refused
 
@@ -93,33 +101,40 @@ def load_once(request: ModelRequest) -> ServedModel | None:
             return served_model(request, st.session_state.get("_weights_blob") if uploaded else None)
         except ModelLoadError as exc:
             failures[request.key] = str(exc)
-    st.error(f"**{request.name} could not be loaded.** {failures[request.key]}")
     if request.mode == PRETRAINED:
-        st.info("In this app: under *Weights* in the sidebar, choose **local weights file** to use a "
-                "file you have, or **random weights (architecture only)** to explore the architecture "
-                "anyway (its results are labelled untrained).")
+        # The library's message names command-line remedies; in the app, name the app's own.
+        st.warning(f"**{request.name} is not available on this server**: its ImageNet weights have not "
+                   "been downloaded here, and the server cannot download them now.", icon=":material/cloud_off:")
+        st.info("Under *Weights* in the sidebar, choose **local weights file** to upload weights you "
+                "have, or **random weights (architecture only)** to explore the architecture anyway "
+                "(its results are labelled untrained). Or choose a bundled model: they work offline.")
+    else:
+        st.error(f"**{request.name} could not be loaded.** {failures[request.key]}")
     if st.button("Try again", key="retry_load"):
         failures.pop(request.key, None)
         st.rerun()
     return None
 
 
-def sidebar(app_dir: Path) -> Context | None:
-    """The shared sidebar; None (after saying why) when no model can be used."""
+def sidebar(app_dir: Path, starting=None) -> Context | None:
+    """The shared sidebar; None (after saying why) when no model can be used. ``starting``: the
+    start-up message, cleared once the model is ready."""
     st.sidebar.title("attnviz")
     st.sidebar.caption("Channel attention in CNNs, made visible")
     request = pick_model()
-    images = pick_images(app_dir)
-    image_format = st.sidebar.radio("Chart image format", ["png", "svg"], horizontal=True, key="image_format",
-                                    help="The camera icon above each chart saves it in this format; "
-                                         "the buttons below a chart save it as HTML and its data as CSV.")
     if request is None:
-        st.info("Choose a weights file for this architecture in the sidebar.")
+        images = pick_images(app_dir)
+        if starting is not None:
+            starting.empty()
+        st.info("Choose or upload a weights file for this architecture in the sidebar.")
         return None
     model = load_once(request)
+    if starting is not None:
+        starting.empty()
+    images = pick_images(app_dir, model.loaded.class_names if model is not None else None)
     if model is None:
         return None
     st.sidebar.markdown(f"**Device:** {model.loaded.device_label}")
     if model.untrained:
         st.sidebar.warning("Untrained: random weights. The charts show the architecture, not learned attention.")
-    return Context(model, images, image_format)
+    return Context(model, images)

@@ -111,7 +111,6 @@ class Context:
 
     model: ServedModel
     images: list[DecodedImage]
-    image_format: str = "png"
 
     @property
     def loaded(self):
@@ -156,3 +155,11 @@ def set_context(ctx: Context | None) -> None:
 def current_context() -> Context | None:
     """This run's context, for a page script; None outside a run of the app (e.g. on import)."""
     return _CURRENT.get()
+
+
+def gate_label(ctx: Context):
+    """Format of a gate name in pickers: 'SE_2_1 — stage 2, block 1' (the papers' naming)."""
+    def label(name: str) -> str:
+        gate = ctx.loaded.gate(name)
+        return f"{name} — stage {gate.stage}, block {gate.block}" if gate.stage is not None else name
+    return label

@@ -21,8 +21,8 @@ def gradcam_overlay(image: Image.Image, heatmap: np.ndarray, title: str, opacity
     fig.add_trace(go.Heatmap(z=heat, colorscale="Jet", zmin=0, zmax=1, opacity=opacity, name="Grad-CAM",
                              colorbar=dict(title="Grad-CAM"),
                              hovertemplate="x %{x}, y %{y}: %{z:.2f}<extra></extra>"))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x")
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, title="the photo as the model sees it")
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, scaleanchor="x", title="rows of the photo")
     return finish(fig, title, height=520, margin=dict(l=10, r=10, t=60, b=10))
 
 
@@ -59,4 +59,5 @@ def knockout_bars(before: Sequence[dict], after: Sequence[dict], gates: Sequence
             textposition="auto", hovertemplate="%{y}: %{x:.2%}<extra>%{fullData.name}</extra>"))
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.18))
     fig.update_xaxes(title="probability", tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(title="class", automargin=True)
     return finish(fig, title or "Top-5 before and after the knock-out", height=140 + 56 * len(labels))

@@ -21,50 +21,57 @@ def _hex_to_rgba(colour: str, alpha: float) -> str:
 
 def role_of_excitation(blocks: Sequence[BlockClassMeans], class_names: Sequence[str],
                        band_class: int | None = None, value_label: str = "excitation s",
-                       columns: int = 2, title: str | None = None) -> go.Figure:
-    """One panel per block: a line per class of its mean value over the sampled channels, and
-    the all-class mean as a black dashed reference; ``band_class`` adds that class's ±1 std band."""
+                       columns: int = 2, title: str | None = None, highlight: int | None = None) -> go.Figure:
+    """One panel per block: a line per class of its mean value over the sampled channels (the x
+    axis names the real channel indices), and the all-class mean as a black dashed reference.
+    ``highlight``: that class in colour, the others in light grey (readable with many classes);
+    ``band_class`` adds that class's ±1 std band."""
     columns = min(columns, len(blocks))
     rows = math.ceil(len(blocks) / columns)
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=[b.gate for b in blocks],
-                        horizontal_spacing=0.06, vertical_spacing=0.5 / max(rows, 1) if rows > 1 else 0.1,
-                        shared_yaxes=True)
+                        horizontal_spacing=0.07, vertical_spacing=0.6 / max(rows, 1) if rows > 1 else 0.1)
     colours = series_colors(len(class_names))
+    if highlight is not None:
+        colours = ["rgba(150,150,150,0.45)" if k != highlight else colours[k] for k in range(len(class_names))]
     for i, block in enumerate(blocks):
         r, c = divmod(i, columns)
-        x = np.arange(len(block.channels))
+        x = [str(int(ch)) for ch in block.channels]      # the real channel index, as a category
         custom = block.channels
         if band_class is not None:
             mean, std = block.means[band_class], block.stds[band_class]
-            colour = colours[band_class]
+            colour = series_colors(len(class_names))[band_class]
             fig.add_trace(go.Scatter(
-                x=np.concatenate([x, x[::-1]]), y=np.concatenate([mean + std, (mean - std)[::-1]]),
+                x=x + x[::-1], y=np.concatenate([mean + std, (mean - std)[::-1]]),
                 fill="toself", fillcolor=_hex_to_rgba(colour, 0.18), line=dict(width=0),
                 name=f"{class_names[band_class]} ± std", legendgroup="band", showlegend=i == 0,
-                hoverinfo="skip", meta={"x": "plotted position", "y": "mean ± std (band outline)"}),
+                hoverinfo="skip", meta={"x": "channel", "y": "mean ± std (band outline)"}),
                 row=r + 1, col=c + 1)
-        for k, name in enumerate(class_names):
+        order = [k for k in range(len(class_names)) if k != highlight] + ([highlight] if highlight is not None else [])
+        for k in order:
+            name = class_names[k]
+            faded = highlight is not None and k != highlight
             fig.add_trace(go.Scatter(
                 x=x, y=block.means[k], customdata=np.stack([np.full(len(x), block.gate), custom], axis=1),
-                mode="lines", name=name, legendgroup=name, showlegend=i == 0,
-                line=dict(color=colours[k], width=1.6),
-                meta={"x": "plotted position", "y": f"class-mean {value_label}", "custom": ["block", "channel"]},
+                mode="lines", name=name, legendgroup=name, showlegend=i == 0 and not faded,
+                line=dict(color=colours[k], width=1.2 if faded else 2.4),
+                meta={"x": "channel", "y": f"class-mean {value_label}", "custom": ["block", "channel"]},
                 hovertemplate="%{customdata[0]} channel %{customdata[1]}: %{y:.3f}<extra>" + name + "</extra>"),
                 row=r + 1, col=c + 1)
         fig.add_trace(go.Scatter(
             x=x, y=block.overall, customdata=np.stack([np.full(len(x), block.gate), custom], axis=1),
-            mode="lines", name="all classes", legendgroup="all", showlegend=i == 0,
+            mode="lines", name="mean of all classes", legendgroup="all", showlegend=i == 0,
             line=dict(color=REFERENCE_COLOR, width=2.5, dash="dash"),
-            meta={"x": "plotted position", "y": f"all-class mean {value_label}", "custom": ["block", "channel"]},
+            meta={"x": "channel", "y": f"all-class mean {value_label}", "custom": ["block", "channel"]},
             hovertemplate="%{customdata[0]} channel %{customdata[1]}: %{y:.3f}<extra>all classes</extra>"),
             row=r + 1, col=c + 1)
-    fig.update_yaxes(range=[0, 1.02])
-    for r in range(rows):
-        fig.update_yaxes(title_text=value_label, row=r + 1, col=1)
-    for c in range(columns):
-        fig.update_xaxes(title_text="sampled channel (hover for its index)", row=rows, col=c + 1)
+        fig.update_xaxes(type="category", title_text="channel", nticks=10, row=r + 1, col=c + 1)
+        fig.update_yaxes(title_text=value_label, row=r + 1, col=c + 1)
+    low = min(float(np.min(b.means)) for b in blocks)
+    high = max(float(np.max(b.means)) for b in blocks)
+    pad = 0.05 * max(high - low, 0.05)
+    fig.update_yaxes(range=[max(0.0, low - pad), min(1.02, high + pad)])
     return finish(fig, title or f"Role of excitation: class-mean {value_label} per block",
-                  height=120 + 260 * rows, legend=dict(orientation="h", y=-0.12 if rows == 1 else -0.06))
+                  height=140 + 280 * rows, legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0))
 
 
 def specificity_bars(gates: Sequence[str], scores: Sequence[float], title: str | None = None) -> go.Figure:
@@ -79,16 +86,23 @@ def specificity_bars(gates: Sequence[str], scores: Sequence[float], title: str |
 
 
 def similarity_matrix(class_names: Sequence[str], matrix: np.ndarray, gate: str,
-                      centred: bool = False, title: str | None = None) -> go.Figure:
-    """Cosine similarity between class-mean vectors of one block, as an annotated heatmap."""
+                      centred: bool = True, title: str | None = None) -> go.Figure:
+    """Cosine similarity between class-mean vectors of one block, as an annotated heatmap.
+
+    centred: the vectors minus the all-class mean (what distinguishes each class), on a diverging
+    scale from -1 to 1; otherwise the raw vectors, on a scale fitted to their (high) similarities."""
     m = np.asarray(matrix, dtype=float)
     off = m[~np.eye(len(m), dtype=bool)] if len(m) > 1 else m.reshape(-1)
-    zmin = -1.0 if centred else float(min(off.min(), 0.999)) if off.size else 0.0
+    if centred:
+        zmin, zmax, scale = -1.0, 1.0, "RdBu_r"
+    else:
+        zmin, zmax, scale = (float(off.min()) if off.size else 0.0), 1.0, VALUE_SCALE
     fig = go.Figure(go.Heatmap(
-        z=m, x=list(class_names), y=list(class_names), zmin=zmin, zmax=1.0, colorscale=VALUE_SCALE,
-        colorbar=dict(title="cosine"), text=np.vectorize(lambda v: f"{v:.3f}")(m),
+        z=m, x=list(class_names), y=list(class_names), zmin=zmin, zmax=zmax, colorscale=scale,
+        colorbar=dict(title="cosine"), text=np.vectorize(lambda v: f"{v:.2f}")(m),
         texttemplate="%{text}" if len(m) <= 12 else None,
         hovertemplate="%{y} vs %{x}: %{z:.4f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
-    what = "class-mean vectors minus the all-class mean" if centred else "class-mean vectors"
-    return finish(fig, title or f"{gate}: cosine similarity of {what}", height=200 + 34 * len(m))
+    fig.update_yaxes(autorange="reversed", title="class", tickfont=dict(size=13))
+    fig.update_xaxes(title="class", tickfont=dict(size=13), tickangle=-35)
+    what = "what sets each class apart" if centred else "raw class means"
+    return finish(fig, title or f"{gate}: how alike are the classes? ({what})", height=260 + 36 * len(m))

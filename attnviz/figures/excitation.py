@@ -37,12 +37,19 @@ def excitation_heatmap(gates: Sequence[Gate], analysis: ImageAnalysis, width: in
         channel.append(index)
     x = (np.arange(width) + 0.5) / width
     labels = [f"{g.name} ({g.channels})" for g in rows]
+    z = np.asarray(z)
+    # Colours fitted to the data (1st to 99th percentile): values that all sit near 0.5 still
+    # show their differences instead of one flat colour.
+    low, high = (float(v) for v in np.percentile(z, [1, 99]))
+    if high - low < 0.02:
+        low, high = low - 0.01, high + 0.01
     fig = go.Figure(go.Heatmap(
-        z=np.asarray(z), x=x, y=labels, customdata=np.asarray(channel), zmin=0, zmax=1,
+        z=z, x=x, y=labels, customdata=np.asarray(channel), zmin=low, zmax=high,
         colorscale=VALUE_SCALE, colorbar=dict(title="s"), name=analysis.name, meta={"custom": ["channel"]},
         hovertemplate="%{y}<br>channel %{customdata}<br>s = %{z:.3f}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", title="SE block (channels), input → output")
-    fig.update_xaxes(title="channel position (index ÷ channels of the block)", range=[0, 1])
+    fig.update_xaxes(title="channels of the block, first → last (blocks differ in width; hover for the index)",
+                     range=[0, 1], showticklabels=False)
     prefix = rows[0].name.split("_")[0]  # 'SE', or 'ECA' for efficient channel attention
     fig.update_yaxes(title=f"{prefix} block (channels), input → output")
     return finish(fig, title or f"Excitation of every {prefix} block — {analysis.name}",
@@ -86,10 +93,12 @@ def block_bars(gate: Gate, analyses: Sequence[ImageAnalysis], sort: bool = False
     fig = go.Figure()
     for colour, analysis in zip(series_colors(len(analyses)), analyses):
         s = analysis.values[gate.name].reshape(-1)[order]
-        fig.add_trace(go.Bar(x=np.arange(len(order)), y=s, customdata=order, name=analysis.name,
-                             marker_color=colour, marker_line_width=0, meta={"custom": ["channel"]},
-                             opacity=0.6 if len(analyses) > 1 else 1.0,
-                             hovertemplate="channel %{customdata}: s = %{y:.3f}<extra>%{fullData.name}</extra>"))
+        common = dict(x=np.arange(len(order)), y=s, customdata=order, name=analysis.name, meta={"custom": ["channel"]},
+                      hovertemplate="channel %{customdata}: s = %{y:.3f}<extra>%{fullData.name}</extra>")
+        if len(analyses) == 1:
+            fig.add_trace(go.Bar(**common, marker_color=colour, marker_line_width=0))
+        else:  # several images: lines, since overlaid bars hide each other
+            fig.add_trace(go.Scatter(**common, mode="lines", line=dict(color=colour, width=1.5)))
     fig.add_hline(y=0.5, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
     fig.update_layout(barmode="overlay", bargap=0, showlegend=len(analyses) > 1)
     fig.update_xaxes(title="channel, sorted by excitation" if sort else "channel")

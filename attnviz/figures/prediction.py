@@ -16,5 +16,5 @@ def top_k_bars(top: Sequence[dict], title: str = "Top-5 prediction", color: str 
                            text=[f"{p:.1%}" for p in probs], textposition="auto",
                            hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
     fig.update_xaxes(title="probability", range=[0, 1], tickformat=".0%")
-    fig.update_yaxes(automargin=True)
+    fig.update_yaxes(automargin=True, title="class")
     return finish(fig, title, height=80 + 44 * len(labels), margin=dict(l=10, r=20, t=50, b=40))

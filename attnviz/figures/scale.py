@@ -28,7 +28,9 @@ def channel_weights_by_scale(gate: str, weights: Mapping[float, np.ndarray], val
                                  hovertemplate="channel %{x}: %{y:.3f}<extra>%{fullData.name}</extra>"))
     fig.add_hline(y=0.5, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
     fig.update_xaxes(title="channel")
-    fig.update_yaxes(title=value_label, range=[0, 1])
+    values = np.concatenate([np.asarray(w, dtype=float).reshape(-1) for w in weights.values()])
+    pad = 0.05 * max(float(np.ptp(values)), 0.02)
+    fig.update_yaxes(title=value_label, range=[float(values.min()) - pad, float(values.max()) + pad])
     fig.update_layout(legend_title_text="zoom")
     return finish(fig, title or f"{gate}: attention on the 5×5 kernel per channel, at each zoom", height=380)
 

@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from ..gates import Gate
 from ..inference import ImageAnalysis
-from .style import REFERENCE_COLOR, finish, series_colors
+from .style import PATH_COLORS, REFERENCE_COLOR, finish, series_colors
 
 
 def sk_gates(gates: Sequence[Gate]) -> list[Gate]:
@@ -70,11 +70,16 @@ def selection_scatter(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis], 
 
 
 def mean_difference_by_depth(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis],
-                             title: str | None = None) -> go.Figure:
-    """mean_c(b_c - a_c) of every SK unit in depth order, one line per image."""
+                             title: str | None = None, dataset: dict[str, float] | None = None) -> go.Figure:
+    """mean_c(b_c - a_c) of every SK unit in depth order, one line per image; ``dataset``: the same
+    over a whole dataset (a profile), as a dashed reference."""
     units = sk_gates(gates)
     names = [g.name for g in units]
     fig = go.Figure()
+    if dataset:
+        fig.add_trace(go.Scatter(x=names, y=[dataset.get(n) for n in names], mode="lines+markers",
+                                 name="dataset average", line=dict(color=REFERENCE_COLOR, width=2, dash="dash"),
+                                 hovertemplate="%{x}: dataset mean(b − a) = %{y:.4f}<extra></extra>"))
     for colour, analysis in zip(series_colors(len(analyses)), analyses):
         fig.add_trace(go.Scatter(
             x=names, y=[mean_difference(analysis.values[n]) for n in names], mode="lines+markers",
@@ -83,8 +88,37 @@ def mean_difference_by_depth(gates: Sequence[Gate], analyses: Sequence[ImageAnal
     fig.add_hline(y=0, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
     fig.update_xaxes(title="SK unit (input → output)")
     fig.update_yaxes(title="mean attention difference b − a", zeroline=False)
-    fig.update_layout(showlegend=len(analyses) > 1)
+    fig.update_layout(showlegend=len(analyses) > 1 or bool(dataset))
     return finish(fig, title or "Mean attention difference b − a per SK unit", height=380)
+
+
+def selection_split(gate: Gate, analysis: ImageAnalysis, dataset_b: np.ndarray | None = None,
+                    title: str | None = None) -> go.Figure:
+    """Each channel's split between the 3×3 path (a, below) and the dilated "5×5" path (b, above)
+    for one image, channels sorted by b; ``dataset_b``: the dataset's mean b of the same channel
+    (a profile), as black ticks, so that this image's departures show."""
+    v = np.asarray(analysis.values[gate.name], dtype=float)
+    a, b = v[0], v[1]
+    order = np.argsort(-b, kind="stable")
+    x = [str(int(c)) for c in order]
+    fig = go.Figure()
+    paths = (("a: 3×3 path", a[order], PATH_COLORS[0]), ("b: dilated 3×3 (“5×5”) path", b[order], PATH_COLORS[1]))
+    for name, values, colour in paths:
+        fig.add_trace(go.Bar(x=x, y=values, name=name, marker_color=colour, marker_line_width=0,
+                             meta={"x": "channel"},
+                             hovertemplate="channel %{x}: " + name.split(":")[0] + " = %{y:.3f}<extra></extra>"))
+    if dataset_b is not None:
+        fig.add_trace(go.Scatter(x=x, y=np.asarray(dataset_b, dtype=float)[order], mode="markers",
+                                 name="b, dataset average", marker=dict(color=REFERENCE_COLOR, symbol="line-ew-open",
+                                                                        size=9, line=dict(width=2)),
+                                 meta={"x": "channel"},
+                                 hovertemplate="channel %{x}: dataset b = %{y:.3f}<extra></extra>"))
+    fig.add_hline(y=0.5, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
+    fig.update_layout(barmode="stack", bargap=0)
+    fig.update_xaxes(type="category", title="channel (sorted: most 5×5 first)", nticks=12)
+    fig.update_yaxes(title="share of the channel's attention", range=[0, 1])
+    return finish(fig, title or f"{gate.name}: how each channel splits its attention between the two kernels",
+                  height=400)
 
 
 def b_histogram(gate: Gate, analyses: Sequence[ImageAnalysis], bins: int = 40,

@@ -28,6 +28,7 @@ def split_weights(gate: Gate, analysis: ImageAnalysis, title: str | None = None)
         colorscale=VALUE_SCALE, colorbar=dict(title="weight"), name=analysis.name,
         hovertemplate="%{y}, channel %{x}: weight %{z:.3f}<extra></extra>"))
     fig.update_xaxes(title="channel")
+    fig.update_yaxes(title="split")
     return finish(fig, title or f"{gate.name}: split weights of every channel — {analysis.name}",
                   height=160 + 50 * v.shape[0])
 

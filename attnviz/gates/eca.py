@@ -74,7 +74,9 @@ class EfficientChannelAttention(ChannelGateKind):
     def walkthrough_panels(self, w: Walkthrough) -> list[Panel]:
         return [("1. squeeze: z = GAP(u), one value per channel", [("z", w.z)]),
                 (f"2a. 1-d convolution across channels, kernel k = {w.kernel_size}", [("conv1d(z)", w.conv)]),
-                ("2b. excitation: s = σ(conv1d(z)), one weight per channel", [("s", w.s)])]
+                ("2b. excitation: s = σ(conv1d(z)), one weight per channel", [("s", w.s)]),
+                ("3. scale: x̃_c = s_c · u_c (mean of each channel before and after)",
+                 [("mean of u", w.z), ("mean of x̃", w.v.mean((1, 2)))])]
 
     def live_numbers(self, w: Walkthrough, channel: int) -> list[tuple[str, str, str]]:
         rows = self.squeeze_excite_rows(w, channel)

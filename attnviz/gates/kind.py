@@ -165,6 +165,14 @@ class AttentionKind:
         """(symbol, meaning, value) rows of the formulas for one channel."""
         raise NotImplementedError
 
+    def most_attended(self, w: Walkthrough) -> int:
+        """The channel the gate favours most on this image (the Learn page's first choice)."""
+        return int(np.argmax(w.s if w.s is not None else w.weights[-1]))
+
+    def feature_maps(self, w: Walkthrough, channel: int) -> tuple[np.ndarray, np.ndarray, tuple[str, str]]:
+        """Channel ``channel`` of the feature map before and after the gate, with their labels."""
+        return w.u[channel], w.v[channel], (f"u_{channel}: before the gate", f"x̃_{channel} = s_{channel} · u_{channel}: after")
+
     def _no_walkthrough(self, gate: "Gate") -> str:
         return (f"the walkthrough does not cover gate {gate.name} (variant {gate.variant!r}); "
                 "choose another gate")
@@ -206,7 +214,14 @@ class SelectionKind(AttentionKind):
                 (f"2a. fuse: s = GAP(sum of {many})", [("s", w.s_fused)]),
                 (f"2b. compress: z, d = {w.d} values (not per channel)", [("z", w.z)]),
                 (f"3. select: softmax across {many}, per channel",
-                 [(f"weight of {b}", v) for b, v in zip(branch, w.weights)])]
+                 [(f"weight of {b}", v) for b, v in zip(branch, w.weights)]),
+                (f"4. combine: V = weighted sum of the {many} (mean of each channel)",
+                 [*[(f"mean of {b}", v) for b, v in zip(branch, w.u_paths)], ("mean of V", w.v.mean((1, 2)))])]
+
+    def feature_maps(self, w: Walkthrough, channel: int) -> tuple[np.ndarray, np.ndarray, tuple[str, str]]:
+        one, many = self.path_words
+        return w.u[:, channel].sum(0), w.v[channel], (f"the {many} summed, channel {channel}: before the selection",
+                                                      f"V_{channel}: the weighted sum, after")
 
     @staticmethod
     def fuse_rows(w: Walkthrough, channel: int) -> list[tuple[str, str, str]]:

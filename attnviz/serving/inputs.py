@@ -26,6 +26,7 @@ class ImageInput:
 
     name: str
     data: bytes
+    label: str | None = None     # the true class, when known (sample photos are named by it)
 
     @property
     def digest(self) -> str:
@@ -45,6 +46,7 @@ class DecodedImage(LoadedImage):
     digest: str = ""
     display: Image.Image | None = None
     size: tuple[int, int] = (0, 0)
+    label: str | None = None
 
     @property
     def nbytes(self) -> int:
@@ -57,9 +59,9 @@ def decode(item: ImageInput) -> DecodedImage:
     try:
         views = load_views(item.data, item.name)
     except ImageLoadError as exc:
-        return DecodedImage(name=item.name, digest=item.digest, error=exc.reason)
+        return DecodedImage(name=item.name, digest=item.digest, error=exc.reason, label=item.label)
     return DecodedImage(name=item.name, digest=item.digest, image=views.model, display=views.display,
-                        size=views.size)
+                        size=views.size, label=item.label)
 
 
 def samples_folder(app_dir: str | Path) -> Path | None:
@@ -79,16 +81,32 @@ def sample_label(path: Path) -> str:
     return stem.replace("_", " ")
 
 
-def read_files(paths: Iterable[Path]) -> list[ImageInput]:
-    """Inputs from files on disk; an unreadable file becomes an empty input (decoding says why)."""
+def read_files(paths: Iterable[Path], labelled: bool = False) -> list[ImageInput]:
+    """Inputs from files on disk; an unreadable file becomes an empty input (decoding says why).
+    ``labelled``: sample photos, named and labelled by their class ('tench'), not their file name."""
     items = []
     for path in paths:
         try:
             data = Path(path).read_bytes()
         except OSError:
             data = b""
-        items.append(ImageInput(Path(path).name, data))
+        label = sample_label(Path(path)) if labelled else None
+        items.append(ImageInput(label or Path(path).name, data, label))
     return items
+
+
+def knows(class_names: Sequence[str], label: str) -> bool:
+    """Whether a model with these outputs knows the class ``label`` (case and spacing aside)."""
+    wanted = label.strip().lower()
+    return any(name.strip().lower() == wanted for name in class_names)
+
+
+def vocabulary_note(class_names: Sequence[str], label: str | None) -> str | None:
+    """What to say beside a photo whose true class the model cannot predict; None when it can."""
+    if label is None or knows(class_names, label):
+        return None
+    return (f"This model knows {len(class_names)} classes; '{label}' is not one of them, so its "
+            "top-5 can only name the closest of those it knows.")
 
 
 def unique_names(names: Iterable[str]) -> list[str]:

@@ -11,8 +11,8 @@ PRETRAINED, RANDOM, FILE = "pretrained", "random", "file"
 WEIGHT_MODES = {PRETRAINED: "pretrained ImageNet weights",
                 RANDOM: "random weights (architecture only)",
                 FILE: "local weights file"}
-_STATUS = {"bundled": "bundled, works offline", "cached": "ImageNet weights cached",
-           "download": "needs download"}
+_STATUS = {"bundled": "Bundled with attnviz: works offline.", "cached": "ImageNet weights on this server.",
+           "download": "⊘ Its ImageNet weights are not on this server."}
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,16 @@ class ModelChoice:
 
     @property
     def label(self) -> str:
-        return f"{self.name} — {_STATUS.get(self.status, self.status)}"
+        """The picker's entry: the name, marked when the model cannot run here as it is."""
+        return self.name if self.available_offline else f"{self.name} ⊘"
+
+    @property
+    def status_text(self) -> str:
+        return _STATUS.get(self.status, self.status)
+
+    @property
+    def available_offline(self) -> bool:
+        return self.status != "download"
 
 
 def model_choices() -> list[ModelChoice]:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..class_stats import PAPER_CHANNELS, block_class_means, similarity, specificity, value_label
 from ..errors import AttnvizError
+from ..gates import kind_named
 from ..figures import classes as class_figures
 from ..profiles import Profile
 from .chart import Chart
@@ -25,7 +28,8 @@ class CompareOptions:
     channels: int = PAPER_CHANNELS
     sort: bool = False               # order the sampled channels by their all-class mean
     similarity_block: str | None = None
-    centred: bool = False            # similarity of class means minus the all-class mean
+    centred: bool = True             # similarity of class means minus the all-class mean
+    highlight: int | None = None     # index into profile.class_names: that class in colour
 
 
 def compare_charts(profile: Profile, options: CompareOptions) -> list[Chart]:
@@ -43,19 +47,62 @@ def compare_charts(profile: Profile, options: CompareOptions) -> list[Chart]:
     first = profile.gate_info(options.blocks[0])
     label = value_label(first)
     scale = f" (scale {profile.scales[si]:g}×)" if len(profile.scales) > 1 else ""
+    highlight = options.classes.index(options.highlight) if options.highlight in options.classes else None
+    picked = f"; {profile.class_names[options.highlight]} in colour" if highlight is not None else ""
     charts = [Chart("role_of_excitation",
-                    class_figures.role_of_excitation(blocks, names, band, label,
+                    class_figures.role_of_excitation(blocks, names, band, label, highlight=highlight,
                                                      title=f"Role of excitation: class-mean {label} per block{scale}"),
-                    f"Up to {options.channels} channels per block, sampled uniformly (the same for every "
-                    "class); the dashed black line is the mean over all classes.")]
+                    f"Each line is one class's average {label} over its images, for up to {options.channels} "
+                    f"channels per block (the same channels for every class, numbered as in the block); the "
+                    f"dashed black line is the mean of all classes{picked}. Where the lines coincide, the "
+                    "block treats every class alike; where they part, it is class-specific.")]
     gate_names = profile.gate_names
     scores = [specificity(profile, g, options.classes, si) for g in gate_names]
+    top = gate_names[int(np.argmax(scores))]
     charts.append(Chart("class_specificity", class_figures.specificity_bars(gate_names, scores),
-                        "Share of the variance of the class means that lies between classes: near 0 "
-                        "the block treats every class alike, higher values mean class-specific.",
-                        wide=False))
+                        "Share of the variation of the class averages that lies between classes: 0 means "
+                        f"every class gets the same values, 1 that only the class matters. Most class-specific "
+                        f"here: {top} ({max(scores):.3f}); least: {gate_names[int(np.argmin(scores))]} "
+                        f"({min(scores):.3f}).", wide=False))
     block = options.similarity_block or options.blocks[-1]
     matrix = similarity(profile, block, options.classes, si, options.centred)
+    off = matrix[~np.eye(len(matrix), dtype=bool)] if len(matrix) > 1 else np.zeros(1)
+    pair = np.unravel_index(np.argmax(np.where(np.eye(len(matrix), dtype=bool), -np.inf, matrix)), matrix.shape) \
+        if len(matrix) > 1 else (0, 0)
+    how = ("after removing what all classes share, so +1 means two classes depart from the average the same "
+           "way, −1 opposite ways" if options.centred else "of the raw class averages (near 1 for all pairs: "
+           "they share most of their values)")
     charts.append(Chart(f"class_similarity_{block}",
-                        class_figures.similarity_matrix(names, matrix, block, options.centred), wide=False))
+                        class_figures.similarity_matrix(names, matrix, block, options.centred),
+                        f"Cosine similarity of the classes' average values in {block}, {how}. Most alike: "
+                        f"{names[pair[0]]} and {names[pair[1]]} ({off.max():.2f}).", wide=False))
     return charts
+
+
+def paper_comparison(profile: Profile, classes: list[int], scale_index: int = 0) -> str:
+    """What the SENet paper found, what this profile shows (computed), and why they may differ."""
+    gates = [g for g in profile.gates if kind_named(g["kind"]).channel_gate]
+    if not gates:
+        return ("The SENet paper's *role of excitation* is about SE gates; this model has none. For SK "
+                "units, the paper's question is how the kernel choice moves with the object's size: "
+                "see the Scale experiment page.")
+    names = [g["name"] for g in gates]
+    scores = [specificity(profile, n, classes, scale_index) for n in names]
+    stages = [g.get("stage") for g in gates]
+    last = max(s for s in stages if s is not None) if any(s is not None for s in stages) else None
+    last_blocks = [n for n, st_ in zip(names, stages) if st_ == last] or names[-1:]
+    level = float(np.mean([profile.overall_mean(n, scale_index)[0].mean() for n in last_blocks]))
+    half = max(1, len(scores) // 2)
+    early, late = float(np.mean(scores[:half])), float(np.mean(scores[half:]))
+    trend = "rises" if late > early * 1.2 else "falls" if late < early / 1.2 else "stays about level"
+    return (
+        "**The paper** (SE-ResNet-50, 1000 ImageNet classes, 50 images per class): early blocks treat "
+        "the classes alike, later blocks are class-specific, and the last blocks (SE_5_2, SE_5_3) "
+        "saturate near 1, so they hardly matter.\n\n"
+        f"**This model** ({profile.model}, {len(profile.class_names)} classes): class specificity {trend} with "
+        f"depth (mean {early:.3f} in the first half of the blocks, {late:.3f} in the second); its last "
+        f"stage ({', '.join(last_blocks)}) averages {level:.2f}, "
+        f"{'near 1, as in the paper' if level > 0.8 else 'far from 1: not saturated'}.\n\n"
+        "**Why they may differ**: this is a small network trained on a few classes, which has little reason "
+        "to specialise its deepest blocks per class, and was not trained as long as the paper's. With an "
+        "internet connection, choose *legacy_seresnet50* (the paper's model) in the sidebar to compare.")

@@ -1,17 +1,22 @@
 """The Explore page's charts: which views apply is the gates' kinds' to say.
 
 Overview charts span every gate (per image, or overlaid for several images); block charts show
-one chosen gate, whatever its kind: a channel gate's excitation per channel, an SK unit's
-histogram of b, a split-attention unit's weights.
+one chosen gate, whatever its kind: a channel gate's excitation per channel, an SK unit's split of
+each channel between its two kernels, a split-attention unit's weights. Captions say how to read
+a chart and what this photo shows; where the model ships a class profile, the SK views compare
+the photo with the dataset's average.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Sequence
 
+import numpy as np
+
 from ..figures import excitation, prediction, selection, split
 from ..gates import Gate
 from ..inference import ImageAnalysis
+from ..profiles import Profile
 from ..zoo import LoadedModel
 from .chart import Chart
 
@@ -30,48 +35,109 @@ def prediction_chart(loaded: LoadedModel, analysis: ImageAnalysis, k: int = 5) -
     return Chart(f"top{k}_{analysis.name}", fig)
 
 
+def excitation_reading(values: np.ndarray) -> str:
+    """One sentence on what a set of excitations does, from its median and spread."""
+    v = np.asarray(values, dtype=float).reshape(-1)
+    low, mid, high = np.percentile(v, [10, 50, 90])
+    if high - low < 0.25 and 0.3 < mid < 0.7:
+        return (f"Most channels sit near {mid:.2f} (80 % between {low:.2f} and {high:.2f}): the gates scale "
+                "the channels down by about half and differ only mildly between them.")
+    if high > 0.9 and low < 0.1:
+        return (f"The gates are decisive here: 10 % of the channels get s below {low:.2f} (silenced), "
+                f"10 % above {high:.2f} (passed through).")
+    return f"Half the channels get s below {mid:.2f}; 80 % lie between {low:.2f} and {high:.2f}."
+
+
+def dataset_mean_difference(profile: Profile | None, gates: Sequence[Gate]) -> dict[str, float] | None:
+    """mean(b − a) per multi-path gate over the profile's images at zoom 1.0, or None."""
+    if profile is None:
+        return None
+    out = {}
+    for gate in gates:
+        if gate.paths >= 2 and gate.name in profile.gate_names:
+            overall = profile.overall_mean(gate.name, 0)
+            out[gate.name] = float((overall[1] - overall[0]).mean())
+    return out or None
+
+
 def overview_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
-                    options: ExploreOptions | None = None) -> list[Chart]:
+                    options: ExploreOptions | None = None, profile: Profile | None = None) -> list[Chart]:
     """Charts over every gate: channel gates as a heatmap per image and their per-block
-    distribution; SK units as the a-vs-b scatter and the mean difference across depth; split
-    attention as the balance of splits across depth."""
+    distribution; SK units as the mean attention difference across depth; split attention as the
+    balance of splits across depth."""
     options = options or ExploreOptions()
     gates = loaded.gates
     charts: list[Chart] = []
-    if excitation.se_gates(gates):
+    channel_gates = excitation.se_gates(gates)
+    if channel_gates:
+        first = channel_gates[0]
         for analysis in analyses:
-            charts.append(Chart(f"excitation_heatmap_{analysis.name}",
-                                excitation.excitation_heatmap(gates, analysis),
-                                "Each row is one SE block, from the input (top) to the output; "
-                                "colour is the excitation s of a channel."))
-        charts.append(Chart("excitation_distribution",
-                            excitation.excitation_distribution(gates, analyses, options.distribution),
-                            "Distribution of s over the channels of each block (box: quartiles, line: mean).",
-                            wide=False))
-    if selection.sk_gates(gates):
-        charts.append(Chart("selection_scatter", selection.selection_scatter(gates, analyses),
-                            "With two paths a + b = 1, so the points lie on the line a + b = 1; "
-                            "above the dotted diagonal a channel weighs the 5×5 kernel more."))
-        charts.append(Chart("mean_difference", selection.mean_difference_by_depth(gates, analyses),
-                            "SKNet's mean attention difference, mean over channels of b − a: above 0 "
-                            "the unit prefers the 5×5 kernel.", wide=False))
+            values = np.concatenate([analysis.values[g.name].reshape(-1) for g in channel_gates])
+            charts.append(Chart(
+                f"excitation_heatmap_{analysis.name}", excitation.excitation_heatmap(gates, analysis),
+                f"Each row is one block ({first.name} = stage {first.stage}, block {first.block}, as in the "
+                f"paper), from the input (top) to the output; colour is a channel's excitation s, on a "
+                f"scale fitted to this photo. {excitation_reading(values)}"))
+        spread = {g.name: float(np.ptp(np.concatenate([a.values[g.name].reshape(-1) for a in analyses])))
+                  for g in channel_gates}
+        widest, narrowest = max(spread, key=spread.get), min(spread, key=spread.get)
+        charts.append(Chart(
+            "excitation_distribution", excitation.excitation_distribution(gates, analyses, options.distribution),
+            f"Each shape shows how one block's channels are excited (the box: the middle half; the line: "
+            f"the mean). Widest spread: {widest} (s over {spread[widest]:.2f}); narrowest: {narrowest} "
+            f"({spread[narrowest]:.2f}).", wide=False))
+    units = selection.sk_gates(gates)
+    if units:
+        dataset = dataset_mean_difference(profile, units)
+        leaning = [g.name for g in units if np.mean([selection.mean_difference(a.values[g.name]) for a in analyses]) > 0]
+        reference = " The dashed line is the dataset's average (the model's class profile)." if dataset else ""
+        charts.append(Chart(
+            "mean_difference", selection.mean_difference_by_depth(gates, analyses, dataset=dataset),
+            "SKNet's mean attention difference: the mean over a unit's channels of b − a (b: weight of "
+            "the dilated “5×5” path, a: of the 3×3 path). Above 0 the unit leans to the larger kernel. "
+            f"Here {len(leaning)} of {len(units)} units lean to it"
+            f"{' (' + ', '.join(leaning) + ')' if leaning else ''}.{reference}", wide=False))
     if split.split_gates(gates):
-        charts.append(Chart("split_balance", split.split_balance_by_depth(gates, analyses)))
+        charts.append(Chart("split_balance", split.split_balance_by_depth(gates, analyses),
+                            "How evenly each split-attention unit weighs its splits, block by block."))
     return charts
 
 
-def block_charts(gate: Gate, analyses: Sequence[ImageAnalysis], options: ExploreOptions | None = None) -> list[Chart]:
+def block_charts(gate: Gate, analyses: Sequence[ImageAnalysis], options: ExploreOptions | None = None,
+                 profile: Profile | None = None) -> list[Chart]:
     """The charts of one gate, as its kind calls for."""
     options = options or ExploreOptions()
+    where = f"{gate.name} is stage {gate.stage}, block {gate.block}. " if gate.stage is not None else ""
     if gate.kind.channel_gate:
-        return [Chart(f"excitation_bars_{gate.name}",
-                      excitation.block_bars(gate, analyses, sort=options.sort_channels), wide=False)]
+        s = analyses[0].values[gate.name].reshape(-1)
+        top, bottom = int(np.argmax(s)), int(np.argmin(s))
+        return [Chart(f"excitation_bars_{gate.name}", excitation.block_bars(gate, analyses, sort=options.sort_channels),
+                      f"{where}Each bar is one channel's excitation s: near 1 the channel passes through, near 0 "
+                      f"it is silenced. Most excited: channel {top} (s = {s[top]:.2f}); least: channel {bottom} "
+                      f"(s = {s[bottom]:.2f}).", wide=False)]
     if gate.kind.kernel_selection:
-        return [Chart(f"b_histogram_{gate.name}", selection.b_histogram(gate, analyses),
-                      "How many channels give the 5×5 kernel each weight b (right of 0.5: the "
-                      "5×5 kernel wins).", wide=False)]
+        dataset_b = None
+        if profile is not None and gate.name in profile.gate_names:
+            dataset_b = profile.overall_mean(gate.name, 0)[1]
+        charts = []
+        for analysis in analyses:
+            b = np.asarray(analysis.values[gate.name][1], dtype=float)
+            note = ""
+            if dataset_b is not None:
+                diff = b - dataset_b
+                most = int(np.argmax(np.abs(diff)))
+                note = (f" Black ticks: the dataset's average b; this photo departs most in channel {most} "
+                        f"(b = {b[most]:.2f} against {dataset_b[most]:.2f}).")
+            charts.append(Chart(
+                f"b_split_{gate.name}_{analysis.name}", selection.selection_split(gate, analysis, dataset_b,
+                                                                                   title=f"{gate.name}: each channel's split between the 3×3 and the “5×5” path — {analysis.name}"),
+                f"{where}Each bar is one channel: blue is its 3×3 share a, red its dilated (“5×5”) share b, "
+                f"a + b = 1. {int((b > 0.5).sum())} of {len(b)} channels give the larger kernel more than "
+                f"half.{note}"))
+        return charts
     if gate.kind.split_attention:
-        return [Chart(f"split_weights_{gate.name}_{a.name}", split.split_weights(gate, a)) for a in analyses]
+        return [Chart(f"split_weights_{gate.name}_{a.name}", split.split_weights(gate, a),
+                      f"{where}Each column is one channel; colour is the weight of each split.") for a in analyses]
     return []
 
 
@@ -81,8 +147,8 @@ def default_block(loaded: LoadedModel) -> Gate:
 
 
 def explore_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
-                   options: ExploreOptions | None = None) -> list[Chart]:
+                   options: ExploreOptions | None = None, profile: Profile | None = None) -> list[Chart]:
     """Every chart of the page: the overview, then the chosen block's (default: the deepest)."""
     options = options or ExploreOptions()
     gate = loaded.gate(options.block) if options.block else default_block(loaded)
-    return overview_charts(loaded, analyses, options) + block_charts(gate, analyses, options)
+    return overview_charts(loaded, analyses, options, profile) + block_charts(gate, analyses, options, profile)

@@ -2,7 +2,9 @@
 computed them (``Walkthrough.kind``: the panels, the numbers and the texts are the kind's)."""
 from __future__ import annotations
 
-from ..figures.walkthrough import step_panels
+import numpy as np
+
+from ..figures.walkthrough import feature_maps, step_panels
 from ..walkthrough import Walkthrough
 from .chart import Chart
 
@@ -12,7 +14,17 @@ def walkthrough_chart(w: Walkthrough, channel: int) -> Chart:
     name = w.gate.name
     return Chart(f"walkthrough_{name}",
                  step_panels(w.kind.walkthrough_panels(w), f"{name}, step by step, for this image", channel),
-                 "The dotted red line marks the chosen channel in every per-channel step.")
+                 f"Each panel is one step of the formulas, with this photo's numbers; the red band marks "
+                 f"channel {channel} in every per-channel step.")
+
+
+def feature_map_chart(w: Walkthrough, channel: int) -> Chart:
+    """The chosen channel's feature map before and after the gate."""
+    before, after, labels = w.kind.feature_maps(w, channel)
+    ratio = float(np.abs(after).mean() / max(np.abs(before).mean(), 1e-12))
+    return Chart(f"feature_maps_{w.gate.name}_{channel}", feature_maps(before, after, channel, labels),
+                 f"What the gate does to channel {channel} of this photo: the same map, scaled by "
+                 f"{ratio:.2f} on average (one colour scale for both, so a paler map was scaled down).")
 
 
 def live_numbers(w: Walkthrough, channel: int) -> list[dict]:

@@ -1,42 +1,90 @@
-"""The Scale page's charts: the SKNet zoom experiment on the person's images (a ``ScaleSweep``) and
-over a whole dataset (a profile made at several zooms)."""
+"""The Scale page's charts: the SKNet zoom experiment on the person's images (a ``ScaleSweep``)
+beside the same experiment over a whole dataset (a profile made at several zooms), with sentences
+that say whether the photo follows the dataset and the paper."""
 from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
 
 from ..figures import scale as scale_figures
 from ..profiles import Profile
 from ..scale import ScaleSweep
 from .chart import Chart
 
-def scale_charts(sweep: ScaleSweep, unit: str) -> list[Chart]:
-    """b per channel of ``unit`` at each zoom, and the mean difference of every unit at each zoom."""
+Diffs = Mapping[float, Mapping[str, float]]  # zoom -> unit -> mean(b - a)
+
+
+def profile_diffs(profile: Profile | None) -> Diffs | None:
+    """mean(b − a) per multi-path unit at each zoom of a profile, or None."""
+    if profile is None or len(profile.scales) < 2:
+        return None
+    multi = [g["name"] for g in profile.gates if g["paths"] >= 2]
+    if not multi:
+        return None
+    return {scale: {name: float((profile.overall_mean(name, si)[1] - profile.overall_mean(name, si)[0]).mean())
+                    for name in multi} for si, scale in enumerate(profile.scales)}
+
+
+def rises(diffs: Diffs, low: float = 1.0, high: float = 2.0) -> dict[str, float]:
+    """Change of mean(b − a) per unit from zoom ``low`` to ``high`` (positive: toward the 5×5 path)."""
+    return {unit: diffs[high][unit] - diffs[low][unit] for unit in diffs[low]}
+
+
+def reading(image: Diffs, dataset: Diffs | None) -> str:
+    """Whether this photo follows the dataset's trend, unit by unit (from 1.0× to 2.0×)."""
+    if 1.0 not in image or 2.0 not in image:
+        return ""
+    mine = rises(image)
+    up = [u for u, d in mine.items() if d > 0]
+    text = f"On this photo, b − a rises from 1× to 2× in {len(up)} of {len(mine)} units."
+    if dataset is not None and 1.0 in dataset and 2.0 in dataset:
+        trend = rises(dataset)
+        same = [u for u in mine if u in trend and np.sign(mine[u]) == np.sign(trend[u])]
+        text += (f" Over the dataset it rises in {sum(d > 0 for d in trend.values())} of {len(trend)}; this "
+                 f"photo moves the same way as the dataset in {len(same)} of {len(trend)} units. One photo is "
+                 "noisy: trust the dataset's curve for the model's behaviour.")
+    return text
+
+
+def paper_comparison(dataset: Diffs | None, model: str) -> str:
+    """What SKNet found, what this model's profile shows (computed), and why they may differ."""
+    text = ("**The paper** (SKNet-50 on ImageNet): when the object is enlarged (1.0× → 1.5× → 2.0×), the "
+            "early and middle SK units give the larger kernel more weight: their mean attention difference "
+            "b − a rises clearly; the last units do not follow.\n\n")
+    if dataset is None or 1.0 not in dataset or 2.0 not in dataset:
+        return text + f"**This model** ({model}) ships no profile at 1.0× and 2.0×, so its trend is not known here."
+    trend = rises(dataset)
+    up = [u for u, d in trend.items() if d > 0]
+    largest = max(trend.values())
+    return text + (f"**This model** ({model}, over its profile's images): b − a rises from 1.0× to 2.0× in "
+                   f"{len(up)} of {len(trend)} units ({', '.join(up) or 'none'}), by at most {largest:+.3f}.\n\n"
+                   "**Why they may differ**: a small network trained on few classes at low resolution, whose "
+                   "two paths each see half of the input channels (timm's split_input), unlike SKNet-50.")
+
+
+def scale_charts(sweep: ScaleSweep, unit: str, dataset: Diffs | None = None) -> list[Chart]:
+    """The mean difference of every unit at each zoom for the photos (beside the dataset's, when
+    known), and b per channel of ``unit`` at each zoom."""
     n = len(next(iter(sweep.analyses.values())))
-    over = "the image" if n == 1 else f"{n} images (mean)"
+    over = "this photo" if n == 1 else f"these {n} photos (mean)"
     weights = {s: sweep.path_weights(s, unit, 1) for s in sweep.scales}
     gate = next(g for g in sweep.gates if g.name == unit)
     label = gate.kind.path_labels(gate.paths)[1]
     diffs = {s: sweep.mean_diff(s) for s in sweep.scales}
-    return [
-        Chart("scale_mean_difference", scale_figures.mean_difference_by_scale(
-            diffs, title=f"Mean attention difference per unit at each zoom — {over}"),
-            "SKNet (Sec. 4.3): as the object grows, the early and middle units move their attention "
-            "toward the larger kernel, so their b − a rises with the zoom."),
-        Chart(f"scale_channels_{unit}", scale_figures.channel_weights_by_scale(
-            unit, weights, label, title=f"{unit}: {label} per channel, at each zoom — {over}")),
-    ]
-
-
-def profile_scale_chart(profile: Profile) -> Chart | None:
-    """The same experiment over a whole dataset, from a profile computed at several scales."""
-    multi = [g["name"] for g in profile.gates if g["paths"] >= 2]
-    if len(profile.scales) < 2 or not multi:
-        return None
-    diffs = {}
-    for si, scale in enumerate(profile.scales):
-        diffs[scale] = {}
-        for name in multi:
-            overall = profile.overall_mean(name, si)
-            diffs[scale][name] = float((overall[1] - overall[0]).mean())
-    n = int(profile.counts(0).sum())
-    return Chart("scale_mean_difference_dataset", scale_figures.mean_difference_by_scale(
-        diffs, title=f"Mean attention difference per unit at each zoom — {n} images of "
-                     f"{len(profile.class_names)} classes (saved profile)"))
+    charts = [Chart("scale_mean_difference", scale_figures.mean_difference_by_scale(
+        diffs, title=f"b − a per unit at each zoom — {over}"),
+        "b is the weight of the dilated “5×5” path, a of the 3×3 path (a + b = 1); b − a is averaged over a "
+        f"unit's channels. A rise with the zoom means the unit favours the larger kernel for larger objects. "
+        f"{reading(diffs, dataset)}", wide=dataset is None)]
+    if dataset is not None:
+        charts.append(Chart("scale_mean_difference_dataset", scale_figures.mean_difference_by_scale(
+            dataset, title="b − a per unit at each zoom — the dataset (the model's profile)"),
+            "The same experiment over every image of the model's profile: the trend the photo is compared with.",
+            wide=False))
+    b_low, b_high = weights[min(weights)], weights[max(weights)]
+    charts.append(Chart(f"scale_channels_{unit}", scale_figures.channel_weights_by_scale(
+        unit, weights, label, title=f"{unit}: {label} per channel, at each zoom — {over}"),
+        f"Each line is one zoom; the y axis is fitted to the values. From {min(weights):g}× to {max(weights):g}× "
+        f"{int((b_high > b_low).sum())} of {len(b_low)} channels of {unit} give the larger kernel more weight."))
+    return charts

@@ -1,0 +1,97 @@
+"""Page "Start here": what channel attention is, in two pictures drawn from the models' own numbers,
+three ways to start, and the model in use with what it knows."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+from PIL import Image
+
+from attnviz.app.render import guard
+from attnviz.app.state import Context, current_context, served_model, walkthrough_of
+from attnviz.figures.diagram import se_diagram, sk_diagram
+from attnviz.serving.inputs import ImageInput, decode, knows, read_files, samples_folder
+from attnviz.serving.models import ModelRequest, ServedModel
+from attnviz.zoo import bundled_models
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def picture_photo(model: ServedModel):
+    """A sample photo of a class the model knows (else the first sample, else a plain gradient)."""
+    folder = samples_folder(PROJECT)
+    if folder is not None:
+        items = read_files(sorted(folder.iterdir())[:200], labelled=True)
+        known = [i for i in items if i.label and knows(model.loaded.class_names, i.label)]
+        for item in known or items:
+            image = decode(item)
+            if image.ok:
+                return image
+    gradient = Image.linear_gradient("L").resize((256, 256)).convert("RGB")
+    return decode(ImageInput("a grey gradient", _png(gradient)))
+
+
+def _png(image: Image.Image) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def model_with(ctx: Context, kind_flag: str) -> ServedModel | None:
+    """The model in use if it has such gates, else a bundled model that has."""
+    candidates = [ctx.model] + [served_model(ModelRequest(name)) for name in bundled_models()]
+    for model in candidates:
+        if any(getattr(g.kind, kind_flag) for g in model.loaded.gates):
+            return model
+    return None
+
+
+def picture(model: ServedModel, kind_flag: str, draw) -> None:
+    gates = [g for g in model.loaded.gates if getattr(g.kind, kind_flag)]
+    gate = gates[len(gates) // 2]
+    photo = picture_photo(model)
+    w = walkthrough_of(model, photo, gate.name)
+    st.plotly_chart(draw(w), width="stretch", config={"displaylogo": False}, key=f"home_{kind_flag}")
+    st.caption(f"Drawn from {model.loaded.name} on the photo *{photo.name}*: the bars are the weights "
+               f"{gate.name} (stage {gate.stage}, block {gate.block}) gave to its first channels.")
+
+
+def page(ctx: Context) -> None:
+    st.title("See what channel attention does")
+    st.markdown(
+        "A convolutional network computes many **channels** — feature maps that each respond to a "
+        "pattern. **Channel attention** lets a block look at the whole image and then *re-weight* its "
+        "own channels, differently for every image:\n"
+        "- a **Squeeze-and-Excitation (SE)** block gives every channel a weight *s* between 0 and 1;\n"
+        "- a **Selective Kernel (SK)** unit lets every channel choose between a small (3×3) and a "
+        "larger (dilated, “5×5”) filter: weights *a* and *b* with *a* + *b* = 1.")
+    left, right = st.columns(2)
+    for column, flag, draw, what in ((left, "channel_gate", se_diagram, "SE"),
+                                     (right, "kernel_selection", sk_diagram, "SK")):
+        with column:
+            model = model_with(ctx, flag)
+            if model is None:
+                st.info(f"No {what} model is available to draw this picture.")
+            else:
+                picture(model, flag, draw)
+    st.subheader("Start")
+    cols = st.columns(3)
+    cols[0].page_link("attnviz/app/explore.py", label="Explore a photo", icon=":material/image_search:",
+                      help="Upload a photo (or pick a sample) and see every gate's weights")
+    cols[1].page_link("attnviz/app/compare.py", label="Compare classes", icon=":material/bar_chart:",
+                      help="The SENet paper's question: does a block treat every class alike?")
+    cols[2].page_link("attnviz/app/learn.py", label="Learn step by step", icon=":material/school:",
+                      help="The formulas of each gate with the live numbers of one photo")
+    st.subheader("The model in use")
+    names = ctx.loaded.class_names
+    known = ", ".join(names) if len(names) <= 20 else f"the {len(names)} ImageNet classes"
+    kinds = ", ".join(kind.title for kind in ctx.loaded.kinds) or "no attention gate attnviz recognises"
+    st.markdown(f"**{ctx.loaded.name}** — {kinds}; {len(ctx.loaded.gates)} gates. It knows "
+                f"**{len(names)} classes**: {known}. A photo of anything else still gets a top-5, "
+                "but only among these classes.")
+
+
+if (ctx := current_context()) is not None:
+    guard(lambda: page(ctx))

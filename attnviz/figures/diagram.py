@@ -1,0 +1,62 @@
+"""Pictures of one attention unit drawn from a real forward pass: the flow of an SE block or an SK
+unit as labelled boxes, above the values it computed for one image (the home page's pictures)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..gates import Walkthrough
+from .style import PATH_COLORS, finish
+
+_BOX = dict(showarrow=False, xanchor="center", bordercolor="#555", borderwidth=1, borderpad=6, bgcolor="#f4f6fa",
+            font=dict(size=13))
+
+
+def _flow(fig: go.Figure, boxes: Sequence[str]) -> None:
+    """Boxes left to right above the plot (paper coordinates), joined by arrows."""
+    xs = np.linspace(0.08, 0.92, len(boxes))
+    for i, (x, text) in enumerate(zip(xs, boxes)):
+        fig.add_annotation(x=x, y=0.86, xref="paper", yref="paper", text=text, **_BOX)
+        if i:
+            fig.add_annotation(x=(x + xs[i - 1]) / 2, y=0.86, xref="paper", yref="paper", text="→",
+                               showarrow=False, font=dict(size=22, color="#555"))
+    fig.update_yaxes(domain=[0, 0.62])
+
+
+def _figure() -> go.Figure:
+    return go.Figure()
+
+
+def se_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
+    """An SE block: squeeze, excitation, scale, above s for the first ``shown`` channels."""
+    fig = _figure()
+    c = w.channels
+    _flow(fig, [f"features u<br>{c} channels", "squeeze<br>z = mean", "excite<br>s = σ(W₂δ(W₁z))",
+                "scale<br>x̃ = s · u"])
+    n = min(shown, c)
+    fig.add_trace(go.Bar(x=np.arange(n), y=w.s[:n], marker_color="#1f77b4", name="s",
+                         hovertemplate="channel %{x}: s = %{y:.3f}<extra></extra>"))
+    fig.add_hline(y=1, line=dict(color="#999", dash="dot", width=1))
+    fig.update_xaxes(title_text=f"channel (first {n} of {c})")
+    fig.update_yaxes(title_text="excitation s", range=[0, 1.05])
+    fig.update_layout(showlegend=False)
+    return finish(fig, f"An SE block ({w.gate.name}) on this photo: one weight per channel", height=420)
+
+
+def sk_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
+    """An SK unit: split, fuse, select, above a and b for the first ``shown`` channels."""
+    fig = _figure()
+    c = w.channels
+    _flow(fig, ["split<br>3×3 | dilated 3×3", "fuse<br>mean of U₁ + U₂", "select<br>softmax: a + b = 1",
+                "output<br>V = a·U₁ + b·U₂"])
+    n = min(shown, c)
+    for name, values, colour in (("a (3×3)", w.a[:n], PATH_COLORS[0]), ("b (5×5)", w.b[:n], PATH_COLORS[1])):
+        fig.add_trace(go.Bar(x=np.arange(n), y=values, name=name, marker_color=colour,
+                             hovertemplate="channel %{x}: " + name + " = %{y:.3f}<extra></extra>"))
+    fig.add_hline(y=0.5, line=dict(color="#333", dash="dot", width=1))
+    fig.update_layout(barmode="stack", legend=dict(orientation="h", x=1, xanchor="right", y=0.68, yanchor="bottom"))
+    fig.update_xaxes(title_text=f"channel (first {n} of {c})")
+    fig.update_yaxes(title_text="share of each kernel", range=[0, 1])
+    return finish(fig, f"An SK unit ({w.gate.name}) on this photo: each channel splits its attention", height=420)
