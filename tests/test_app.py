@@ -489,3 +489,18 @@ def test_links_are_shareable_the_url_holds_the_model_and_the_gate(app, goldfish)
     at.selectbox(key="explore_block").set_value("SK_4_2").run()
     assert at.query_params["gate"] == ["SK_4_2"] or at.query_params["gate"] == "SK_4_2"
     assert at.query_params["model"] in ("test_sk", ["test_sk"])
+
+
+def test_a_camera_photo_is_analysed_like_an_upload(app, goldfish):
+    import io
+
+    from PIL import Image
+
+    at = goto(app.run(), "Explore a photo")
+    at.sidebar.toggle(key="use_camera").set_value(True).run()
+    buf = io.BytesIO()
+    Image.open(goldfish).convert("RGB").resize((640, 480)).save(buf, "JPEG")
+    at.sidebar.camera_input(key="camera").set_value(("photo.jpg", buf.getvalue(), "image/jpeg")).run()
+    no_trace(at)
+    assert "Top-5: camera photo" in chart_titles(at)
+    assert "Excitation of every SE block — camera photo" in chart_titles(at)

@@ -74,6 +74,12 @@ def pick_images(app_dir: Path, class_names: list[str] | None = None):
         help=f"JPEG, PNG, WebP, BMP, TIFF or GIF; up to {limits.images_per_session} images and "
              f"{limits.upload_mb_per_session} MB in all")
     items = [ImageInput(f.name, f.getvalue()) for f in uploads or []]
+    # The camera: a student holds an object up; the photo goes through the same caps, decoding
+    # and caches as an upload.
+    if st.sidebar.toggle("Take a photo with the camera", key="use_camera"):
+        shot = st.sidebar.camera_input("Hold an object up to the camera", key="camera")
+        if shot is not None:
+            items.append(ImageInput("camera photo", shot.getvalue()))
     folder = samples_folder(app_dir)
     if folder is not None:
         files = sample_files(str(folder))

@@ -31,8 +31,11 @@ class ExploreOptions:
 
 
 def prediction_chart(loaded: LoadedModel, analysis: ImageAnalysis, k: int = 5) -> Chart:
-    fig = prediction.top_k_bars(analysis.top(loaded.class_names, k), title=f"Top-{k}: {analysis.name}")
-    return Chart(f"top{k}_{analysis.name}", fig)
+    top = analysis.top(loaded.class_names, k)
+    fig = prediction.top_k_bars(top, title=f"Top-{k}: {analysis.name}")
+    return Chart(f"top{k}_{analysis.name}", fig,
+                 f"The model's {k} most likely classes among the {len(loaded.class_names)} it knows; "
+                 f"'{top[0]['label']}' gets {top[0]['prob']:.0%}.")
 
 
 def excitation_reading(values: np.ndarray) -> str:
