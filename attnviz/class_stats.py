@@ -16,7 +16,7 @@ import numpy as np
 from .errors import AttnvizError
 from .gates import Gate, kind_named
 from .profiles import Profile
-from .stats import class_specificity, cosine_similarity_matrix
+from .stats import PairedTest, class_specificity, cosine_similarity_matrix, paired_t_from_moments
 
 #: The SENet paper plots 50 channels of each block, sampled uniformly.
 PAPER_CHANNELS = 50
@@ -120,3 +120,29 @@ def labelled_classes(labels: Sequence[str]) -> tuple[list[int], list[str]]:
         raise AttnvizError(f"image {empty[0] + 1} has no class label; give every image a label")
     names = sorted(set(cleaned))
     return [names.index(label) for label in cleaned], names
+
+
+# ---------------------------------------------------------------- scales (SKNet's zoom experiment)
+
+
+def mean_attention_difference(profile: Profile, gate: str, scale_index: int = 0,
+                              classes: Sequence[int] | None = None) -> float:
+    """SKNet's mean attention difference of a gate with two or more paths over the images of
+    ``classes`` (default: all) at one scale: the mean over images and channels of b - a (path 1
+    minus path 0). Positive: the unit leans on the larger kernel."""
+    means = profile.mean(gate, scale_index)                                  # (K, P, C)
+    n = profile.counts(scale_index).astype(np.float64)
+    chosen = list(range(len(n))) if classes is None else list(classes)
+    per_class = (means[chosen, 1] - means[chosen, 0]).mean(axis=1)          # (k,)
+    return float((per_class * n[chosen]).sum() / max(n[chosen].sum(), 1))
+
+
+def scale_shift_tests(profile: Profile, gates: Sequence[str], from_scale: float = 1.0, to_scale: float = 2.0,
+                      classes: Sequence[int] | None = None) -> list[PairedTest]:
+    """For each gate, a paired t-test (``stats.PairedTest``) of the per-image change of its mean
+    attention difference from ``from_scale`` to ``to_scale``, over every image of the profile (or
+    of ``classes``), from the paired moments the profile stores. KeyError when it has none
+    (``Profile.has_pairs``: profiles made before they were stored)."""
+    i, j = profile.scale_index(from_scale), profile.scale_index(to_scale)
+    return [paired_t_from_moments(*profile.paired_moments(g, i, j, None if classes is None else list(classes)))
+            for g in gates]

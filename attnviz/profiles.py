@@ -17,6 +17,17 @@ File format (schema version 1): a single ``.safetensors`` file. Tensors, for eve
                                                      was made with ``--channel-hist``: they are C
                                                      times larger (about 1 GB for ImageNet-1k on
                                                      SE-ResNet-50), so they are opt-in
+* ``pair_count`` (optional) int64 (S, S, K)          images seen at both scales i and j, per
+                                                     class; present when some gate has 2+ paths
+* ``pair_sum/<G>``, ``pair_sumsq/<G>`` (optional)    float64 (S, S, K), for each gate with two or
+                                                     more paths (SK, split attention): the sum and
+                                                     sum of squares over the images of class k of
+                                                     d = x_j - x_i, the change of the image's mean
+                                                     attention difference x = mean_c(b - a) from
+                                                     scale i to scale j - what a paired test of
+                                                     the change needs (``paired_moments``).
+                                                     Profiles made before attnviz stored them
+                                                     load without them (``has_pairs`` is False)
 
 and the header's ``__metadata__["attnviz_profile"]`` holds a JSON document with:
 ``schema`` (1), ``model``, ``weights_hash`` (sha256 of the weights file, or null), ``data``
@@ -64,6 +75,9 @@ class Profile:
     created: str = ""
     extra: dict = field(default_factory=dict)
     channel_hists: dict[str, np.ndarray] = field(default_factory=dict)  # gate -> (S, K, P, C, B)
+    pair_count: np.ndarray | None = None                                 # (S, S, K) int64
+    pair_sum: dict[str, np.ndarray] = field(default_factory=dict)        # gate -> (S, S, K) float64
+    pair_sumsq: dict[str, np.ndarray] = field(default_factory=dict)      # gate -> (S, S, K) float64
 
     # ------------------------------------------------------------ views
 
@@ -115,6 +129,26 @@ class Profile:
                            "with `attnviz profile --channel-hist`")
         return self.channel_hists[gate][scale_index]
 
+    def has_pairs(self, gate: str) -> bool:
+        """Whether the profile holds the paired per-image changes of ``gate`` between scales
+        (gates with two or more paths, in profiles made since attnviz stores them)."""
+        return self.pair_count is not None and gate in self.pair_sum
+
+    def paired_moments(self, gate: str, from_index: int, to_index: int,
+                       classes: list[int] | None = None) -> tuple[int, float, float]:
+        """(n, sum d, sum d^2) over the images of ``classes`` (default: all) of the per-image change
+        d = x(scale ``to_index``) - x(scale ``from_index``) of ``gate``'s mean attention difference
+        x = mean_c(b - a); ``attnviz.stats.paired_t_from_moments`` turns them into a paired test."""
+        if not self.has_pairs(gate):
+            raise KeyError(f"profile of {self.model} holds no paired scale statistics for {gate!r}: "
+                           + ("only gates with two or more paths have them" if self.pair_count is not None
+                              else "it was made before attnviz stored them; recompute it with "
+                                   "`attnviz profile DATA --scales ...`"))
+        k = slice(None) if classes is None else list(classes)
+        return (int(self.pair_count[from_index, to_index][k].sum()),
+                float(self.pair_sum[gate][from_index, to_index][k].sum()),
+                float(self.pair_sumsq[gate][from_index, to_index][k].sum()))
+
     def accuracy(self, scale_index: int = 0) -> float | None:
         """Top-1 accuracy over all images at one scale, when class indices match the model's."""
         if not self.labels_match:
@@ -164,6 +198,11 @@ class Profile:
             tensors[f"hist/{name}"] = np.ascontiguousarray(self.hists[name], dtype=np.int64)
             if name in self.channel_hists:
                 tensors[f"chist/{name}"] = np.ascontiguousarray(self.channel_hists[name], dtype=np.int64)
+        if self.pair_count is not None:
+            tensors["pair_count"] = np.ascontiguousarray(self.pair_count, dtype=np.int64)
+            for name, total in self.pair_sum.items():
+                tensors[f"pair_sum/{name}"] = np.ascontiguousarray(total, dtype=np.float64)
+                tensors[f"pair_sumsq/{name}"] = np.ascontiguousarray(self.pair_sumsq[name], dtype=np.float64)
         meta = {"schema": SCHEMA_VERSION, "model": self.model, "weights_hash": self.weights_hash,
                 "data": self.data, "class_names": self.class_names, "class_folders": self.class_folders,
                 "gates": self.gates, "scales": self.scales, "labels_match": self.labels_match,
@@ -203,7 +242,10 @@ def load_profile(path: str | Path) -> Profile:
         weights_hash=meta.get("weights_hash"), class_folders=meta.get("class_folders", []),
         labels_match=bool(meta.get("labels_match")), skipped=meta.get("skipped", []),
         created=meta.get("created", ""), extra=meta.get("extra", {}),
-        channel_hists={n: tensors[f"chist/{n}"] for n in names if f"chist/{n}" in tensors})
+        channel_hists={n: tensors[f"chist/{n}"] for n in names if f"chist/{n}" in tensors},
+        pair_count=tensors.get("pair_count"),  # absent in profiles made before they were stored
+        pair_sum={n: tensors[f"pair_sum/{n}"] for n in names if f"pair_sum/{n}" in tensors},
+        pair_sumsq={n: tensors[f"pair_sumsq/{n}"] for n in names if f"pair_sumsq/{n}" in tensors})
 
 
 # ---------------------------------------------------------------- profiles of a model

@@ -1,5 +1,6 @@
-"""attnviz.profiling: streaming class profiles against a direct computation, CSV, resume, bad
-files, the CLI and a 2-process torchrun run.
+"""attnviz.profiling: streaming class profiles against a direct computation, the paired moments
+between scales and the tests made from them, CSV, resume, bad files, old profiles, the CLI and a
+2-process torchrun run.
 
 Small random networks at 64 px and ~20 Imagenette images keep this file to well under a minute.
 """
@@ -17,6 +18,7 @@ import torch
 import torch.nn as nn
 
 from attnviz import load_profile
+from attnviz.class_stats import mean_attention_difference, scale_shift_tests
 from attnviz.architectures import build_architecture
 from attnviz.classes import folder_class_name
 from attnviz.cli import main
@@ -28,6 +30,7 @@ from attnviz.profiling import (ProfileAccumulator, folder_with_csv, image_folder
 from attnviz.profiling.distributed import World, shard
 from attnviz.profiling.runner import checkpoint_path
 from attnviz.scale import zoom
+from attnviz.stats import holm_adjust, mcnemar_exact, paired_t_from_moments, paired_t_test
 from attnviz.zoo import wrap_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,6 +145,82 @@ def test_statistics_equal_a_direct_computation(tiny, subset):
         np.testing.assert_allclose(m.sum(axis=1), 1.0, atol=1e-6)
 
 
+def test_paired_moments_equal_a_direct_computation(tiny_sk, subset):
+    """Per class and pair of scales: count, sum and sum of squares of the per-image change of
+    mean_c(b - a), and the paired t-test made from them equals scipy's on the per-image values."""
+    from scipy.stats import ttest_rel
+
+    profile = profile_dataset(tiny_sk, subset, scales=SCALES, batch_size=4, workers=0, progress=False)
+    (labels, before), (_, after) = (_direct(tiny_sk, subset, s) for s in SCALES)
+    assert profile.pair_count.shape == (2, 2, 3)
+    assert profile.pair_count.tolist() == [[[PER_CLASS] * 3] * 2] * 2
+    for gate in tiny_sk.gates:
+        x0, x1 = (np.array([np.mean(np.float64(a.values[gate.name][1]) - a.values[gate.name][0])
+                            for a in analyses]) for analyses in (before, after))
+        for k in range(3):
+            d = (x1 - x0)[labels == k]
+            n, total, total_sq = profile.paired_moments(gate.name, 0, 1, [k])
+            assert n == PER_CLASS
+            assert total == pytest.approx(d.sum(), rel=1e-6, abs=1e-9)
+            assert total_sq == pytest.approx((d * d).sum(), rel=1e-5, abs=1e-12)
+            assert profile.paired_moments(gate.name, 1, 0, [k])[1] == pytest.approx(-total, abs=1e-12)
+            assert profile.paired_moments(gate.name, 0, 0, [k])[1:] == (0.0, 0.0)
+        # over all classes, as the notebook's verdict uses it
+        [test] = scale_shift_tests(profile, [gate.name], SCALES[0], SCALES[1])
+        reference = ttest_rel(x1, x0)
+        assert test.n == len(x0) and test.mean == pytest.approx((x1 - x0).mean(), abs=1e-9)
+        assert test.t == pytest.approx(reference.statistic, rel=1e-4)
+        assert test.p == pytest.approx(reference.pvalue, rel=1e-4, abs=1e-12)
+        # the mean of the changes is the change of the means
+        rise = mean_attention_difference(profile, gate.name, 1) - mean_attention_difference(profile, gate.name, 0)
+        assert test.mean == pytest.approx(rise, abs=1e-9)
+        assert mean_attention_difference(profile, gate.name, 0) == pytest.approx(x0.mean(), abs=1e-7)
+
+
+def test_paired_and_mcnemar_tests():
+    rng = np.random.default_rng(1)
+    d = rng.normal(0.3, 1.0, 40)
+    from scipy.stats import binomtest, ttest_1samp
+
+    mine, theirs = paired_t_test(d), ttest_1samp(d, 0.0)
+    assert mine.t == pytest.approx(theirs.statistic) and mine.p == pytest.approx(theirs.pvalue)
+    assert paired_t_from_moments(1, 0.5, 0.25).p != paired_t_from_moments(1, 0.5, 0.25).p  # nan: one pair
+    assert paired_t_test([0.2, 0.2, 0.2]).p == 0.0 and paired_t_test([0.0, 0.0]).p == 1.0
+    np.testing.assert_allclose(holm_adjust([0.01, 0.04, 0.03, 0.5]), [0.04, 0.09, 0.09, 0.5])
+    before = np.array([True] * 10 + [False] * 5)
+    after = before.copy()
+    after[:4] = False                                                  # 4 lost
+    after[12] = True                                                   # 1 gained
+    test = mcnemar_exact(before, after)
+    assert (test.n, test.lost, test.gained) == (15, 4, 1) and test.change == pytest.approx(-3 / 15)
+    assert test.p == pytest.approx(binomtest(4, 5, 0.5).pvalue)
+    assert mcnemar_exact(before, before).p == 1.0
+
+
+def test_profiles_without_paired_moments_still_load(tiny_sk, subset, tmp_path):
+    """A profile saved before the paired moments existed loads, and says what it lacks."""
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    new, old = tmp_path / "new.safetensors", tmp_path / "old.safetensors"
+    profile = profile_dataset(tiny_sk, subset, new, scales=SCALES, batch_size=8, workers=0, progress=False)
+    again = load_profile(new)
+    assert again.has_pairs(tiny_sk.gates[0].name)
+    np.testing.assert_array_equal(again.pair_count, profile.pair_count)
+    for g in tiny_sk.gates:
+        np.testing.assert_array_equal(again.pair_sum[g.name], profile.pair_sum[g.name])
+    with safe_open(str(new), framework="numpy") as fh:
+        save_file({k: fh.get_tensor(k) for k in fh.keys() if not k.startswith("pair_")}, str(old),
+                  metadata=fh.metadata())
+    legacy = load_profile(old)
+    np.testing.assert_array_equal(legacy.means[tiny_sk.gates[0].name], profile.means[tiny_sk.gates[0].name])
+    assert legacy.pair_count is None and not legacy.has_pairs(tiny_sk.gates[0].name)
+    with pytest.raises(KeyError, match="made before attnviz stored them; recompute it"):
+        legacy.paired_moments(tiny_sk.gates[0].name, 0, 1)
+    legacy.save(tmp_path / "resaved.safetensors")                 # and saves again without them
+    assert load_profile(tmp_path / "resaved.safetensors").pair_count is None
+
+
 def test_profile_images_equals_profile_dataset_and_per_channel_histograms(tiny_sk, subset):
     # Same batches on both sides: float32 convolutions differ in the last bits with the batch size.
     from_folder = profile_dataset(tiny_sk, subset, batch_size=5, workers=1, progress=False,
@@ -157,6 +236,7 @@ def test_profile_images_equals_profile_dataset_and_per_channel_histograms(tiny_s
         np.testing.assert_allclose(in_memory.means[g.name], from_folder.means[g.name], rtol=1e-9)
         np.testing.assert_allclose(in_memory.m2[g.name], from_folder.m2[g.name], rtol=1e-6, atol=1e-12)
         np.testing.assert_array_equal(in_memory.hists[g.name], from_folder.hists[g.name])
+        np.testing.assert_allclose(in_memory.pair_sumsq[g.name], from_folder.pair_sumsq[g.name], rtol=1e-9)
         per_channel = from_folder.channel_hist(g.name)                       # (K, P, C, B)
         np.testing.assert_array_equal(per_channel.sum(axis=2), from_folder.hist(g.name))
     gate = tiny_sk.gates[3]
@@ -191,14 +271,28 @@ def test_accumulator_merge_equals_one_pass():
     values = {"SE_2_1": torch.tensor(rng.random((30, 1, 6)), dtype=torch.float32),
               "SK_2_1": torch.tensor(rng.random((30, 2, 4)), dtype=torch.float32)}
     labels = torch.tensor(rng.integers(0, 3, 30))
-    whole = ProfileAccumulator(gates, 3)
+    zoomed = {k: v.flip(0) for k, v in values.items()}                 # "the same images at scale 1"
+    whole = ProfileAccumulator(gates, 3, num_scales=2)
     whole.update(0, labels, values)
-    first, second = ProfileAccumulator(gates, 3), ProfileAccumulator(gates, 3)
-    first.update(0, labels[:11], {k: v[:11] for k, v in values.items()})
-    second.update(0, labels[11:], {k: v[11:] for k, v in values.items()})
+    whole.update(1, labels, zoomed)
+    whole.update_pairs(labels, [values, zoomed])
+    first, second = ProfileAccumulator(gates, 3, num_scales=2), ProfileAccumulator(gates, 3, num_scales=2)
+    for part, chosen in ((first, slice(0, 11)), (second, slice(11, 30))):
+        by_scale = [{k: v[chosen] for k, v in vs.items()} for vs in (values, zoomed)]
+        part.update(0, labels[chosen], by_scale[0])
+        part.update(1, labels[chosen], by_scale[1])
+        part.update_pairs(labels[chosen], by_scale)
     merged = first.merge_(second)
+    assert set(whole.paired_tensors()) == {"pair_count", "pair_sum/SK_2_1", "pair_sumsq/SK_2_1"}
     for key, tensor in whole.tensors().items():
         torch.testing.assert_close(merged.tensors()[key], tensor, rtol=1e-12, atol=1e-12)
+    x = [(v["SK_2_1"][:, 1].double() - v["SK_2_1"][:, 0].double()).mean(-1).numpy() for v in (values, zoomed)]
+    for k in range(3):
+        d = (x[1] - x[0])[labels.numpy() == k]
+        assert whole.pair_sum["SK_2_1"][0, 1, k].item() == pytest.approx(d.sum(), abs=1e-12)
+        assert whole.pair_sumsq["SK_2_1"][1, 0, k].item() == pytest.approx((d * d).sum(), rel=1e-12)
+    with pytest.raises(ValueError, match="all 2 scales"):
+        whole.update_pairs(labels, [values])
 
     # Streaming in uneven batches, one of which lacks class 0 (its empty class slots point at
     # class 0 and must leave it untouched), equals numpy over all images at once.
@@ -354,8 +448,8 @@ def test_shards_cover_every_sample_once_without_padding():
 # ---------------------------------------------------------------- command line, torchrun
 
 
-def _cli_args(data: Path, out: Path, *extra: str) -> list[str]:
-    return ["profile", str(data), "--model", "test_efficientnet", "--random-weights", "--out", str(out),
+def _cli_args(data: Path, out: Path, *extra: str, model: str = "test_efficientnet") -> list[str]:
+    return ["profile", str(data), "--model", model, "--random-weights", "--out", str(out),
             "--batch-size", "2", "--workers", "0", "--scales", "1.0,2.0", "--no-progress", *extra]
 
 
@@ -376,12 +470,13 @@ def test_cli_profile_writes_profile_and_csv_and_lists_skipped(with_bad_files, tm
 @pytest.mark.slow
 def test_torchrun_two_processes_equal_one(subset, tmp_path):
     """2 processes on the gloo backend, each profiling a shard of unequal size (21 = 11 + 10 images),
-    merged with all_reduce: the result equals the single-process run."""
+    merged with all_reduce: the result equals the single-process run. An SK network (random
+    weights), so that the paired moments between the scales are merged too."""
     single, double = tmp_path / "one.safetensors", tmp_path / "two.safetensors"
-    assert main(_cli_args(subset, single)) == 0
+    assert main(_cli_args(subset, single, model="skresnet18")) == 0
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                          "--nproc_per_node", "2", "-m", "attnviz", *_cli_args(subset, double)],
+                          "--nproc_per_node", "2", "-m", "attnviz", *_cli_args(subset, double, model="skresnet18")],
                          capture_output=True, text=True, env=env, timeout=600, cwd=ROOT)
     assert run.returncode == 0, run.stderr[-2000:]
     one, two = load_profile(single), load_profile(double)
@@ -392,4 +487,8 @@ def test_torchrun_two_processes_equal_one(subset, tmp_path):
         np.testing.assert_allclose(two.means[g], one.means[g], rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(two.m2[g], one.m2[g], rtol=1e-6, atol=1e-12)
         np.testing.assert_array_equal(two.hists[g], one.hists[g])
+        np.testing.assert_allclose(two.pair_sum[g], one.pair_sum[g], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(two.pair_sumsq[g], one.pair_sumsq[g], rtol=1e-9, atol=1e-15)
+    np.testing.assert_array_equal(two.pair_count, one.pair_count)
+    assert one.pair_count.sum() == 4 * 21                         # 2 x 2 pairs of scales, 21 images
     assert run.stdout.count("profiled 21 images") == 1  # only rank 0 reports

@@ -4,6 +4,12 @@ Per scale x class x gate x path x channel: the image count, the mean and Welford
 squared deviations), all in float64; per scale x class x gate x path a fixed-bin histogram of the
 values over channels and images; per scale x class the number of correct top-1 predictions.
 
+For gates with two or more paths (SK units, split attention) it also keeps what a *paired* test of
+a change between two scales needs: per image the gate's mean attention difference
+x = mean_c(b - a) (path 1 minus path 0, SKNet's summary of a unit), and, for every pair of scales
+(i, j) and every class, the count, sum and sum of squares of the per-image change x_j - x_i. Those
+are plain sums, so shards and batches merge by addition, exactly.
+
 Each batch is folded in with Chan et al.'s parallel update: the batch's own per-class count, mean
 and M2 are computed with ``index_add_`` (one pass over the batch, no Python loop over classes) and
 then merged into the running state of just the classes in the batch, so a batch costs the same
@@ -41,12 +47,22 @@ def merge_moments(n_a: torch.Tensor, mean_a: torch.Tensor, m2_a: torch.Tensor,
     return mean, m2
 
 
+def mean_attention_difference(values: torch.Tensor) -> torch.Tensor:
+    """Per image, the mean over channels of path 1 minus path 0 (b - a): (N, P, C) -> (N,)."""
+    return (values[:, 1] - values[:, 0]).mean(dim=-1)
+
+
 class ProfileAccumulator:
     """Running statistics for ``gates`` over ``num_scales`` x ``num_classes``, on ``device``.
 
     ``channel_hist`` also keeps one histogram per channel, (S, K, P, C, B) int64. It is off by
     default because it is ``C`` times larger than the per-path histogram: about 1 GB for the
     1000 ImageNet classes on SE-ResNet-50 (~15k gate channels x 20 bins x 8 bytes x 1000).
+
+    ``pair_count`` (S, S, K) int64 and, per gate with two or more paths (``paired_gates``),
+    ``pair_sum`` / ``pair_sumsq`` (S, S, K) float64: entry [i, j, k] sums, over the images of
+    class k, d = x_j - x_i and d * d, where x is the image's mean attention difference at a scale
+    (``update_pairs``). None / empty when no gate has two paths.
     """
 
     def __init__(self, gates: Sequence[Gate], num_classes: int, num_scales: int = 1,
@@ -75,6 +91,13 @@ class ProfileAccumulator:
             if self.channel_hist:
                 self.channel_hists[g.name] = torch.zeros(S, K, g.paths, g.channels, B,
                                                          dtype=torch.int64, device=dev)
+        self.paired_gates = [g for g in self.gates if g.paths >= 2]
+        self.pair_count = torch.zeros(S, S, K, dtype=torch.int64, device=dev) if self.paired_gates else None
+        self.pair_sum: dict[str, torch.Tensor] = {}
+        self.pair_sumsq: dict[str, torch.Tensor] = {}
+        for g in self.paired_gates:
+            self.pair_sum[g.name] = torch.zeros(S, S, K, dtype=torch.float64, device=dev)
+            self.pair_sumsq[g.name] = torch.zeros_like(self.pair_sum[g.name])
 
     # ------------------------------------------------------------ streaming update
 
@@ -148,6 +171,41 @@ class ProfileAccumulator:
         if correct is not None:
             self.top1_correct[s].index_add_(0, labels, correct.to(self.device, torch.int64))
 
+    @torch.no_grad()
+    def update_pairs(self, labels: torch.Tensor, values_by_scale: Sequence[Mapping[str, torch.Tensor]]) -> None:
+        """Fold one batch's paired changes in: ``values_by_scale[s]`` holds the gate values
+        (N, P, C) of the same N images (same order, classes ``labels``) at scale s, for every scale.
+
+        Call it once per batch, next to the ``update`` of each scale. Nothing waits for the device.
+        """
+        if not self.paired_gates:
+            return
+        if len(values_by_scale) != self.num_scales:
+            raise ValueError(f"update_pairs needs the values at all {self.num_scales} scales, "
+                             f"got {len(values_by_scale)}")
+        labels = labels.to(self.device, dtype=torch.int64)
+        n_images = labels.shape[0]
+        for g in self.paired_gates:
+            x = torch.stack([mean_attention_difference(
+                values[g.name].to(self.device, torch.float64).reshape(n_images, g.paths, g.channels))
+                for values in values_by_scale])                                   # (S, N)
+            d = x[None, :, :] - x[:, None, :]                                     # [i, j] = x_j - x_i
+            self.pair_sum[g.name].index_add_(2, labels, d)
+            self.pair_sumsq[g.name].index_add_(2, labels, d * d)
+        ones = torch.ones(self.num_scales, self.num_scales, n_images, dtype=torch.int64, device=self.device)
+        self.pair_count.index_add_(2, labels, ones)
+
+    def paired_tensors(self) -> dict[str, torch.Tensor]:
+        """The paired sums by flat name (empty when no gate has two paths): all plain sums, so
+        they merge across processes by ``all_reduce`` with SUM."""
+        if not self.paired_gates:
+            return {}
+        out = {"pair_count": self.pair_count}
+        for g in self.paired_gates:
+            out[f"pair_sum/{g.name}"] = self.pair_sum[g.name]
+            out[f"pair_sumsq/{g.name}"] = self.pair_sumsq[g.name]
+        return out
+
     # ------------------------------------------------------------ merging and state
 
     def tensors(self) -> dict[str, torch.Tensor]:
@@ -159,6 +217,7 @@ class ProfileAccumulator:
             out[f"hist/{g.name}"] = self.hist[g.name]
             if self.channel_hist:
                 out[f"chist/{g.name}"] = self.channel_hists[g.name]
+        out.update(self.paired_tensors())
         return out
 
     def state_dict(self) -> dict[str, torch.Tensor]:
@@ -188,6 +247,9 @@ class ProfileAccumulator:
                 self.channel_hists[g.name] += other.channel_hists[g.name].to(self.device)
         self.count += other.count.to(self.device)
         self.top1_correct += other.top1_correct.to(self.device)
+        theirs = other.paired_tensors()
+        for key, tensor in self.paired_tensors().items():
+            tensor += theirs[key].to(self.device)
         return self
 
     # ------------------------------------------------------------ result
@@ -205,4 +267,8 @@ class ProfileAccumulator:
             hists={n: cpu[f"hist/{n}"].numpy() for n in names},
             bin_edges=np.linspace(0.0, 1.0, self.bins + 1), top1_correct=cpu["top1_correct"].numpy(),
             **({"channel_hists": {n: cpu[f"chist/{n}"].numpy() for n in names}} if self.channel_hist else {}),
+            **({"pair_count": cpu["pair_count"].numpy(),
+                "pair_sum": {g.name: cpu[f"pair_sum/{g.name}"].numpy() for g in self.paired_gates},
+                "pair_sumsq": {g.name: cpu[f"pair_sumsq/{g.name}"].numpy() for g in self.paired_gates}}
+               if self.paired_gates else {}),
             **fields)

@@ -98,20 +98,24 @@ def profiling_step(loaded: LoadedModel, acc: ProfileAccumulator,
     ``acc``: views (S, N, 3, H, W) on the host (pinned) or the device, labels (N,).
 
     One capture stays open for the whole run (hooks are registered once, not per batch), and
-    nothing in a step waits for the device.
+    nothing in a step waits for the device. The values of every scale are kept until the batch is
+    done, for the paired changes between scales (``ProfileAccumulator.update_pairs``).
     """
     device = loaded.device
     target_of = torch.tensor(targets, device=device) if targets is not None else None
     with torch.inference_mode(), AttentionCapture(loaded.model, loaded.gates) as capture:
         def step(views: torch.Tensor, labels: torch.Tensor) -> None:
             labels = labels.to(device, non_blocking=True)
+            by_scale = []
             for s in range(views.shape[0]):
                 batch = loaded.to_device(views[s])
                 capture.clear()
                 with loaded.autocast():
                     logits = loaded.model(batch)
                 correct = logits.argmax(dim=1) == target_of[labels] if target_of is not None else None
-                acc.update(s, labels, capture.result().values, correct)
+                by_scale.append(capture.result().values)
+                acc.update(s, labels, by_scale[-1], correct)
+            acc.update_pairs(labels, by_scale)
         yield step
 
 
@@ -206,7 +210,11 @@ def _load_checkpoint(path: Path, acc: ProfileAccumulator, n_samples: int,
     done = state.pop("done").numpy().astype(bool)
     if done.shape != (n_samples,):
         raise AttnvizError(f"checkpoint {path} does not match the data; delete it and run without --resume")
-    acc.load_state_dict(state)
+    try:
+        acc.load_state_dict(state)
+    except (KeyError, ValueError) as exc:  # e.g. made by an attnviz that kept fewer statistics
+        raise AttnvizError(f"checkpoint {path} does not hold this run's statistics ({exc}); delete it "
+                           "and run without --resume") from None
     return done, list(meta.get("skipped", []))
 
 
@@ -335,6 +343,9 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
     seconds = time.perf_counter() - started
 
     distributed.all_reduce_(acc, world)
+    if world.distributed:  # the paired sums are plain sums: adding the shards' is exact
+        for tensor in acc.paired_tensors().values():
+            torch.distributed.all_reduce(tensor)
     skipped = sorted(distributed.gather_lists(skipped, world), key=lambda s: s["file"])
     skipped += [{"file": "", "reason": reason} for reason in dataset.excluded]
     if not int(acc.count[0].sum()):  # every image counts once at each scale
