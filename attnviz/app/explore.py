@@ -6,7 +6,7 @@ import streamlit as st
 from attnviz.app.render import guard, images_ready, show_chart, show_charts, show_image
 from attnviz.app.state import Context, current_context, gate_label, query_choice, remember, shipped_profile
 from attnviz.serving.inputs import vocabulary_note
-from attnviz.views import explore
+from attnviz.views import explore, report
 
 
 def page(ctx: Context) -> None:
@@ -54,6 +54,14 @@ def page(ctx: Context) -> None:
     wide = [c for c in overview if c.wide]
     show_charts(wide, ctx.untrained)
     one_block(ctx, analyses, options, [c for c in overview if not c.wide], profile)
+    st.download_button(
+        "⬇ Report to hand out (HTML)", key="explore_report", on_click="ignore", mime="text/html",
+        file_name=f"attnviz_{loaded.name}_report.html",
+        data=lambda: report.explore_report(
+            loaded, [(im.name, im.display or im.image, a, vocabulary_note(loaded.class_names, im.label))
+                     for im, a in analysed], profile).encode("utf-8"),
+        help="One file with the photos, their top-5, every chart (interactive) and the numbers behind "
+             "them; it opens offline")
 
 
 @st.fragment

@@ -1,0 +1,125 @@
+"""A report to hand out: one self-contained HTML file with the photos (thumbnails), their top-5,
+every chart of a page as an interactive plotly figure, the model's card summary and the numbers
+behind each chart.
+
+It opens offline: plotly.js is inlined once, the thumbnails are embedded as JPEG data URLs, and no
+external URL is referenced. Used by ``attnviz report`` and by the app's download buttons (needs
+the ``app`` extra: the charts are plotly figures).
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+from dataclasses import dataclass
+from typing import Sequence
+
+from PIL import Image
+
+from ..figures.export import figure_csv
+from ..inference import ImageAnalysis
+from ..profiles import Profile
+from ..zoo import LoadedModel
+from . import explore
+from .chart import Chart
+
+THUMBNAIL_SIDE = 224
+
+
+@dataclass
+class ReportImage:
+    """A photo in the report: its name, a picture of it and its top-k."""
+
+    name: str
+    picture: Image.Image
+    top: list[dict]
+    note: str | None = None
+
+
+def _thumbnail(image: Image.Image, side: int = THUMBNAIL_SIDE) -> str:
+    copy = image.convert("RGB")
+    copy.thumbnail((side, side))
+    buf = io.BytesIO()
+    copy.save(buf, "JPEG", quality=82)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _table(rows: list[list[str]], header: list[str], limit: int = 400) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows[:limit])
+    more = f"<p class=note>… {len(rows) - limit} more rows in the CSV.</p>" if len(rows) > limit else ""
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+
+
+def _numbers(chart: Chart) -> str:
+    """The numbers behind a chart, as a collapsible table and a CSV download (a data URL)."""
+    data = figure_csv(chart.figure)
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    header, rows = (rows[0], rows[1:]) if rows else ([], [])
+    href = "data:text/csv;base64," + base64.b64encode(data).decode("ascii")
+    return (f"<details><summary>The numbers behind this chart ({len(rows)} rows) — "
+            f"<a download='{html.escape(chart.key)}.csv' href='{href}'>CSV</a></summary>{_table(rows, header)}</details>")
+
+
+def model_summary(loaded: LoadedModel) -> str:
+    """What the report says about the model: its card's description and figures, its gates."""
+    kinds = ", ".join(kind.title for kind in loaded.kinds) or "no attention gate attnviz recognises"
+    parts = [f"<b>{html.escape(loaded.name)}</b>: {html.escape(kinds)}, {len(loaded.gates)} gates, "
+             f"{len(loaded.class_names)} classes, input {loaded.input_size} px."]
+    meta = loaded.meta
+    if meta is not None and getattr(meta, "description", ""):
+        parts.append(html.escape(meta.description))
+    if meta is not None and getattr(meta, "top1", None) is not None:
+        parts.append(f"Top-1 on its validation split: {100 * meta.top1:.1f} %.")
+    if loaded.source == "random":
+        parts.append("<b>Untrained: random weights.</b> The charts show the architecture, not learned attention.")
+    return " ".join(parts)
+
+
+def report_html(title: str, loaded: LoadedModel, images: Sequence[ReportImage], charts: Sequence[Chart],
+                intro: str = "") -> str:
+    """The report as one HTML document (a string)."""
+    photos = "".join(
+        f"<figure><img src='{_thumbnail(im.picture)}' alt='{html.escape(im.name)}'>"
+        f"<figcaption><b>{html.escape(im.name)}</b>"
+        + (f"<br><span class=note>{html.escape(im.note)}</span>" if im.note else "")
+        + _table([[t["label"], f"{t['prob']:.1%}"] for t in im.top], ["class", "probability"])
+        + "</figcaption></figure>" for im in images)
+    sections = []
+    for i, chart in enumerate(charts):
+        figure = chart.figure.to_html(full_html=False, include_plotlyjs=i == 0, config={"displaylogo": False},
+                                      default_width="100%")
+        caption = f"<p class=caption>{html.escape(chart.caption)}</p>" if chart.caption else ""
+        sections.append(f"<section>{figure}{caption}{_numbers(chart)}</section>")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>
+body {{ font-family: system-ui, "Noto Sans", "Noto Sans CJK SC", sans-serif; max-width: 1100px; margin: 2em auto;
+       color: #222; line-height: 1.45; padding: 0 1em; }}
+figure {{ display: inline-block; vertical-align: top; margin: 0 1.5em 1.5em 0; max-width: 260px; }}
+img {{ max-width: 224px; border: 1px solid #ccc; }}
+table {{ border-collapse: collapse; font-size: 0.85em; margin: 0.4em 0; }}
+td, th {{ border: 1px solid #ddd; padding: 2px 6px; text-align: left; }}
+section {{ margin: 2em 0; border-top: 1px solid #eee; padding-top: 1em; }}
+.caption {{ color: #444; }} .note {{ color: #777; font-size: 0.85em; }}
+</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p>{model_summary(loaded)}</p>
+{f"<p>{html.escape(intro)}</p>" if intro else ""}
+<div>{photos}</div>
+{"".join(sections)}
+<p class=note>Made with attnviz. Every chart is interactive (hover, zoom); this file needs no network.</p>
+</body></html>
+"""
+
+
+def explore_report(loaded: LoadedModel, analysed: Sequence[tuple[str, Image.Image, ImageAnalysis, str | None]],
+                   profile: Profile | None = None, k: int = 5) -> str:
+    """The Explore page as a report: (name, picture, analysis, note) per photo, every chart."""
+    images = [ReportImage(name, picture, analysis.top(loaded.class_names, k), note)
+              for name, picture, analysis, note in analysed]
+    analyses = [analysis for _, _, analysis, _ in analysed]
+    charts = explore.explore_charts(loaded, analyses, profile=profile)
+    return report_html(f"attnviz: what {loaded.name} does with {len(images)} photo{'s' * (len(images) != 1)}",
+                       loaded, images, charts)

@@ -1,0 +1,26 @@
+"""The report to hand out: one self-contained HTML file that opens offline."""
+from __future__ import annotations
+
+import re
+
+from tiny import tiny
+
+from attnviz.inference import analyse_images
+from attnviz.views.report import explore_report
+
+
+def test_report_is_one_offline_file_with_every_chart_and_its_numbers(photos):
+    loaded = tiny("se_resnet18_half", size=64)
+    images = [p.image for p in photos]
+    analyses = analyse_images(loaded, images, [p.name for p in photos])
+    page = explore_report(loaded, [(p.name, p.display, a, None) for p, a in zip(photos, analyses)])
+    assert page.startswith("<!DOCTYPE html>") and page.count("<section>") == 4  # heatmaps x2, distribution, bars
+    assert page.count("plotly.js v") <= 2 and "Plotly.newPlot" in page  # plotly.js inlined once
+    # Nothing is fetched from elsewhere: no external script, image or stylesheet (outside the inlined
+    # plotly.js, whose source mentions map-tile attributions as text).
+    markup = re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.S)
+    assert not re.search(r"""<(script|img|link)[^>]+(src|href)=["']https?://""", page)
+    assert not re.search(r"""(src|href)=["']https?://""", markup)
+    assert page.count("data:image/jpeg;base64,") == len(photos)
+    assert page.count("The numbers behind this chart") == 4 and "tench" in page
+    assert len(page.encode()) < 6_000_000
