@@ -35,6 +35,7 @@ PAGES = [
     ("compare", "Compare classes", ":material/bar_chart:", "compare"),
     ("scale", "Scale experiment (SK)", ":material/zoom_in:", "scale"),
     ("attribution", "Attribution", ":material/target:", "attribution"),
+    ("models", "Compare models", ":material/compare:", "models"),
 ]
 
 
