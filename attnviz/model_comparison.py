@@ -128,9 +128,20 @@ class ModelComparison:
         return next(m for m in self.models if m.name == name)
 
     def to_json(self) -> dict:
-        return {"images": self.images, "models": [asdict(m) for m in self.models],
-                "correlations": [{"models": list(pair), "blocks": [asdict(b) for b in blocks]}
-                                 for pair, blocks in self.correlations.items()]}
+        """A JSON-ready dict; undefined numbers (a constant excitation's r, no image) are None."""
+        return _finite({"images": self.images, "models": [asdict(m) for m in self.models],
+                        "correlations": [{"models": list(pair), "blocks": [asdict(b) for b in blocks]}
+                                         for pair, blocks in self.correlations.items()]})
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def compared_values(gate: Gate, analyses: Sequence[ImageAnalysis]) -> np.ndarray:

@@ -113,6 +113,17 @@ def test_json_and_charts(comparison):
     assert "of 3 images" in views.agreement(comparison)
 
 
+def test_json_has_no_nan(comparison):
+    import dataclasses
+    import json
+
+    blocks = comparison.correlations[("se_a", "se_b")]
+    undefined = dataclasses.replace(comparison, correlations={
+        ("se_a", "se_b"): [dataclasses.replace(blocks[0], r_mean_image=float("nan"))]})
+    text = json.dumps(undefined.to_json(), allow_nan=False)
+    assert json.loads(text)["correlations"][0]["blocks"][0]["r_mean_image"] is None
+
+
 def test_no_correlation_between_se_and_sk(models, images):
     comparison = compare_models(models[:2], images[:1])
     assert comparison.correlations == {}
