@@ -9,7 +9,7 @@ from attnviz.model_comparison import MAX_MODELS, MIN_MODELS, comparison_from_ana
 from attnviz.serving.models import RANDOM, ModelRequest
 from attnviz.views import models as views
 from attnviz.app.render import analyse, guard, images_ready, pick_image, show_chart, show_charts, show_image
-from attnviz.app.sidebar import _choices
+from attnviz.app.sidebar import picker_choices
 from attnviz.app.state import Context, analysis_cache, current_context, served_model
 from attnviz.zoo import bundled_dir, bundled_models
 
@@ -19,7 +19,7 @@ def page(ctx: Context) -> None:
     st.caption("The same photos through two or three models: what each predicts, and how its attention "
                "changes from the first gate to the last. Models of different depth are lined up by "
                "relative depth: 0 is a model's first gate, 1 its last.")
-    choices = _choices(str(bundled_dir()))
+    choices = picker_choices(str(bundled_dir()))
     random_ok = st.checkbox("Also offer the models whose weights are not on this server, with random weights "
                             "(architecture only)", key="models_random")
     offered = [c for c in choices if c.available_offline or random_ok]

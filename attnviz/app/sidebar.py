@@ -15,13 +15,13 @@ from .state import Context, data_root, decoded, query_choice, remember, sample_f
 
 
 @st.cache_resource(ttl=600, show_spinner=False)
-def _choices(assets: str):
+def picker_choices(assets: str):
     """The picker's entries; keyed on the assets folder, which decides the bundled models."""
     return model_choices()
 
 
 def pick_model() -> ModelRequest | None:
-    choices = _choices(str(bundled_dir()))
+    choices = picker_choices(str(bundled_dir()))
     names = [c.name for c in choices]
     labels = {c.name: c.label for c in choices}
     default = default_model_name()
