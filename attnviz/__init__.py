@@ -13,7 +13,7 @@ from .gates import Gate, discover_gates
 from .images import load_image, load_images
 from .inference import ImageAnalysis, analyse_images, forward_with_capture
 from .profiles import Profile, load_profile
-from .zoo import LoadedModel, default_model_name, list_models, load_model
+from .zoo import LoadedModel, default_model_name, list_models, load_model, load_model_file
 
 __version__ = "0.1.0"
 
@@ -21,5 +21,5 @@ __all__ = [
     "AttentionCapture", "AttnvizError", "CaptureResult", "Gate", "ImageAnalysis", "ImageLoadError",
     "LoadedModel", "ModelLoadError", "Profile", "analyse_images", "default_model_name",
     "discover_gates", "forward_with_capture", "list_models", "load_image", "load_images",
-    "load_model", "load_profile",
+    "load_model", "load_model_file", "load_profile",
 ]

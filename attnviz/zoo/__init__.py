@@ -19,16 +19,19 @@ One concept per module:
 * ``weights``: weights files and in-memory blobs read into state dicts;
 * ``hub``: whether timm's pretrained weights are cached here or need a download;
 * ``loaded``: ``LoadedModel``;
-* ``loading``: ``load_model`` and ``wrap_model``.
+* ``loading``: ``load_model`` and ``wrap_model``;
+* ``user``: ``load_model_file`` — a network from the user's own Python file (CLI and Python only,
+  never the served app: it runs that file's code).
 """
 from .bundled import BundledModel, Preprocessing, bundled_dir, bundled_models, default_model_name
 from .catalogue import TIMM_ZOO, describe_zoo, list_models, suggest, weights_status
 from .loaded import LoadedModel
 from .loading import load_model, wrap_model
+from .user import load_model_file
 from .weights import WeightsBlob, read_state_dict
 
 __all__ = [
     "BundledModel", "LoadedModel", "Preprocessing", "TIMM_ZOO", "WeightsBlob", "bundled_dir",
-    "bundled_models", "default_model_name", "describe_zoo", "list_models", "load_model",
+    "bundled_models", "default_model_name", "describe_zoo", "list_models", "load_model", "load_model_file",
     "read_state_dict", "suggest", "weights_status", "wrap_model",
 ]
