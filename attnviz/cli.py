@@ -22,7 +22,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _print_table(rows: list[dict], columns: list[str]) -> None:
-    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    widths = {c: max([len(c), *(len(str(r.get(c, ""))) for r in rows)]) for c in columns}  # rows may be []
     print("  ".join(c.ljust(widths[c]) for c in columns))
     for r in rows:
         print("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns))
@@ -53,20 +53,36 @@ def _inspect_row(loaded, analysis) -> dict:
     return {"file": analysis.name, "ok": True, "top5": analysis.top(loaded.class_names, 5), "gates": gates}
 
 
+def _load_model_arg(args: argparse.Namespace, device):
+    """The model of --model (default: the bundled one) or --model-file FILE.py:FUNCTION."""
+    from .zoo import default_model_name, load_model, load_model_file
+
+    if getattr(args, "model_file", None):
+        return load_model_file(args.model_file, weights=args.weights, device=device, amp=args.amp)
+    name = args.model or default_model_name()
+    if name is None:
+        raise AttnvizError("no --model given and no bundled model is installed; pass --model NAME "
+                           "(see `attnviz models`) or --model-file FILE.py:FUNCTION")
+    return load_model(name, weights=args.weights, device=device, amp=args.amp, pretrained=not args.random_weights)
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--model", help="model name (default: the bundled SE model)")
+    which.add_argument("--model-file", metavar="FILE.py:FUNCTION",
+                       help="your own network: imports FILE.py (runs its code) and calls FUNCTION(), "
+                            "which returns an nn.Module; gates are found by what they compute")
+    p.add_argument("--weights", help="local weights file (state dict) for a timm architecture or --model-file")
+
+
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from .devices import configure_cpu_threads
     from .images import load_images
     from .inference import analyse_images
-    from .zoo import default_model_name, load_model
 
     configure_cpu_threads()
 
-    name = args.model or default_model_name()
-    if name is None:
-        raise AttnvizError("no --model given and no bundled model is installed; pass --model NAME "
-                           "(see `attnviz models`)")
-    loaded = load_model(name, weights=args.weights, device=args.device, amp=args.amp,
-                        pretrained=not args.random_weights)
+    loaded = _load_model_arg(args, args.device)
     items = load_images((p, p) for p in args.images)
     good = [i for i in items if i.ok]
     analyses = iter(analyse_images(loaded, [i.image for i in good], [i.name for i in good]))
@@ -168,22 +184,16 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     from .devices import resolve_device
     from .profiling import distributed
     from .profiling.runner import check_scales, profile_dataset
-    from .zoo import default_model_name, load_model
 
-    name = args.model or default_model_name()
-    if name is None:
-        raise AttnvizError("no --model given and no bundled model is installed; pass --model NAME "
-                           "(see `attnviz models`)")
     scales = check_scales(s for s in args.scales.split(",") if s.strip())
     device = resolve_device(args.device)
     world = distributed.init_from_env(device)  # under torchrun: one process per GPU
-    if args.random_weights:
+    if args.random_weights or (args.model_file and not args.weights):
         import torch
 
         torch.manual_seed(0)  # every torchrun process (and every run) must build the same model
     try:
-        loaded = load_model(name, weights=args.weights, device=distributed.device_for(world, device),
-                            amp=args.amp, pretrained=not args.random_weights)
+        loaded = _load_model_arg(args, distributed.device_for(world, device))
         profile = profile_dataset(
             loaded, args.data, args.out, labels_csv=args.labels, scales=scales,
             batch_size=args.batch_size, workers=args.workers, per_class_limit=args.per_class_limit,
@@ -256,8 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("inspect", help="top-5 classes and per-gate attention summaries for images")
     p.add_argument("images", nargs="+", metavar="IMAGE")
-    p.add_argument("--model", help="model name (default: the bundled SE model)")
-    p.add_argument("--weights", help="local weights file for a timm architecture")
+    _add_model_args(p)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--amp", default="off", choices=["off", "bf16", "fp16"], help="autocast on CUDA")
     p.add_argument("--random-weights", action="store_true", help="random weights (offline testing)")
@@ -314,8 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "no image can be read (then no file is written).")
     p.add_argument("data", help="folder of class subfolders (ImageNet wnid folders get ImageNet names), "
                                 "or the folder that --labels' files are relative to")
-    p.add_argument("--model", help="model name (default: the bundled SE model)")
-    p.add_argument("--weights", help="local weights file for a timm architecture")
+    _add_model_args(p)
     p.add_argument("--out", required=True, help="profile file to write (.safetensors)")
     p.add_argument("--labels", metavar="CSV", help="CSV with a file,label header instead of class subfolders")
     p.add_argument("--csv", metavar="FILE", help="also write a tidy table: scale,class,gate,kind,path,channel,count,mean,std")
