@@ -413,3 +413,45 @@ def test_cli_model_and_model_file_exclude_each_other(model_file, goldfish, capsy
 
     with pytest.raises(SystemExit):
         main(["inspect", str(goldfish), "--model", "x", "--model-file", f"{model_file}:build"])
+
+
+def test_timm_modules_and_pattern_gates_are_merged_in_forward_order(tmp_path):
+    (tmp_path / "mixed.py").write_text(textwrap.dedent('''
+        import torch
+        import torch.nn as nn
+        from timm.layers.squeeze_excite import SEModule
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.stem = nn.Conv2d(3, 16, 3, stride=4, padding=1)
+                self.first = nn.Conv2d(16, 16, 1)
+                self.mine = nn.Linear(16, 16)
+                self.timm_se = SEModule(16)
+                self.fc = nn.Linear(16, 4)
+
+            def forward(self, x):
+                x = self.first(self.stem(x))
+                x = x * torch.sigmoid(self.mine(x.mean((2, 3))))[..., None, None]
+                return self.fc(self.timm_se(x).mean((2, 3)))
+
+
+        def build():
+            return Net()
+        '''))
+    loaded = load_model_file(f"{tmp_path / 'mixed.py'}:build", device="cpu")
+    assert [(g.name, g.variant, g.source) for g in loaded.gates] == [
+        ("SE_1", "pattern", "gate_tap"), ("SE_2", "se", "timm_se.gate")]
+    assert [g.index for g in loaded.gates] == [0, 1]
+
+
+def test_the_served_app_does_not_offer_model_files():
+    from pathlib import Path
+
+    import attnviz
+
+    root = Path(attnviz.__file__).parent
+    sources = [root.parent / "app.py", *(root / "app").rglob("*.py"), *(root / "serving").rglob("*.py")]
+    for source in sources:
+        assert "model_file" not in source.read_text(), source   # it would run visitors' code
