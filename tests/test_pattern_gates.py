@@ -455,3 +455,15 @@ def test_the_served_app_does_not_offer_model_files():
     sources = [root.parent / "app.py", *(root / "app").rglob("*.py"), *(root / "serving").rglob("*.py")]
     for source in sources:
         assert "model_file" not in source.read_text(), source   # it would run visitors' code
+
+
+def test_timm_cbam_channel_half_found_spatial_half_not():
+    import timm
+
+    model = timm.create_model("resnet18", pretrained=False, block_args={"attn_layer": "cbam"}).eval()
+    found = find_pattern_gates(model, input_size=64)
+    assert found.model is model and found.untraced == []     # timm's Sigmoid module: no tap needed
+    assert len(found.gates) == 8                                # one per block: the channel half only
+    first = found.gates[0]
+    assert (first.name, first.module, first.source, first.channels) == (
+        "SE_2_1", "layer1.0.se.channel", "layer1.0.se.channel.gate", 64)

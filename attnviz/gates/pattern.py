@@ -5,7 +5,8 @@ has its own classes, so ``find_pattern_gates`` reads the computation instead: it
 with ``torch.fx``, propagates the shapes of a dummy batch (``ShapeProp``) and looks for
 
 * **channel gates** — the output of a sigmoid-like op (``torch.sigmoid``, ``Tensor.sigmoid``,
-  ``F.sigmoid``, ``nn.Sigmoid``, ``F.hardsigmoid``, ``nn.Hardsigmoid``) multiplied onto a feature
+  ``F.sigmoid``, ``nn.Sigmoid``, ``F.hardsigmoid``, ``nn.Hardsigmoid``, timm's ``Sigmoid`` and
+  ``HardSigmoid`` modules) multiplied onto a feature
   map (B, C, H, W), where the gate holds one value per image and channel (it broadcasts over the
   spatial dims only, after any view/reshape/unsqueeze/indexing with ``None``). That covers SE,
   ECA, CBAM's channel half, gather-excite with a global extent, functional calls in a forward,
@@ -43,6 +44,7 @@ import torch
 import torch.fx as fx
 import torch.nn as nn
 import torch.nn.functional as F
+from timm.layers.activations import HardSigmoid as TimmHardSigmoid, Sigmoid as TimmSigmoid
 from torch.fx.passes.shape_prop import ShapeProp
 
 from .naming import paper_names
@@ -54,7 +56,8 @@ VARIANT = "pattern"
 
 _SIGMOID_FUNCTIONS = {torch.sigmoid, F.sigmoid, F.hardsigmoid, torch.special.expit}
 _SIGMOID_METHODS = {"sigmoid", "sigmoid_"}
-_SIGMOID_MODULES = (nn.Sigmoid, nn.Hardsigmoid)
+#: timm's own activation modules count as modules (kept whole), not as code to trace through.
+_SIGMOID_MODULES = (nn.Sigmoid, nn.Hardsigmoid, TimmSigmoid, TimmHardSigmoid)
 _SOFTMAX_FUNCTIONS = {torch.softmax, F.softmax}
 _SOFTMAX_METHODS = {"softmax"}
 
@@ -108,7 +111,8 @@ class _Tracer(fx.Tracer):
     """torch.fx's tracer, keeping registered attention modules (timm's) whole."""
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-        return gate_type_of(m) is not None or super().is_leaf_module(m, qualname)
+        return (gate_type_of(m) is not None or isinstance(m, _SIGMOID_MODULES)
+                or super().is_leaf_module(m, qualname))
 
 
 def _is_leaf(m: nn.Module) -> bool:
