@@ -46,10 +46,13 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def _inspect_row(loaded, analysis) -> dict:
+def _inspect_row(loaded, analysis, values: bool = False) -> dict:
     from .stats import gate_summary
 
     gates = [gate_summary(g, analysis.values[g.name]) for g in loaded.gates]
+    if values:  # every value, so anyone can check a listed one against a fresh forward pass
+        for row, g in zip(gates, loaded.gates):
+            row["values"] = [[round(float(v), 7) for v in path] for path in analysis.values[g.name]]
     return {"file": analysis.name, "ok": True, "top5": analysis.top(loaded.class_names, 5), "gates": gates}
 
 
@@ -88,7 +91,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     analyses = iter(analyse_images(loaded, [i.image for i in good], [i.name for i in good]))
     report = []
     for item in items:
-        report.append(_inspect_row(loaded, next(analyses)) if item.ok
+        report.append(_inspect_row(loaded, next(analyses), args.values) if item.ok
                       else {"file": item.name, "ok": False, "error": item.error})
     if args.json:
         print(json.dumps({"model": loaded.name, "device": loaded.device_label, "images": report}, indent=1))
@@ -198,7 +201,8 @@ def _cmd_profile(args: argparse.Namespace) -> int:
             loaded, args.data, args.out, labels_csv=args.labels, scales=scales,
             batch_size=args.batch_size, workers=args.workers, per_class_limit=args.per_class_limit,
             resume=args.resume, checkpoint_every=args.checkpoint_every, bins=args.bins,
-            channel_hist=args.channel_hist, csv_out=args.csv, progress=not args.no_progress)
+            channel_hist=args.channel_hist, csv_out=args.csv, progress=not args.no_progress,
+            top_images=args.top_images)
     finally:
         distributed.shutdown(world)
     # When no image at all can be read, profile_dataset raises (exit 2) before writing anything.
@@ -221,6 +225,51 @@ def _cmd_profile(args: argparse.Namespace) -> int:
         print(f"  {item['file']}: {item['reason']}" if item["file"] else f"  {item['reason']}",
               file=sys.stderr)
     return 1  # like `inspect`: the readable images were processed, some were refused
+
+
+def _cmd_channel(args: argparse.Namespace) -> int:
+    from .profiles import load_profile
+
+    profile = load_profile(args.profile)
+    listed = profile.channel_images(args.gate, args.channel, args.path)
+    if args.json:
+        print(json.dumps({"profile": profile.model, "data": profile.data, "gate": args.gate,
+                          "channel": args.channel, **listed}, indent=1))
+        return 0
+    print(f"{args.gate} channel {args.channel} of {profile.model} over {profile.data}")
+    for kind, title in (("top", "highest"), ("bottom", "lowest")):
+        print(f"\n{title} values:")
+        _print_table([{"value": f"{r['value']:.4f}", "class": r["class"], "image": r["image"]} for r in listed[kind]],
+                     ["value", "class", "image"])
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    try:
+        from .views.report import explore_report
+    except ImportError as exc:
+        raise AttnvizError(f"`attnviz report` draws plotly charts, which need the app extra "
+                           f"(pip install 'attnviz[app]'): {exc}") from None
+    from pathlib import Path
+
+    from .devices import configure_cpu_threads
+    from .images import load_images
+    from .inference import analyse_images
+
+    configure_cpu_threads()
+    loaded = _load_model_arg(args, args.device)
+    items = load_images((Path(p).name, p) for p in args.images)
+    good = [i for i in items if i.ok]
+    for item in items:
+        if not item.ok:
+            print(f"attnviz: {item.error}", file=sys.stderr)
+    if not good:
+        raise AttnvizError("no image could be read; no report was written")
+    analyses = analyse_images(loaded, [i.image for i in good], [i.name for i in good])
+    page = explore_report(loaded, [(i.name, i.image, a, None) for i, a in zip(good, analyses)])
+    Path(args.out).write_text(page, encoding="utf-8")
+    print(f"wrote {args.out} ({len(page.encode()) / 1e6:.1f} MB): {len(good)} image(s), model {loaded.name}")
+    return 1 if len(good) < len(items) else 0
 
 
 def _cmd_bundle(args: argparse.Namespace) -> int:
@@ -271,7 +320,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--amp", default="off", choices=["off", "bf16", "fp16"], help="autocast on CUDA")
     p.add_argument("--random-weights", action="store_true", help="random weights (offline testing)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument("--values", action="store_true",
+                   help="with --json: every gate's full value vector per image (paths x channels)")
     p.set_defaults(func=_cmd_inspect)
+
+    p = sub.add_parser("channel", help="the images that excite one channel most and least (from a profile)",
+                       description="List the images a profile made with --top-images kept for one gate and "
+                                   "channel: the highest values first, then the lowest. Exit code 2 when "
+                                   "the profile keeps no top images or the gate or channel does not exist.")
+    p.add_argument("profile", help="a profile made with `attnviz profile ... --top-images K`")
+    p.add_argument("--gate", required=True, help="gate name, e.g. SE_4_2")
+    p.add_argument("--channel", required=True, type=int)
+    p.add_argument("--path", type=int, default=None,
+                   help="for SK / split attention: 0 = a (3x3), 1 = b (5x5; the default)")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(func=_cmd_channel)
+
+    p = sub.add_parser("report", help="one offline HTML file with the images, top-5 and every chart (needs the app extra)")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    _add_model_args(p)
+    p.add_argument("--out", required=True, help="the HTML file to write")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--amp", default="off", choices=["off", "bf16", "fp16"], help="autocast on CUDA")
+    p.add_argument("--random-weights", action="store_true", help="random weights (offline testing)")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("compare-models", help="the same images through 2 or 3 models, aligned by relative depth",
                        description="Top-1 of each model per image and each model's per-stage attention (s for "
@@ -338,6 +410,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bins", type=int, default=20, help="histogram bins over [0, 1]")
     p.add_argument("--channel-hist", action="store_true",
                    help="also keep one histogram per channel (C times larger: ~1 GB for ImageNet-1k on SE-ResNet-50)")
+    p.add_argument("--top-images", type=int, default=0, metavar="K",
+                   help="also keep, per gate and channel, the K images with the highest and the K with the "
+                        "lowest value (see `attnviz channel`)")
     p.add_argument("--random-weights", action="store_true", help="random weights (offline testing)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_profile)

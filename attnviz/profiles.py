@@ -3,7 +3,7 @@
 A profile answers "what does gate G do, on average, for class K?" - the SENet paper's
 "role of excitation" figure and the SKNet paper's scale experiment are both views of one.
 
-File format (schema version 1): a single ``.safetensors`` file. Tensors, for every gate G:
+File format (schema version 2; version 1 lacks only the top images): a single ``.safetensors`` file. Tensors, for every gate G:
 
 * ``count``                 int64   (S, K)           images per scale x class
 * ``mean/<G>``              float64 (S, K, P, C)     mean gate value per channel
@@ -28,13 +28,17 @@ File format (schema version 1): a single ``.safetensors`` file. Tensors, for eve
                                                      the change needs (``paired_moments``).
                                                      Profiles made before attnviz stored them
                                                      load without them (``has_pairs`` is False)
+* ``top_value/<G>``, ``top_index/<G>``, ``bottom_value/<G>``, ``bottom_index/<G>`` (optional,
+  schema 2, ``--top-images K``): float32 / int64 (P, C, K), per path and channel the K highest
+  (lowest) values at the first scale, best first, and the ids of their images (-1: empty slot)
 
 and the header's ``__metadata__["attnviz_profile"]`` holds a JSON document with:
-``schema`` (1), ``model``, ``weights_hash`` (sha256 of the weights file, or null), ``data``
+``schema`` (2), ``model``, ``weights_hash`` (sha256 of the weights file, or null), ``data``
 (path), ``class_names``, ``class_folders``, ``gates`` (list of gate info dicts, depth order),
 ``scales``, ``labels_match`` (whether each class is also one of the model's outputs, so that
 ``top1_correct`` counts real hits),
-``skipped`` (files that could not be read, with reasons), ``created`` and free-form ``extra``.
+``skipped`` (files that could not be read, with reasons), ``created``, free-form ``extra``, and
+``samples`` (id -> [image path relative to the data, class index], for the ids the top images use).
 S = scales, K = classes, P = paths (1 for SE), C = channels, B = bins.
 Safetensors holds no pickled objects, so loading a profile from anywhere is safe.
 """
@@ -49,7 +53,10 @@ import numpy as np
 
 from .errors import AttnvizError
 
-SCHEMA_VERSION = 1
+#: Schema 2 adds the optional top images (``--top-images``); schema 1 profiles still load, and say
+#: they lack them when asked.
+SCHEMA_VERSION = 2
+READABLE_SCHEMAS = (1, 2)
 DEFAULT_BINS = 20
 
 
@@ -78,6 +85,10 @@ class Profile:
     pair_count: np.ndarray | None = None                                 # (S, S, K) int64
     pair_sum: dict[str, np.ndarray] = field(default_factory=dict)        # gate -> (S, S, K) float64
     pair_sumsq: dict[str, np.ndarray] = field(default_factory=dict)      # gate -> (S, S, K) float64
+    #: Schema 2 (``attnviz profile --top-images K``): per gate, "top"/"bottom" -> (values, ids), each
+    #: (P, C, K) at the first scale, best first; ``samples`` maps an id to (image path, class index).
+    top_images: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    samples: dict[int, tuple[str, int]] = field(default_factory=dict)
 
     # ------------------------------------------------------------ views
 
@@ -112,6 +123,37 @@ class Profile:
 
     def std(self, gate: str, scale_index: int = 0) -> np.ndarray:
         return np.sqrt(self.var(gate, scale_index))
+
+    @property
+    def has_top_images(self) -> bool:
+        return bool(self.top_images)
+
+    def channel_images(self, gate: str, channel: int, path: int | None = None) -> dict[str, list[dict]]:
+        """The images that give ``channel`` of ``gate`` its highest and lowest values (the path
+        compared across classes by default): {"top": [...], "bottom": [...]}, each a list of
+        {"image", "class", "value"}, best first."""
+        if not self.top_images:
+            raise AttnvizError(f"this profile of {self.model} keeps no top images (schema "
+                               f"{self.extra.get('schema', 1)}); make one with `attnviz profile ... --top-images 9`")
+        if gate not in self.top_images:
+            raise AttnvizError(f"profile of {self.model} has no gate {gate!r}; gates are {', '.join(self.gate_names)}")
+        info = self.gate_info(gate)
+        if path is None:
+            from .gates import kind_named
+
+            path = kind_named(info["kind"]).compared_path(info["paths"])
+        if not 0 <= channel < info["channels"]:
+            raise AttnvizError(f"{gate} has {info['channels']} channels; choose a channel from 0 to {info['channels'] - 1}")
+        out = {}
+        for kind, (values, ids) in self.top_images[gate].items():
+            rows = []
+            for value, sample in zip(values[path, channel], ids[path, channel]):
+                if sample < 0:
+                    continue
+                image, label = self.samples[int(sample)]
+                rows.append({"image": image, "class": self.class_names[label], "value": float(value)})
+            out[kind] = rows
+        return out
 
     def overall_mean(self, gate: str, scale_index: int = 0) -> np.ndarray:
         """Mean over all images of all classes (count-weighted), (P, C)."""
@@ -203,12 +245,16 @@ class Profile:
             for name, total in self.pair_sum.items():
                 tensors[f"pair_sum/{name}"] = np.ascontiguousarray(total, dtype=np.float64)
                 tensors[f"pair_sumsq/{name}"] = np.ascontiguousarray(self.pair_sumsq[name], dtype=np.float64)
+        for name, lists in self.top_images.items():
+            for kind, (values, ids) in lists.items():
+                tensors[f"{kind}_value/{name}"] = np.ascontiguousarray(values, dtype=np.float32)
+                tensors[f"{kind}_index/{name}"] = np.ascontiguousarray(ids, dtype=np.int64)
         meta = {"schema": SCHEMA_VERSION, "model": self.model, "weights_hash": self.weights_hash,
                 "data": self.data, "class_names": self.class_names, "class_folders": self.class_folders,
                 "gates": self.gates, "scales": self.scales, "labels_match": self.labels_match,
                 "skipped": self.skipped,
                 "created": self.created or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                "extra": self.extra}
+                "extra": self.extra, "samples": {str(k): list(v) for k, v in self.samples.items()}}
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         save_file(tensors, str(path), metadata={"attnviz_profile": json.dumps(meta)})
 
@@ -229,9 +275,9 @@ def load_profile(path: str | Path) -> Profile:
     if "attnviz_profile" not in header:
         raise AttnvizError(f"{path} is a safetensors file but not an attnviz profile")
     meta = json.loads(header["attnviz_profile"])
-    if meta.get("schema") != SCHEMA_VERSION:
+    if meta.get("schema") not in READABLE_SCHEMAS:
         raise AttnvizError(f"{path} has profile schema {meta.get('schema')}, this attnviz reads "
-                           f"schema {SCHEMA_VERSION}; recompute it with `attnviz profile`")
+                           f"schemas {', '.join(map(str, READABLE_SCHEMAS))}; recompute it with `attnviz profile`")
     names = [g["name"] for g in meta["gates"]]
     return Profile(
         model=meta["model"], class_names=meta["class_names"], gates=meta["gates"],
@@ -245,7 +291,10 @@ def load_profile(path: str | Path) -> Profile:
         channel_hists={n: tensors[f"chist/{n}"] for n in names if f"chist/{n}" in tensors},
         pair_count=tensors.get("pair_count"),  # absent in profiles made before they were stored
         pair_sum={n: tensors[f"pair_sum/{n}"] for n in names if f"pair_sum/{n}" in tensors},
-        pair_sumsq={n: tensors[f"pair_sumsq/{n}"] for n in names if f"pair_sumsq/{n}" in tensors})
+        pair_sumsq={n: tensors[f"pair_sumsq/{n}"] for n in names if f"pair_sumsq/{n}" in tensors},
+        top_images={n: {kind: (tensors[f"{kind}_value/{n}"], tensors[f"{kind}_index/{n}"]) for kind in ("top", "bottom")}
+                    for n in names if f"top_value/{n}" in tensors},
+        samples={int(k): (v[0], int(v[1])) for k, v in meta.get("samples", {}).items()})
 
 
 # ---------------------------------------------------------------- profiles of a model

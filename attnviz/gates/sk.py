@@ -10,6 +10,7 @@ import torch
 import torch.nn as nn
 from timm.layers.selective_kernel import SelectiveKernelAttn
 
+from ..errors import AttnvizError
 from .kind import SelectionKind, StepKey, Walkthrough, as_numpy, max_error
 from .registry import GateType, register_gate
 
@@ -60,6 +61,8 @@ class SelectiveKernel(SelectionKind):
         return module_path.rsplit(".", 1)[0]  # the parent SelectiveKernel returns V
 
     def walkthrough_steps(self, gate, module: nn.Module) -> list[StepKey]:
+        if gate.variant != "sk":  # e.g. a selection found by its pattern: no timm submodules to follow
+            raise AttnvizError(self._no_walkthrough(gate))
         m = gate.module
         return [(m, "in"), (f"{m}.fc_reduce", "in"), (f"{m}.act", "out"), (m, "out"),
                 (self.gated_layer(m), "out")]

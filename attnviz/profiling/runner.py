@@ -34,11 +34,12 @@ from ..capture import AttentionCapture
 from ..errors import AttnvizError
 from ..evaluate import class_targets
 from ..images import load_image
-from ..profiles import DEFAULT_BINS, SCHEMA_VERSION, Profile
+from ..profiles import DEFAULT_BINS, SCHEMA_VERSION, Profile, dataset_name
 from ..scale import zoom
 from ..zoo import LoadedModel
 from . import distributed
 from .accumulator import ProfileAccumulator
+from .top_images import TopImages
 from .datasets import ImageLoader, ProfileData, ProfileImages, collate, open_data
 
 #: Called after every batch with (images done, images to do) of this process's share.
@@ -92,19 +93,21 @@ def file_sha256(path: str | Path | None) -> str | None:
 
 
 @contextlib.contextmanager
-def profiling_step(loaded: LoadedModel, acc: ProfileAccumulator,
-                   targets: Sequence[int] | None) -> Iterator[Callable[[torch.Tensor, torch.Tensor], None]]:
+def profiling_step(loaded: LoadedModel, acc: ProfileAccumulator, targets: Sequence[int] | None,
+                   tops: TopImages | None = None) -> Iterator[Callable[..., None]]:
     """A function ``step(views, labels)`` that runs a batch at every scale and folds it into
     ``acc``: views (S, N, 3, H, W) on the host (pinned) or the device, labels (N,).
 
     One capture stays open for the whole run (hooks are registered once, not per batch), and
     nothing in a step waits for the device. The values of every scale are kept until the batch is
     done, for the paired changes between scales (``ProfileAccumulator.update_pairs``).
+    ``tops``: also keep the images with the highest and lowest values (``step(views, labels, ids)``
+    with the batch's sample ids), from the first scale.
     """
     device = loaded.device
     target_of = torch.tensor(targets, device=device) if targets is not None else None
     with torch.inference_mode(), AttentionCapture(loaded.model, loaded.gates) as capture:
-        def step(views: torch.Tensor, labels: torch.Tensor) -> None:
+        def step(views: torch.Tensor, labels: torch.Tensor, ids: torch.Tensor | None = None) -> None:
             labels = labels.to(device, non_blocking=True)
             by_scale = []
             for s in range(views.shape[0]):
@@ -115,6 +118,8 @@ def profiling_step(loaded: LoadedModel, acc: ProfileAccumulator,
                 correct = logits.argmax(dim=1) == target_of[labels] if target_of is not None else None
                 by_scale.append(capture.result().values)
                 acc.update(s, labels, by_scale[-1], correct)
+                if s == 0 and tops is not None and ids is not None:
+                    tops.update(by_scale[0], ids)
             acc.update_pairs(labels, by_scale)
         yield step
 
@@ -172,19 +177,26 @@ def checkpoint_path(out: str | Path, world: distributed.World) -> Path:
     return out.with_name(out.name + suffix)
 
 
+def _relative(path: Path, root: Path) -> str:
+    """An image's path as a profile records it: relative to the data folder when it lies inside."""
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+
 def _run_fingerprint(loaded: LoadedModel, data: ProfileData, scales: list[float], bins: int,
-                     channel_hist: bool, weights_hash: str | None) -> str:
+                     channel_hist: bool, weights_hash: str | None, top_images: int = 0) -> str:
     key = {"model": loaded.name, "weights": weights_hash, "data": data.fingerprint(),
-           "scales": scales, "bins": bins, "channel_hist": channel_hist,
+           "scales": scales, "bins": bins, "channel_hist": channel_hist, "top_images": top_images,
            "preprocessing": {k: list(v) if isinstance(v, tuple) else v for k, v in loaded.data_config.items()}}
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _save_checkpoint(path: Path, acc: ProfileAccumulator, done: np.ndarray, skipped: list[dict],
-                     fingerprint: str) -> None:
+                     fingerprint: str, tops: TopImages | None = None) -> None:
     from safetensors.torch import save_file
 
     tensors = acc.state_dict()
+    if tops is not None:
+        tensors.update({f"topimages:{k}": v for k, v in tops.state_dict().items()})
     tensors["done"] = torch.from_numpy(done.astype(np.uint8))
     meta = {"fingerprint": fingerprint, "skipped": skipped}
     tmp = path.with_name(path.name + ".tmp")
@@ -193,7 +205,7 @@ def _save_checkpoint(path: Path, acc: ProfileAccumulator, done: np.ndarray, skip
 
 
 def _load_checkpoint(path: Path, acc: ProfileAccumulator, n_samples: int,
-                     fingerprint: str) -> tuple[np.ndarray, list[dict]]:
+                     fingerprint: str, tops: TopImages | None = None) -> tuple[np.ndarray, list[dict]]:
     from safetensors import safe_open
 
     try:
@@ -208,6 +220,9 @@ def _load_checkpoint(path: Path, acc: ProfileAccumulator, n_samples: int,
             "differ), so resuming would mix two profiles; run the same command again, or delete "
             "the checkpoint and run without --resume")
     done = state.pop("done").numpy().astype(bool)
+    kept = {k.split(":", 1)[1]: state.pop(k) for k in list(state) if k.startswith("topimages:")}
+    if tops is not None:
+        tops.load_state_dict(kept)  # the fingerprint guarantees they were kept with the same K
     if done.shape != (n_samples,):
         raise AttnvizError(f"checkpoint {path} does not match the data; delete it and run without --resume")
     try:
@@ -252,7 +267,8 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
                     resume: bool = False, checkpoint_every: int = 20, bins: int = DEFAULT_BINS,
                     channel_hist: bool = False, csv_out: str | Path | None = None,
                     progress: bool = True, on_progress: ProgressCallback | None = None,
-                    loader: ImageLoader = load_image, data_name: str | None = None) -> Profile:
+                    loader: ImageLoader = load_image, data_name: str | None = None,
+                    top_images: int = 0) -> Profile:
     """Profile every image of ``data`` (an ImageFolder tree, or a folder with ``labels_csv``).
 
     out: the profile file to write (and, next to it, the checkpoint ``<out>.partial`` that
@@ -265,7 +281,10 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
     on_progress: called after each batch with (images done, images to do), e.g. for the app.
     loader: reads one sample as an RGB image (default: the file, ``attnviz.images.load_image``);
         the app passes one that reads zip entries and keeps bounded copies.
-    data_name: what the profile records as its data (default: the data folder's path).
+    data_name: what the profile records as its data (default: the data folder's last two path
+        parts, e.g. 'imagenette-224/val', never the machine's absolute path).
+    top_images: also keep, per gate, path and channel, the K images with the highest and the K
+        with the lowest value (at the first scale), exact under torchrun (schema 2).
     Unreadable images are skipped and listed in ``Profile.skipped``. Under torchrun, each process
     profiles its shard and every process returns the merged profile; rank 0 writes the files.
     """
@@ -290,14 +309,15 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
     targets = model_targets(loaded, dataset.class_folders, dataset.class_names)
     acc = ProfileAccumulator(loaded.gates, len(dataset.class_names), len(scales), loaded.device,
                              bins, channel_hist)
+    tops = TopImages(loaded.gates, top_images, loaded.device) if top_images else None
     done = np.zeros(len(dataset), dtype=bool)
     skipped: list[dict] = []
-    fingerprint = _run_fingerprint(loaded, dataset, scales, bins, channel_hist, weights_hash)
+    fingerprint = _run_fingerprint(loaded, dataset, scales, bins, channel_hist, weights_hash, top_images)
     ckpt = checkpoint_path(out, world) if out is not None else None
     if resume:
         _check_world_of_checkpoints(Path(out), world)
         if ckpt.exists():
-            done, skipped = _load_checkpoint(ckpt, acc, len(dataset), fingerprint)
+            done, skipped = _load_checkpoint(ckpt, acc, len(dataset), fingerprint, tops)
         elif world.is_main:
             print(f"attnviz: no checkpoint {ckpt.name} to resume from; starting from the beginning",
                   file=sys.stderr)
@@ -316,11 +336,11 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
     started = time.perf_counter()
     batches = iter(loader)
     try:
-        with profiling_step(loaded, acc, targets) as step:
+        with profiling_step(loaded, acc, targets, tops) as step:
             for number, batch in enumerate(batches, start=1):
                 consistent = False
                 if len(batch):
-                    step(batch.views, batch.labels)
+                    step(batch.views, batch.labels, batch.index)
                 done[batch.index.numpy()] = True
                 for failure in batch.failed:
                     done[failure["index"]] = True
@@ -329,13 +349,13 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
                 counted += len(batch) + len(batch.failed)
                 bar.update(len(batch) + len(batch.failed))
                 if ckpt is not None and checkpoint_every and number % checkpoint_every == 0:
-                    _save_checkpoint(ckpt, acc, done, skipped, fingerprint)
+                    _save_checkpoint(ckpt, acc, done, skipped, fingerprint, tops)
                 if on_progress is not None:
                     on_progress(counted, share)
     except KeyboardInterrupt:
         # Between two batches the state is whole: keep it, so --resume loses nothing.
         if ckpt is not None and consistent:
-            _save_checkpoint(ckpt, acc, done, skipped, fingerprint)
+            _save_checkpoint(ckpt, acc, done, skipped, fingerprint, tops)
         raise
     finally:
         bar.close()
@@ -346,6 +366,13 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
     if world.distributed:  # the paired sums are plain sums: adding the shards' is exact
         for tensor in acc.paired_tensors().values():
             torch.distributed.all_reduce(tensor)
+    if tops is not None and world.distributed:  # the K best of the union = the K best of the ranks' K best
+        merged = TopImages(loaded.gates, top_images, loaded.device)
+        for state in distributed.gather_lists([tops.state_dict()], world):  # every rank's, its own included
+            part = TopImages(loaded.gates, top_images, loaded.device)
+            part.load_state_dict(state)
+            merged.merge_(part)
+        tops = merged
     skipped = sorted(distributed.gather_lists(skipped, world), key=lambda s: s["file"])
     skipped += [{"file": "", "reason": reason} for reason in dataset.excluded]
     if not int(acc.count[0].sum()):  # every image counts once at each scale
@@ -355,11 +382,16 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
         raise AttnvizError(f"no image of {data_name or dataset.root} could be read ({len(skipped)} of "
                            f"{len(dataset)} skipped{first}); no profile was written")
     profile = acc.to_profile(
-        loaded.name, dataset.class_names, scales, data=data_name or str(dataset.root.resolve()),
+        loaded.name, dataset.class_names, scales, data=data_name or dataset_name(str(dataset.root.resolve())),
         class_folders=dataset.class_folders, labels_match=targets is not None, skipped=skipped,
         **_profile_fields(loaded, weights_hash, labels_csv=str(dataset.csv) if dataset.csv else None,
                           per_class_limit=per_class_limit, bins=bins, processes=world.size,
-                          seconds=round(seconds, 3), model_targets=targets))
+                          seconds=round(seconds, 3), model_targets=targets, top_images=top_images))
+    if tops is not None:
+        profile.top_images = {name: {kind: (tops.value[kind][name].cpu().numpy(), tops.index[kind][name].cpu().numpy())
+                                     for kind in ("top", "bottom")} for name in tops.value["top"]}
+        profile.samples = {i: (_relative(dataset.samples[i][0], dataset.root), int(dataset.samples[i][1]))
+                           for i in tops.referenced()}
     if world.is_main:
         if out is not None:
             tmp = Path(out).with_name(Path(out).name + ".tmp")
