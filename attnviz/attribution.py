@@ -250,3 +250,33 @@ def knockout(loaded: LoadedModel, image: Image.Image, gate_names: str | Iterable
     return KnockoutResult(gates=names, before=top_before, after=after.top(loaded.class_names, k),
                           prob_change=float(after.probs[top1] - before.probs[top1]))
 
+
+
+# ---------------------------------------------------------------- one channel
+
+
+def channel_map(loaded: LoadedModel, image: Image.Image, gate_name: str, channel: int) -> tuple[np.ndarray, Image.Image]:
+    """Where channel ``channel`` of ``gate_name``'s gated feature map is active on ``image``: that
+    channel's map (after the gate), upsampled bilinearly to the model's input and scaled to [0, 1]
+    (0 where it is not positive), with the image as the model saw it. Hooks are scoped to this
+    thread's forward pass and always removed."""
+    from .hooks import ScopedHooks
+
+    gate = _gate(loaded, gate_name)
+    if not 0 <= channel < gate.channels:
+        raise AttnvizError(f"{gate.name} has {gate.channels} channels; choose a channel from 0 to {gate.channels - 1}")
+    seen: list[torch.Tensor] = []
+
+    class _Grab(ScopedHooks):
+        def _register_hooks(self) -> None:
+            self._add_hook(self.model.get_submodule(gate.gated_layer),
+                           lambda m, i, o: seen.append(o.detach()) if self.is_active else None)
+
+    batch = loaded.preprocess([image])
+    with torch.inference_mode(), _Grab(loaded.model):
+        loaded.model(batch)
+    fmap = seen[0][:1, channel:channel + 1].float()                      # (1, 1, h, w)
+    up = torch.nn.functional.interpolate(fmap, size=tuple(batch.shape[-2:]), mode="bilinear", align_corners=False)
+    heat = up[0, 0].cpu().numpy().clip(min=0)
+    top = heat.max()
+    return (heat / top if top > 0 else np.zeros_like(heat)), model_input_image(loaded, batch.float())

@@ -34,22 +34,24 @@ def guard(body: Callable[[], None]) -> None:
                  "Try another image or model; the server log has the details.")
 
 
-def show_chart(chart: Chart, untrained: bool = False, key_prefix: str = "") -> None:
+def show_chart(chart: Chart, untrained: bool = False, key_prefix: str = "", selectable: bool = False):
     """One interactive chart and its caption; its exports in one place: plotly's toolbar (PNG)
-    and one "data" menu (CSV of the plotted numbers, the chart as an offline HTML page)."""
+    and one "data" menu (CSV of the plotted numbers, the chart as an offline HTML page).
+    ``selectable``: clicking a point reruns the app; returns the selected points (else None)."""
     try:
-        _show_chart(chart, untrained, key_prefix)
+        return _show_chart(chart, untrained, key_prefix, selectable)
     except Exception as exc:  # noqa: BLE001 - one chart's failure leaves the others on the page
         log.exception("chart %s failed", chart.key)
         st.warning(f"The chart *{chart.figure.layout.title.text or chart.key}* could not be drawn "
                    f"({type(exc).__name__}); the other charts are unaffected.", icon=":material/warning:")
 
 
-def _show_chart(chart: Chart, untrained: bool, key_prefix: str) -> None:
+def _show_chart(chart: Chart, untrained: bool, key_prefix: str, selectable: bool = False):
     fig = mark_untrained(chart.figure) if untrained else chart.figure
     key = f"{key_prefix}{chart.key}"
     name = safe_filename(key)
-    st.plotly_chart(fig, key=f"chart_{key}", config=chart_config(name, "png"), width="stretch")
+    event = st.plotly_chart(fig, key=f"chart_{key}", config=chart_config(name, "png"), width="stretch",
+                            **({"on_select": "rerun", "selection_mode": "points"} if selectable else {}))
     left, right = st.columns([3, 1], vertical_alignment="top")
     if chart.caption:
         left.caption(chart.caption)
@@ -59,15 +61,26 @@ def _show_chart(chart: Chart, untrained: bool, key_prefix: str) -> None:
                            mime="text/csv", key=f"csv_{key}", on_click="ignore")
         st.download_button("HTML: the chart", data=lambda: figure_html(fig), file_name=f"{name}.html",
                            mime="text/html", key=f"html_{key}", on_click="ignore")
+    points = (event.get("selection") or {}).get("points") if selectable and event else None
+    return points or None
 
 
-def show_charts(charts: Sequence[Chart], untrained: bool = False, key_prefix: str = "", columns: int = 2) -> None:
+def show_charts(charts: Sequence[Chart], untrained: bool = False, key_prefix: str = "", columns: int = 2,
+                selectable: Sequence[str] = ()) -> dict:
     """Wide charts take a row each; consecutive narrow ones share a row, ``columns`` at a time
-    (``columns=1``: every chart takes the full width, e.g. inside a side-by-side column)."""
+    (``columns=1``: every chart takes the full width, e.g. inside a side-by-side column). Charts
+    whose key is in ``selectable`` can be clicked; returns {key: selected points} for those."""
+    picked: dict = {}
+
+    def one(chart: Chart) -> None:
+        points = show_chart(chart, untrained, key_prefix, chart.key in selectable)
+        if points:
+            picked[chart.key] = points
+
     if columns == 1:
         for chart in charts:
-            show_chart(chart, untrained, key_prefix)
-        return
+            one(chart)
+        return picked
     i = 0
     while i < len(charts):
         row = [charts[i]]
@@ -75,12 +88,13 @@ def show_charts(charts: Sequence[Chart], untrained: bool = False, key_prefix: st
                 and not charts[i + len(row)].wide:
             row.append(charts[i + len(row)])
         if len(row) == 1 and row[0].wide:
-            show_chart(row[0], untrained, key_prefix)
+            one(row[0])
         else:
             for col, chart in zip(st.columns(columns), row):
                 with col:
-                    show_chart(chart, untrained, key_prefix)
+                    one(chart)
         i += len(row)
+    return picked
 
 
 def show_bad_files(images: Sequence[DecodedImage]) -> None:

@@ -80,6 +80,25 @@ def walkthrough_of(model: ServedModel, image: DecodedImage, gate: str) -> Walkth
     return walkthrough(model.loaded, image.image, gate)
 
 
+@st.cache_resource(max_entries=128, show_spinner=False, hash_funcs=HASH)
+def channel_picture(model: ServedModel, path: str, gate: str, channel: int, with_map: bool):
+    """A dataset image as the model sees it, with where ``channel`` is active painted red."""
+    import numpy as np
+    from PIL import Image
+
+    from ..attribution import channel_map
+    from ..images import load_views
+
+    image = load_views(path).model
+    heat, seen = channel_map(model.loaded, image, gate, channel)
+    if not with_map:
+        return seen
+    pixels = np.asarray(seen, dtype=np.float32)
+    alpha = 0.6 * heat[..., None]
+    red = np.array([230.0, 30.0, 30.0], dtype=np.float32)
+    return Image.fromarray((pixels * (1 - alpha) + red * alpha).clip(0, 255).astype(np.uint8))
+
+
 @dataclass
 class Attribution:
     cam: object

@@ -106,3 +106,17 @@ def similarity_matrix(class_names: Sequence[str], matrix: np.ndarray, gate: str,
     fig.update_xaxes(title="class", tickfont=dict(size=13), tickangle=-35)
     what = "what sets each class apart" if centred else "raw class means"
     return finish(fig, title or f"{gate}: how alike are the classes? ({what})", height=260 + 36 * len(m))
+
+
+def class_mix_bars(class_names: Sequence[str], listed: Sequence[float], dataset: Sequence[float],
+                   title: str) -> go.Figure:
+    """Share of each class among a channel's top images beside its share of the dataset."""
+    fig = go.Figure([
+        go.Bar(x=list(class_names), y=list(listed), name="among the top images", marker_color="#6a3d9a",
+               hovertemplate="%{x}: %{y:.0%} of the top images<extra></extra>"),
+        go.Bar(x=list(class_names), y=list(dataset), name="in the whole dataset", marker_color="#bbbbbb",
+               hovertemplate="%{x}: %{y:.0%} of the dataset<extra></extra>")])
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title="share of images", tickformat=".0%")
+    fig.update_xaxes(title="class", tickangle=-30)
+    return finish(fig, title, height=380)
