@@ -97,6 +97,15 @@ def chromium_path() -> str:
     return chromium
 
 
+def open_explore(browser, server: Server):
+    """A page on Explore and its image uploader, once the uploader is there."""
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page.goto(f"{server.url}/explore", wait_until="domcontentloaded")
+    uploader = page.locator('[data-testid="stSidebar"] input[type="file"]')
+    uploader.wait_for(state="attached", timeout=60_000)
+    return page, uploader
+
+
 def test_upload_shows_every_chart_of_page_one(server, goldfish, tmp_path):
     chromium = chromium_path()
     from playwright.sync_api import expect, sync_playwright
@@ -104,10 +113,7 @@ def test_upload_shows_every_chart_of_page_one(server, goldfish, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1000})
-            page.goto(f"{server.url}/explore", wait_until="domcontentloaded")
-            uploader = page.locator('[data-testid="stSidebar"] input[type="file"]')
-            uploader.wait_for(state="attached", timeout=60_000)
+            page, uploader = open_explore(browser, server)
             start = time.monotonic()
             uploader.set_input_files(str(goldfish))
             # Top-5, heatmap, distribution and bars: four plotly charts, each drawn by plotly.js.
@@ -140,10 +146,7 @@ def test_hostile_uploads_in_a_real_browser(server, goldfish, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1000})
-            page.goto(f"{server.url}/explore", wait_until="domcontentloaded")
-            uploader = page.locator('[data-testid="stSidebar"] input[type="file"]')
-            uploader.wait_for(state="attached", timeout=60_000)
+            page, uploader = open_explore(browser, server)
             page.get_by_text("Upload photos").first.wait_for(timeout=60_000)  # model loaded
             base = rss(server.pid)
             measured = reset_peak_rss(server.pid)

@@ -316,17 +316,10 @@ def _analyse(module: nn.Module, args: tuple, kwargs: dict, batch: int) -> tuple[
 def _record_inputs(model: nn.Module, example: torch.Tensor) -> dict[nn.Module, tuple[tuple, dict]]:
     """The first inputs of every module in one forward pass of ``example``."""
     inputs: dict[nn.Module, tuple[tuple, dict]] = {}
-    handles = []
-    for m in model.modules():
-        def hook(mod, args, kwargs):
-            inputs.setdefault(mod, (args, kwargs))
-        handles.append(m.register_forward_pre_hook(hook, with_kwargs=True))
-    try:
-        with torch.no_grad():
-            model(example)
-    finally:
-        for h in handles:
-            h.remove()
+
+    def hook(mod, args, kwargs):
+        inputs.setdefault(mod, (args, kwargs))
+    _run_hooked(model, example, [m.register_forward_pre_hook(hook, with_kwargs=True) for m in model.modules()])
     return inputs
 
 
@@ -400,17 +393,12 @@ def forward_order(model: nn.Module, gates: Iterable[Gate], example: torch.Tensor
     gates = list(gates)
     modules = dict(model.named_modules())
     order: dict[str, int] = {}
-    handles = []
-    for gate in gates:
-        def hook(_m, _i, _o, source=gate.source):
+
+    def seen(source: str):
+        def hook(_m, _i, _o) -> None:  # returns None: the output is left as it is
             order.setdefault(source, len(order))
-        handles.append(modules[gate.source].register_forward_hook(hook))
-    try:
-        with torch.no_grad():
-            model(example)
-    finally:
-        for h in handles:
-            h.remove()
+        return hook
+    _run_hooked(model, example, [modules[g.source].register_forward_hook(seen(g.source)) for g in gates])
     return sorted(gates, key=lambda g: order.get(g.source, len(order)))
 
 
@@ -424,3 +412,13 @@ def renamed(gates: list[Gate]) -> list[Gate]:
 
 
 __all__ = ["GateTap", "PatternGates", "VARIANT", "find_pattern_gates", "forward_order", "renamed"]
+
+
+def _run_hooked(model: nn.Module, example: torch.Tensor, handles: list) -> None:
+    """One forward pass of ``example`` with the given hooks, which are always removed."""
+    try:
+        with torch.no_grad():
+            model(example)
+    finally:
+        for handle in handles:
+            handle.remove()
