@@ -50,6 +50,7 @@ NEEDS_MODELS = {
     "03_selective_kernel_and_scale": ["sk_resnet18_imagenette"],
     "04_split_attention": [],
     "05_attribution": ["se_resnet18_imagenette"],
+    "06_channels_models_and_your_network": ["se_resnet18_imagenette", "sk_resnet18_imagenette"],
 }
 
 
