@@ -56,14 +56,14 @@ def test_profile_keeps_the_top_images_and_they_match_a_fresh_forward_pass(nette_
     assert listed["top"][0]["value"] >= listed["top"][1]["value"] >= listed["bottom"][1]["value"]
 
 
-def test_an_older_profile_says_what_it_lacks(tmp_path):
-    from attnviz.profiles import bundled_profile_path
+def test_a_profile_without_top_images_says_what_it_lacks(tmp_path, goldfish):
+    """Profiles made without --top-images (and schema-1 files) load and name the remedy."""
+    from attnviz.profiling import profile_images
 
-    path = bundled_profile_path("se_resnet18_imagenette")
-    if path is None:
-        pytest.skip("no bundled profile")
-    profile = load_profile(path)
-    if profile.has_top_images:
-        pytest.skip("the shipped profile already keeps top images")
+    loaded = tiny("se_resnet18_half", size=64)
+    profile = profile_images(loaded, [load_image(goldfish)], [0], ["goldfish"])
+    profile.save(tmp_path / "p.safetensors")
+    again = load_profile(tmp_path / "p.safetensors")
+    assert not again.has_top_images
     with pytest.raises(AttnvizError, match="keeps no top images.*--top-images"):
-        profile.channel_images("SE_5_2", 0)
+        again.channel_images(loaded.gates[-1].name, 0)
