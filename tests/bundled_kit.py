@@ -35,3 +35,12 @@ def write_bundled(assets: Path, arch: str, name: str, default: bool = False, siz
                               "crop_pct": 1.0, "crop_mode": "center"}}
     (folder / f"{name}.json").write_text(json.dumps(meta))
     return folder / f"{name}.json"
+
+
+def write_comparison_models(assets: Path) -> Path:
+    """An SE model (the default), an SK model and a second SE model of the same layout, for
+    comparing models (the two SE models qualify for channel-wise correlation)."""
+    write_bundled(assets, "se_resnet18_half", "test_se", default=True)
+    write_bundled(assets, "sk_resnet18_half", "test_sk", seed=1)
+    write_bundled(assets, "se_resnet18_half", "test_se2", seed=2)
+    return assets

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import attnviz.app.state as state
-from bundled_kit import write_bundled
+from bundled_kit import write_comparison_models
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
@@ -20,11 +20,7 @@ SAMPLES = ["n01440764_tench.JPEG", "n01443537_goldfish.JPEG"]
 
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("assets")
-    write_bundled(folder, "se_resnet18_half", "test_se", default=True)
-    write_bundled(folder, "sk_resnet18_half", "test_sk", seed=1)
-    write_bundled(folder, "se_resnet18_half", "test_se2", seed=2)
-    return folder
+    return write_comparison_models(tmp_path_factory.mktemp("assets"))
 
 
 @pytest.fixture

@@ -8,16 +8,12 @@ import pytest
 
 from attnviz.cli import main
 from attnviz.zoo import bundled_models
-from bundled_kit import write_bundled
+from bundled_kit import write_comparison_models
 
 
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("assets")
-    write_bundled(folder, "se_resnet18_half", "test_se", default=True)
-    write_bundled(folder, "sk_resnet18_half", "test_sk", seed=1)
-    write_bundled(folder, "se_resnet18_half", "test_se2", seed=2)
-    return folder
+    return write_comparison_models(tmp_path_factory.mktemp("assets"))
 
 
 @pytest.fixture
