@@ -17,7 +17,8 @@ starting = st.empty()
 starting.info("**attnviz is starting**: loading PyTorch and the attention models (a few seconds, "
               "only the first time the server runs) …", icon=":material/hourglass_top:")
 
-from attnviz.app.render import guard  # noqa: E402  (after the message above, on purpose)
+import attnviz.app.boot  # noqa: E402,F401  (after the message above, on purpose; one import at a time)
+from attnviz.app.render import guard  # noqa: E402
 from attnviz.app.sidebar import sidebar  # noqa: E402
 from attnviz.app.state import set_context  # noqa: E402
 from attnviz.devices import configure_cpu_threads  # noqa: E402

@@ -1,0 +1,17 @@
+"""The app's heavy imports, done once per process behind one module lock.
+
+Streamlit may start a new run of the script (a rerun, another session) while the first is still
+importing. Libraries that look a module up in ``sys.modules`` without importing it (plotly's and
+Streamlit's optional-dependency checks) can then meet a half-imported pandas or torch
+("partially initialized module"). Every run imports this module first; Python's per-module
+import lock makes a second run wait here until the first has finished importing.
+"""
+import pandas  # noqa: F401  (first: Streamlit and plotly check for it)
+import plotly.graph_objects  # noqa: F401
+import timm  # noqa: F401
+import torch  # noqa: F401
+
+import attnviz.app.render  # noqa: F401
+import attnviz.app.sidebar  # noqa: F401
+import attnviz.app.state  # noqa: F401
+import attnviz.views.explore  # noqa: F401
