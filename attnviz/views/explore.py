@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..class_stats import mean_attention_difference
 from ..figures import excitation, prediction, selection, split
 from ..gates import Gate
 from ..inference import ImageAnalysis
@@ -55,11 +56,8 @@ def dataset_mean_difference(profile: Profile | None, gates: Sequence[Gate]) -> d
     """mean(b − a) per multi-path gate over the profile's images at zoom 1.0, or None."""
     if profile is None:
         return None
-    out = {}
-    for gate in gates:
-        if gate.paths >= 2 and gate.name in profile.gate_names:
-            overall = profile.overall_mean(gate.name, 0)
-            out[gate.name] = float((overall[1] - overall[0]).mean())
+    out = {g.name: mean_attention_difference(profile, g.name) for g in gates
+           if g.paths >= 2 and g.name in profile.gate_names}
     return out or None
 
 

@@ -7,6 +7,7 @@ from typing import Mapping
 
 import numpy as np
 
+from ..class_stats import mean_attention_difference
 from ..figures import scale as scale_figures
 from ..profiles import Profile
 from ..scale import ScaleSweep
@@ -22,8 +23,8 @@ def profile_diffs(profile: Profile | None) -> Diffs | None:
     multi = [g["name"] for g in profile.gates if g["paths"] >= 2]
     if not multi:
         return None
-    return {scale: {name: float((profile.overall_mean(name, si)[1] - profile.overall_mean(name, si)[0]).mean())
-                    for name in multi} for si, scale in enumerate(profile.scales)}
+    return {scale: {name: mean_attention_difference(profile, name, si) for name in multi}
+            for si, scale in enumerate(profile.scales)}
 
 
 def rises(diffs: Diffs, low: float = 1.0, high: float = 2.0) -> dict[str, float]:
