@@ -11,11 +11,15 @@ from pathlib import Path
 
 import streamlit as st
 
-st.set_page_config(page_title="attnviz — channel attention", page_icon="🔎", layout="wide")
+from attnviz.app.language import language_picker, use_language  # light: no PyTorch yet
+from attnviz.i18n import N_, _
+
+use_language()  # ?lang=, else the browser's Accept-Language, else ATTNVIZ_LANG, else English
+st.set_page_config(page_title=_("attnviz — channel attention"), page_icon="🔎", layout="wide")
 # A cold server spends seconds importing PyTorch and timm: say so from the first second.
 starting = st.empty()
-starting.info("**attnviz is starting**: loading PyTorch and the attention models (a few seconds, "
-              "only the first time the server runs) …", icon=":material/hourglass_top:")
+starting.info(_("**attnviz is starting**: loading PyTorch and the attention models (a few seconds, "
+                "only the first time the server runs) …"), icon=":material/hourglass_top:")
 
 import attnviz.app.boot  # noqa: E402,F401  (after the message above, on purpose; one import at a time)
 from attnviz.app.render import guard  # noqa: E402
@@ -30,20 +34,21 @@ limit_heap_retention()  # large decodes give their memory back instead of holdin
 HERE = Path(__file__).resolve().parent
 #: (page script, title, icon, URL path): the URL names the page, so a link can be shared.
 PAGES = [
-    ("home", "Start here", ":material/home:", "home"),
-    ("learn", "Learn step by step", ":material/school:", "learn"),
-    ("explore", "Explore a photo", ":material/image_search:", "explore"),
-    ("compare", "Compare classes", ":material/bar_chart:", "compare"),
-    ("scale", "Scale experiment (SK)", ":material/zoom_in:", "scale"),
-    ("attribution", "Attribution", ":material/target:", "attribution"),
-    ("models", "Compare models", ":material/compare:", "models"),
+    ("home", N_("Start here"), ":material/home:", "home"),
+    ("learn", N_("Learn step by step"), ":material/school:", "learn"),
+    ("explore", N_("Explore a photo"), ":material/image_search:", "explore"),
+    ("compare", N_("Compare classes"), ":material/bar_chart:", "compare"),
+    ("scale", N_("Scale experiment (SK)"), ":material/zoom_in:", "scale"),
+    ("attribution", N_("Attribution"), ":material/target:", "attribution"),
+    ("models", N_("Compare models"), ":material/compare:", "models"),
 ]
 
 
 def main() -> None:
-    navigation = st.navigation([st.Page(f"attnviz/app/{script}.py", title=title, icon=icon, url_path=path,
+    navigation = st.navigation([st.Page(f"attnviz/app/{script}.py", title=_(title), icon=icon, url_path=path,
                                         default=i == 0) for i, (script, title, icon, path) in enumerate(PAGES)],
                                position="sidebar")
+    language_picker()
     set_context(sidebar(HERE, starting))  # None (after saying why) when no model can be used
     navigation.run()
 

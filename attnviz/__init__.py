@@ -7,13 +7,41 @@ Data flows one way: load model -> preprocess -> forward with capture -> statisti
 >>> [a] = analyse_images(m, [load_image("photo.jpg")])
 >>> a.values["SE_5_2"]        # excitation s of block SE_5_2, shape (1, C)
 """
-from .capture import AttentionCapture, CaptureResult
-from .errors import AttnvizError, ImageLoadError, ModelLoadError
-from .gates import Gate, discover_gates
-from .images import load_image, load_images
-from .inference import ImageAnalysis, analyse_images, forward_with_capture
-from .profiles import Profile, load_profile
-from .zoo import LoadedModel, default_model_name, list_models, load_model, load_model_file
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+#: Public name -> the module that defines it. Imported on first use, so that a light module
+#: (``attnviz.i18n``, read by the app before PyTorch has loaded) does not import torch with the package.
+_PUBLIC = {
+    "AttentionCapture": "capture", "CaptureResult": "capture",
+    "AttnvizError": "errors", "ImageLoadError": "errors", "ModelLoadError": "errors",
+    "Gate": "gates", "discover_gates": "gates",
+    "load_image": "images", "load_images": "images",
+    "ImageAnalysis": "inference", "analyse_images": "inference", "forward_with_capture": "inference",
+    "Profile": "profiles", "load_profile": "profiles",
+    "LoadedModel": "zoo", "default_model_name": "zoo", "list_models": "zoo", "load_model": "zoo",
+    "load_model_file": "zoo",
+}
+
+if TYPE_CHECKING:
+    from .capture import AttentionCapture, CaptureResult  # noqa: F401
+    from .errors import AttnvizError, ImageLoadError, ModelLoadError  # noqa: F401
+    from .gates import Gate, discover_gates  # noqa: F401
+    from .images import load_image, load_images  # noqa: F401
+    from .inference import ImageAnalysis, analyse_images, forward_with_capture  # noqa: F401
+    from .profiles import Profile, load_profile  # noqa: F401
+    from .zoo import LoadedModel, default_model_name, list_models, load_model, load_model_file  # noqa: F401
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 

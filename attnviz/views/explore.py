@@ -16,6 +16,7 @@ import numpy as np
 from ..class_stats import mean_attention_difference
 from ..figures import excitation, prediction, selection, split
 from ..gates import Gate
+from ..i18n import _, ngettext
 from ..inference import ImageAnalysis
 from ..profiles import Profile
 from ..zoo import LoadedModel
@@ -33,10 +34,11 @@ class ExploreOptions:
 
 def prediction_chart(loaded: LoadedModel, analysis: ImageAnalysis, k: int = 5) -> Chart:
     top = analysis.top(loaded.class_names, k)
-    fig = prediction.top_k_bars(top, title=f"Top-{k}: {analysis.name}")
+    fig = prediction.top_k_bars(top, title=_("Top-{k}: {image}").format(k=k, image=analysis.name))
     return Chart(f"top{k}_{analysis.name}", fig,
-                 f"The model's {k} most likely classes among the {len(loaded.class_names)} it knows; "
-                 f"'{top[0]['label']}' gets {top[0]['prob']:.0%}.")
+                 _("The model's {k} most likely classes among the {known} it knows; "
+                   "'{label}' gets {prob:.0%}.").format(k=k, known=len(loaded.class_names),
+                                                        label=top[0]["label"], prob=top[0]["prob"]))
 
 
 def excitation_reading(values: np.ndarray) -> str:
@@ -44,12 +46,14 @@ def excitation_reading(values: np.ndarray) -> str:
     v = np.asarray(values, dtype=float).reshape(-1)
     low, mid, high = np.percentile(v, [10, 50, 90])
     if high - low < 0.25 and 0.3 < mid < 0.7:
-        return (f"Most channels sit near {mid:.2f} (80 % between {low:.2f} and {high:.2f}): the gates scale "
-                "the channels down by about half and differ only mildly between them.")
+        return _("Most channels sit near {mid:.2f} (80 % between {low:.2f} and {high:.2f}): the gates scale "
+                 "the channels down by about half and differ only mildly between them.").format(
+            mid=mid, low=low, high=high)
     if high > 0.9 and low < 0.1:
-        return (f"The gates are decisive here: 10 % of the channels get s below {low:.2f} (silenced), "
-                f"10 % above {high:.2f} (passed through).")
-    return f"Half the channels get s below {mid:.2f}; 80 % lie between {low:.2f} and {high:.2f}."
+        return _("The gates are decisive here: 10 % of the channels get s below {low:.2f} (silenced), "
+                 "10 % above {high:.2f} (passed through).").format(low=low, high=high)
+    return _("Half the channels get s below {mid:.2f}; 80 % lie between {low:.2f} and {high:.2f}.").format(
+        mid=mid, low=low, high=high)
 
 
 def dataset_mean_difference(profile: Profile | None, gates: Sequence[Gate]) -> dict[str, float] | None:
@@ -76,31 +80,37 @@ def overview_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
             values = np.concatenate([analysis.values[g.name].reshape(-1) for g in channel_gates])
             charts.append(Chart(
                 f"excitation_heatmap_{analysis.name}", excitation.excitation_heatmap(gates, analysis),
-                f"Each row is one block ({first.name} = stage {first.stage}, block {first.block}, as in the "
-                f"paper), from the input (top) to the output; colour is a channel's excitation s, on a "
-                f"scale fitted to this photo. {excitation_reading(values)}"))
+                _("Each row is one block ({gate} = stage {stage}, block {block}, as in the paper), from the "
+                  "input (top) to the output; colour is a channel's excitation s, on a scale fitted to this "
+                  "photo. {reading}").format(gate=first.name, stage=first.stage, block=first.block,
+                                             reading=excitation_reading(values))))
         spread = {g.name: float(np.ptp(np.concatenate([a.values[g.name].reshape(-1) for a in analyses])))
                   for g in channel_gates}
         widest, narrowest = max(spread, key=spread.get), min(spread, key=spread.get)
         charts.append(Chart(
             "excitation_distribution", excitation.excitation_distribution(gates, analyses, options.distribution),
-            f"Each shape shows how one block's channels are excited (the box: the middle half; the line: "
-            f"the mean). Widest spread: {widest} (s over {spread[widest]:.2f}); narrowest: {narrowest} "
-            f"({spread[narrowest]:.2f}).", wide=False))
+            _("Each shape shows how one block's channels are excited (the box: the middle half; the line: "
+              "the mean). Widest spread: {widest} (s over {wide:.2f}); narrowest: {narrowest} "
+              "({narrow:.2f}).").format(widest=widest, wide=spread[widest], narrowest=narrowest,
+                                        narrow=spread[narrowest]), wide=False))
     units = selection.sk_gates(gates)
     if units:
         dataset = dataset_mean_difference(profile, units)
         leaning = [g.name for g in units if np.mean([selection.mean_difference(a.values[g.name]) for a in analyses]) > 0]
-        reference = " The dashed line is the dataset's average (the model's class profile)." if dataset else ""
+        caption = _("SKNet's mean attention difference: the mean over a unit's channels of b − a (b: weight of "
+                    "the dilated “5×5” path, a: of the 3×3 path). Above 0 the unit leans to the larger kernel.")
+        caption += " " + ngettext("Here {leaning} of {units} unit leans to it.", "Here {leaning} of {units} units lean to it.",
+                                  len(units)).format(leaning=len(leaning), units=len(units))
+        if leaning:
+            caption += " " + _("Leaning: {names}.").format(names=", ".join(leaning))
+        if dataset:
+            caption += " " + _("The dashed line is the dataset's average (the model's class profile).")
         charts.append(Chart(
             "mean_difference", selection.mean_difference_by_depth(gates, analyses, dataset=dataset),
-            "SKNet's mean attention difference: the mean over a unit's channels of b − a (b: weight of "
-            "the dilated “5×5” path, a: of the 3×3 path). Above 0 the unit leans to the larger kernel. "
-            f"Here {len(leaning)} of {len(units)} units lean to it"
-            f"{' (' + ', '.join(leaning) + ')' if leaning else ''}.{reference}", wide=False))
+            caption, wide=False))
     if split.split_gates(gates):
         charts.append(Chart("split_balance", split.split_balance_by_depth(gates, analyses),
-                            "How evenly each split-attention unit weighs its splits, block by block."))
+                            _("How evenly each split-attention unit weighs its splits, block by block.")))
     return charts
 
 
@@ -108,14 +118,16 @@ def block_charts(gate: Gate, analyses: Sequence[ImageAnalysis], options: Explore
                  profile: Profile | None = None) -> list[Chart]:
     """The charts of one gate, as its kind calls for."""
     options = options or ExploreOptions()
-    where = f"{gate.name} is stage {gate.stage}, block {gate.block}. " if gate.stage is not None else ""
+    where = (_("{gate} is stage {stage}, block {block}.").format(gate=gate.name, stage=gate.stage, block=gate.block)
+             + " " if gate.stage is not None else "")
     if gate.kind.channel_gate:
         s = analyses[0].values[gate.name].reshape(-1)
         top, bottom = int(np.argmax(s)), int(np.argmin(s))
         return [Chart(f"excitation_bars_{gate.name}", excitation.block_bars(gate, analyses, sort=options.sort_channels),
-                      f"{where}Each bar is one channel's excitation s: near 1 the channel passes through, near 0 "
-                      f"it is silenced. Most excited: channel {top} (s = {s[top]:.2f}); least: channel {bottom} "
-                      f"(s = {s[bottom]:.2f}).", wide=False)]
+                      where + _("Each bar is one channel's excitation s: near 1 the channel passes through, near 0 "
+                                "it is silenced. Most excited: channel {top} (s = {s_top:.2f}); least: channel "
+                                "{bottom} (s = {s_bottom:.2f}).").format(top=top, s_top=s[top], bottom=bottom,
+                                                                         s_bottom=s[bottom]), wide=False)]
     if gate.kind.kernel_selection:
         dataset_b = None
         if profile is not None and gate.name in profile.gate_names:
@@ -127,18 +139,20 @@ def block_charts(gate: Gate, analyses: Sequence[ImageAnalysis], options: Explore
             if dataset_b is not None:
                 diff = b - dataset_b
                 most = int(np.argmax(np.abs(diff)))
-                note = (f" Black ticks: the dataset's average b; this photo departs most in channel {most} "
-                        f"(b = {b[most]:.2f} against {dataset_b[most]:.2f}).")
+                note = " " + _("Black ticks: the dataset's average b; this photo departs most in channel {channel} "
+                               "(b = {b:.2f} against {mean:.2f}).").format(channel=most, b=b[most],
+                                                                           mean=dataset_b[most])
             charts.append(Chart(
                 f"b_split_{gate.name}_{analysis.name}", selection.selection_split(gate, analysis, dataset_b,
-                                                                                   title=f"{gate.name}: each channel's split between the 3×3 and the “5×5” path — {analysis.name}"),
-                f"{where}Each bar is one channel: blue is its 3×3 share a, red its dilated (“5×5”) share b, "
-                f"a + b = 1. {int((b > 0.5).sum())} of {len(b)} channels give the larger kernel more than "
-                f"half.{note}"))
+                    title=_("{gate}: each channel's split between the 3×3 and the “5×5” path — {image}").format(
+                        gate=gate.name, image=analysis.name)),
+                where + _("Each bar is one channel: blue is its 3×3 share a, red its dilated (“5×5”) share b, "
+                          "a + b = 1. {more} of {channels} channels give the larger kernel more than half.").format(
+                    more=int((b > 0.5).sum()), channels=len(b)) + note))
         return charts
     if gate.kind.split_attention:
         return [Chart(f"split_weights_{gate.name}_{a.name}", split.split_weights(gate, a),
-                      f"{where}Each column is one channel; colour is the weight of each split.") for a in analyses]
+                      where + _("Each column is one channel; colour is the weight of each split.")) for a in analyses]
     return []
 
 

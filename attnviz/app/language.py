@@ -1,0 +1,61 @@
+"""The visitor's language: from the link, the sidebar, the browser, or the server's default.
+
+A shared link wins (``?lang=zh``), so a teacher can hand out a link in the class's language; the
+sidebar's picker writes the same parameter. Without one, the browser's ``Accept-Language``
+decides, then ``ATTNVIZ_LANG`` (the server's default), then English. Light on purpose: ``app.py``
+reads it before PyTorch is imported, to greet a visitor in their language while the server starts.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Callable, TypeVar
+
+import streamlit as st
+
+from ..i18n import LANGUAGES, _, default_language, language, negotiate, normalise, set_language
+
+KEY = "attnviz_language"
+F = TypeVar("F", bound=Callable)
+
+
+def requested_language() -> str:
+    """The language this run should use (not yet set)."""
+    linked = normalise(st.query_params.get("lang"))
+    if linked is not None:
+        return linked
+    try:
+        browser = negotiate(st.context.headers.get("Accept-Language"))
+    except Exception:  # noqa: BLE001 - no request headers (AppTest, bare mode): the default
+        browser = None
+    return browser or default_language()
+
+
+def use_language() -> str:
+    """Set this run's language and remember it for the run's fragments."""
+    code = set_language(requested_language())
+    st.session_state[KEY] = code
+    return code
+
+
+def language_picker() -> None:
+    """The sidebar's picker; the choice goes into the URL so that the link keeps it."""
+    codes = list(LANGUAGES)
+    current = st.session_state.get(KEY, default_language())
+
+    def chosen() -> None:
+        st.query_params["lang"] = st.session_state["language_picker"]
+
+    st.session_state["language_picker"] = current  # the link may have changed it since the last run
+    st.sidebar.selectbox(_("Language"), codes, format_func=LANGUAGES.get, key="language_picker", on_change=chosen,
+                         help=_("The page's language; the link keeps it (?lang=…), so you can share it."))
+
+
+def fragment(body: F) -> F:
+    """``st.fragment`` in the page's language: a fragment's rerun skips ``app.py``, so it sets the
+    language that the full run chose (a context variable does not outlive its run)."""
+    @functools.wraps(body)
+    def in_language(*args, **kwargs):
+        with language(st.session_state.get(KEY)):
+            return body(*args, **kwargs)
+
+    return st.fragment(in_language)

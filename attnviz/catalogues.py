@@ -1,0 +1,139 @@
+"""Keeping the message catalogues in step with the code (developers' tool, used by the tests).
+
+    python -m attnviz.catalogues update     # add new messages to every .po, mark gone ones obsolete
+    python -m attnviz.catalogues check      # list untranslated messages and placeholder mismatches
+    python -m attnviz.catalogues merge F.json ...   # fill translations from {msgid: {"zh": .., "ja": ..}}
+
+Messages are what ``_()``, ``N_()`` and ``ngettext()`` wrap in ``attnviz/`` and ``app.py``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir, extract_from_file
+from babel.messages.pofile import read_po, write_po
+
+from .i18n import DOMAIN, LOCALE_DIR, LOCALES
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+#: {name} / {name:.2f} (Python), %{y:.3f} (plotly hover templates), $...$ is left to the reader.
+PLACEHOLDER = re.compile(r"%\{[^}]*\}|\{[A-Za-z_][A-Za-z0-9_]*(?:[!:][^{}]*)?\}")
+
+
+def source_messages() -> Catalog:
+    """Every message the code marks, with where it is used."""
+    catalog = Catalog(domain=DOMAIN, project="attnviz", charset="utf-8")
+    found = [(f"attnviz/{name}", lineno, message, comments, context)
+             for name, lineno, message, comments, context, *_rest in extract_from_dir(
+                 ROOT / "attnviz", method_map=[("**.py", "python")], keywords=KEYWORDS)]
+    found += [("app.py", lineno, message, comments, context)
+              for lineno, message, comments, context in extract_from_file("python", ROOT / "app.py", KEYWORDS)]
+    for path, lineno, message, comments, context in found:
+        catalog.add(message, None, [(path, lineno)], auto_comments=comments, context=context,
+                    flags=("python-brace-format",) if PLACEHOLDER.search(message if isinstance(message, str)
+                                                                          else message[0]) else ())
+    return catalog
+
+
+def po_path(locale: str) -> Path:
+    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def read_catalog(locale: str) -> Catalog:
+    path = po_path(locale)
+    if not path.exists():
+        return Catalog(locale=locale, domain=DOMAIN, project="attnviz", charset="utf-8")
+    with open(path, "rb") as f:
+        return read_po(f, locale=locale, domain=DOMAIN)
+
+
+def write_catalog(locale: str, catalog: Catalog) -> None:
+    path = po_path(locale)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        write_po(f, catalog, width=100, omit_header=False, sort_output=False, ignore_obsolete=True,
+                 include_previous=False)
+
+
+def update() -> None:
+    template = source_messages()
+    for locale in LOCALES.values():
+        catalog = read_catalog(locale)
+        catalog.update(template, no_fuzzy_matching=True)
+        write_catalog(locale, catalog)
+
+
+def placeholders(text: str) -> list[str]:
+    return sorted(PLACEHOLDER.findall(text))
+
+
+def problems(locale: str) -> list[str]:
+    """Untranslated, fuzzy or placeholder-mismatched messages of one catalogue, and messages the
+    code uses that the catalogue lacks."""
+    catalog = read_catalog(locale)
+    out = []
+    for message in source_messages():
+        if not message.id:
+            continue
+        entry = catalog.get(message.id, message.context)
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        if entry is None:
+            out.append(f"{locale}: missing {ids[0]!r}")
+            continue
+        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        if entry.fuzzy or not all(strings):
+            out.append(f"{locale}: untranslated {ids[0]!r}")
+            continue
+        for text in strings:
+            if placeholders(text) != placeholders(ids[-1]) and placeholders(text) != placeholders(ids[0]):
+                out.append(f"{locale}: placeholders of {ids[0]!r}: {placeholders(ids[0])} != {placeholders(text)}")
+    return out
+
+
+def merge(files: list[Path]) -> int:
+    """Fill translations from JSON files {msgid (singular for plurals): {code: text}}."""
+    given: dict[str, dict[str, str]] = {}
+    for file in files:
+        given.update(json.loads(Path(file).read_text(encoding="utf-8")))
+    filled = 0
+    for code, locale in LOCALES.items():
+        catalog = read_catalog(locale)
+        for message in catalog:
+            key = message.id[0] if isinstance(message.id, tuple) else message.id
+            text = given.get(key, {}).get(code) if key else None
+            if not text:
+                continue
+            message.string = (text,) * catalog.num_plurals if isinstance(message.id, tuple) else text
+            message.flags.discard("fuzzy")
+            filled += 1
+        write_catalog(locale, catalog)
+    return filled
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m attnviz.catalogues", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["update", "check", "merge"])
+    parser.add_argument("files", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "update":
+        update()
+        print(f"{len(source_messages())} messages; catalogues updated in {LOCALE_DIR}")
+        return 0
+    if args.command == "merge":
+        update()
+        print(f"{merge(args.files)} translations filled")
+        return 0
+    found = [p for locale in LOCALES.values() for p in problems(locale)]
+    print("\n".join(found) or "every message is translated")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
