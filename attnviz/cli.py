@@ -7,6 +7,7 @@ import sys
 from typing import Sequence
 
 from .errors import AttnvizError
+from .i18n import LANGUAGES
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -266,7 +267,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if not good:
         raise AttnvizError("no image could be read; no report was written")
     analyses = analyse_images(loaded, [i.image for i in good], [i.name for i in good])
-    page = explore_report(loaded, [(i.name, i.image, a, None) for i, a in zip(good, analyses)])
+    from .i18n import language
+
+    with language(args.lang):  # the report's texts; this command's own messages stay English
+        page = explore_report(loaded, [(i.name, i.image, a, None) for i, a in zip(good, analyses)])
     Path(args.out).write_text(page, encoding="utf-8")
     print(f"wrote {args.out} ({len(page.encode()) / 1e6:.1f} MB): {len(good)} image(s), model {loaded.name}")
     return 1 if len(good) < len(items) else 0
@@ -343,6 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--amp", default="off", choices=["off", "bf16", "fp16"], help="autocast on CUDA")
     p.add_argument("--random-weights", action="store_true", help="random weights (offline testing)")
+    p.add_argument("--lang", choices=sorted(LANGUAGES), default=None,
+                   help="the report's language: en, zh (简体中文) or ja (日本語); default ATTNVIZ_LANG, else en")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("compare-models", help="the same images through 2 or 3 models, aligned by relative depth",

@@ -231,3 +231,49 @@ def test_every_page_with_both_bundled_models(shipped_server, samples_dir, tmp_pa
         finally:
             browser.close()
     print(f"\nfirst words on the page after {first_words:.2f} s; screenshots in {shots}")
+
+
+#: Does a font stack draw CJK glyphs, or boxes (tofu)? A glyph is compared with a code point no
+#: font has (U+10FFFD, drawn as the missing-glyph box) and with a blank.
+CJK_RENDERS = """(family) => {
+    const canvas = document.createElement('canvas'); canvas.width = canvas.height = 64;
+    const g = canvas.getContext('2d');
+    const draw = (text) => { g.clearRect(0, 0, 64, 64); g.font = `48px ${family}`; g.fillText(text, 4, 52);
+                             return g.getImageData(0, 0, 64, 64).data.join(','); };
+    const tofu = draw('\\u{10FFFD}'), blank = draw(' ');
+    return ['励', '起', '激', '通', 'ゲ'].every((ch) => { const d = draw(ch); return d !== tofu && d !== blank; });
+}"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "ja"])
+def test_each_language_in_the_browser(server, goldfish, lang, tmp_path):
+    """Explore in each language from a shared link (?lang=): the page's heading and the charts'
+    titles in that language, CJK drawn with real glyphs in the charts' font (so also in the PNG and
+    SVG the camera button saves), and a screenshot per language (the README's)."""
+    chromium = chromium_path()
+    from playwright.sync_api import expect, sync_playwright
+
+    from attnviz.i18n import _, language
+
+    with language(lang):
+        heading, title = _("Explore a photo"), _("Excitation per block, over its channels")
+    shots = Path(os.environ.get("ATTNVIZ_SCREENSHOTS", tmp_path / "screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
+            page.goto(f"{server.url}/explore?lang={lang}", wait_until="domcontentloaded")
+            uploader = page.locator('[data-testid="stSidebar"] input[type="file"]')
+            uploader.wait_for(state="attached", timeout=60_000)
+            expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=60_000)
+            uploader.set_input_files(str(goldfish))
+            expect(page.locator(".js-plotly-plot")).to_have_count(4, timeout=90_000)
+            expect(page.get_by_text(title).first).to_be_visible(timeout=30_000)
+            family = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout.font.family")
+            assert page.evaluate(CJK_RENDERS, family), family
+            assert page.get_by_text("Traceback").count() == 0
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(shots / f"language_{lang}.png"))
+        finally:
+            browser.close()

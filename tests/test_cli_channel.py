@@ -50,3 +50,18 @@ def test_report_writes_one_offline_file(goldfish, tmp_path, capsys):
     assert main(["report", str(goldfish), "--model", "test_efficientnet", "--random-weights", "--out", str(out)]) == 0
     page = out.read_text()
     assert page.startswith("<!DOCTYPE html>") and "n01443537_goldfish.JPEG" in page and "Plotly.newPlot" in page
+
+
+def test_report_in_japanese_for_five_photos_stays_small(samples_dir, tmp_path, capsys):
+    """The report in the language asked for (its texts, <html lang>, a CJK font stack), five photos
+    as thumbnails; the command's own messages stay English."""
+    photos = sorted(samples_dir.iterdir())[:5]
+    out = tmp_path / "report.html"
+    assert main(["report", *map(str, photos), "--model", "test_efficientnet", "--random-weights", "--lang", "ja",
+                 "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert '<html lang="ja"' in page and "励起" in page and "Noto Sans CJK JP" in page
+    assert page.count("data:image/jpeg;base64,") == 5
+    size = out.stat().st_size
+    assert size < 6_000_000, size
+    assert "wrote" in capsys.readouterr().out
