@@ -36,6 +36,7 @@ from scipy.stats import spearmanr
 
 from .errors import AttnvizError
 from .gates import Gate
+from .i18n import _
 from .inference import ImageAnalysis, analyse_images
 from .zoo import LoadedModel
 
@@ -101,16 +102,17 @@ def _gate(loaded: LoadedModel, gate_name: str) -> Gate:
     try:
         return loaded.gate(gate_name)
     except KeyError:
-        raise AttnvizError(f"{loaded.name} has no gate {gate_name!r}; its gates are "
-                           f"{', '.join(g.name for g in loaded.gates)}") from None
+        raise AttnvizError(_("{model} has no gate {gate}; its gates are {gates}").format(
+            model=loaded.name, gate=repr(gate_name), gates=", ".join(g.name for g in loaded.gates))) from None
 
 
 def _target(loaded: LoadedModel, target: int | None, probs: np.ndarray) -> int:
     if target is None:
         return int(np.argmax(probs))
     if not 0 <= int(target) < len(loaded.class_names):
-        raise AttnvizError(f"target class {target} is out of range: {loaded.name} has "
-                           f"{len(loaded.class_names)} classes (0..{len(loaded.class_names) - 1})")
+        raise AttnvizError(_("target class {target} is out of range: {model} has {classes} classes "
+                             "(0..{last})").format(target=target, model=loaded.name,
+                                                   classes=len(loaded.class_names), last=len(loaded.class_names) - 1))
     return int(target)
 
 
@@ -264,7 +266,8 @@ def channel_map(loaded: LoadedModel, image: Image.Image, gate_name: str, channel
 
     gate = _gate(loaded, gate_name)
     if not 0 <= channel < gate.channels:
-        raise AttnvizError(f"{gate.name} has {gate.channels} channels; choose a channel from 0 to {gate.channels - 1}")
+        raise AttnvizError(_("{gate} has {channels} channels; choose a channel from 0 to {last}").format(
+            gate=gate.name, channels=gate.channels, last=gate.channels - 1))
     seen: list[torch.Tensor] = []
 
     class _Grab(ScopedHooks):

@@ -15,6 +15,7 @@ import numpy as np
 
 from .errors import AttnvizError
 from .gates import Gate, kind_named
+from .i18n import _
 from .profiles import Profile
 from .stats import PairedTest, class_specificity, cosine_similarity_matrix, paired_t_from_moments
 
@@ -117,7 +118,7 @@ def labelled_classes(labels: Sequence[str]) -> tuple[list[int], list[str]]:
     cleaned = [str(label).strip() for label in labels]
     empty = [i for i, label in enumerate(cleaned) if not label]
     if empty:
-        raise AttnvizError(f"image {empty[0] + 1} has no class label; give every image a label")
+        raise AttnvizError(_("image {n} has no class label; give every image a label").format(n=empty[0] + 1))
     names = sorted(set(cleaned))
     return [names.index(label) for label in cleaned], names
 

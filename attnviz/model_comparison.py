@@ -22,6 +22,7 @@ from PIL import Image
 
 from .errors import AttnvizError
 from .gates import Gate
+from .i18n import _
 from .inference import ImageAnalysis, analyse_images
 from .zoo import LoadedModel
 
@@ -33,10 +34,12 @@ def check_model_names(names: Sequence[str]) -> list[str]:
     """The names, stripped, when there are 2 or 3 different ones; else an AttnvizError."""
     names = [n.strip() for n in names if n.strip()]
     if len(set(names)) != len(names):
-        raise AttnvizError(f"a model is named twice ({', '.join(names)}); compare 2 or 3 different models")
+        raise AttnvizError(_("a model is named twice ({names}); compare 2 or 3 different models").format(
+            names=", ".join(names)))
     if not MIN_MODELS <= len(names) <= MAX_MODELS:
-        raise AttnvizError(f"compare {MIN_MODELS} or {MAX_MODELS} models, not {len(names)} "
-                           f"({', '.join(names) or 'none'}); `attnviz models` lists them")
+        raise AttnvizError(_("compare {least} or {most} models, not {count} ({names}); "
+                             "`attnviz models` lists them").format(least=MIN_MODELS, most=MAX_MODELS, count=len(names),
+                                                                    names=", ".join(names) or _("none")))
     return names
 
 
@@ -167,12 +170,13 @@ def summarise_model(loaded: LoadedModel, analyses: Sequence[ImageAnalysis], k: i
                                    float(v.mean()) if v.size else float("nan")))
         groups.setdefault(_stage_key(gate), []).append(gate)
     stages = []
-    for (stage, _), gates in groups.items():
+    for (stage, _kind), gates in groups.items():
         first = gates[0]
         images = np.mean([per_image[g.name] for g in gates], axis=0)     # (images,)
         stages.append(StageStat(
             stage=stage if isinstance(stage, int) else None,
-            label=f"stage {stage}" if isinstance(stage, int) else first.name, kind=first.kind.name,
+            label=_("stage {stage}").format(stage=stage) if isinstance(stage, int) else first.name,
+            kind=first.kind.name,
             value=first.kind.path_names(first.paths)[first.kind.compared_path(first.paths)],
             depth=float(np.mean([relative_depth(g, n) for g in gates])), gates=[g.name for g in gates],
             mean=float(images.mean()) if images.size else float("nan"),

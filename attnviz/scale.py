@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 from .gates import Gate
+from .i18n import _
 from .inference import ImageAnalysis, analyse_images
 from .zoo import LoadedModel
 
@@ -34,8 +35,8 @@ def zoom(image: Image.Image, factor: float) -> Image.Image:
     """Enlarge the centre of ``image`` by ``factor``: keep the central 1/factor of each side and
     resize it back to the original size (bicubic). Factor 1.0 returns the image unchanged."""
     if not np.isfinite(factor) or factor < 1.0:
-        raise ValueError(f"zoom factor must be a number >= 1.0 (1.0 = unchanged, 2.0 = objects twice "
-                         f"as large), got {factor!r}")
+        raise ValueError(_("zoom factor must be a number >= 1.0 (1.0 = unchanged, 2.0 = objects twice "
+                           "as large), got {factor}").format(factor=repr(factor)))
     if factor == 1.0:
         return image
     width, height = image.size
@@ -90,8 +91,8 @@ class ScaleSweep:
         attention on the 5x5 kernel."""
         gate = self._gate(gate_name)
         if not 0 <= path < gate.paths:
-            raise ValueError(f"gate {gate_name} has {gate.paths} path(s); path must be in "
-                             f"0..{gate.paths - 1}, got {path}")
+            raise ValueError(_("gate {gate} has {paths} path(s); path must be in 0..{last}, got {path}").format(
+                gate=gate_name, paths=gate.paths, last=gate.paths - 1, path=path))
         return self._stack(scale, gate_name)[:, path].mean(axis=0)
 
     def table(self) -> list[dict]:
@@ -111,12 +112,13 @@ def scale_sweep(loaded: LoadedModel, images: Sequence[Image.Image],
                 names: Sequence[str] | None = None) -> ScaleSweep:
     """Analyse zoomed copies of ``images`` at each factor in ``scales`` (see ``zoom``)."""
     if len(images) == 0:
-        raise ValueError("scale_sweep needs at least one image")
+        raise ValueError(_("scale_sweep needs at least one image"))
     scales = [float(s) for s in scales]
     if not scales:
-        raise ValueError("scale_sweep needs at least one zoom factor, e.g. (1.0, 1.5, 2.0)")
+        raise ValueError(_("scale_sweep needs at least one zoom factor, e.g. (1.0, 1.5, 2.0)"))
     for s in scales:
         if not np.isfinite(s) or s < 1.0:  # fail before any forward pass, not halfway through
-            raise ValueError(f"zoom factor must be a number >= 1.0, got {s!r} in scales {list(scales)}")
+            raise ValueError(_("zoom factor must be a number >= 1.0, got {factor} in scales {scales}").format(
+                factor=repr(s), scales=list(scales)))
     analyses = {s: analyse_images(loaded, [zoom(img, s) for img in images], names) for s in scales}
     return ScaleSweep(scales=scales, gates=list(loaded.gates), analyses=analyses)

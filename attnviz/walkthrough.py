@@ -24,6 +24,7 @@ from PIL import Image
 
 from .errors import AttnvizError
 from .gates import Walkthrough
+from .i18n import _
 from .hooks import ScopedHooks
 from .zoo import LoadedModel
 
@@ -61,8 +62,8 @@ def walkthrough(loaded: LoadedModel, image: Image.Image, gate_name: str) -> Walk
     try:
         gate = loaded.gate(gate_name)
     except KeyError:
-        raise AttnvizError(f"{loaded.name} has no gate {gate_name!r}; its gates are "
-                           f"{', '.join(g.name for g in loaded.gates)}") from None
+        raise AttnvizError(_("{model} has no gate {gate}; its gates are {gates}").format(
+            model=loaded.name, gate=repr(gate_name), gates=", ".join(g.name for g in loaded.gates))) from None
     module = loaded.model.get_submodule(gate.module)
     try:
         steps = gate.kind.walkthrough_steps(gate, module)

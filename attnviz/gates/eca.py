@@ -12,10 +12,11 @@ import torch.nn as nn
 from timm.layers.eca import CecaModule, EcaModule
 
 from ..errors import AttnvizError
+from ..i18n import _, N_
 from .kind import ChannelGateKind, Panel, StepKey, Walkthrough, as_numpy, max_error
 from .registry import GateType, register_gate
 
-TEXT = r"""
+TEXT = N_(r"""
 **Efficient Channel Attention** (ECA, Wang et al., 2020) keeps SE's squeeze and scale and drops
 its bottleneck: each channel's weight is computed from its $k$ neighbours only.
 
@@ -28,12 +29,12 @@ its bottleneck: each channel's weight is computed from its $k$ neighbours only.
 
 No dimensionality reduction: the paper argues that SE's bottleneck hurts the mapping from
 channels to their weights, and a few neighbours are enough.
-"""
+""")
 
 
 class EfficientChannelAttention(ChannelGateKind):
     name = "eca"
-    title = "Efficient Channel Attention"
+    title = N_("Efficient Channel Attention")
     prefix = "ECA"
     paper = "Wang et al., 2020"
     learn_text = TEXT
@@ -46,8 +47,9 @@ class EfficientChannelAttention(ChannelGateKind):
 
     def walkthrough_steps(self, gate, module: nn.Module) -> list[StepKey]:
         if getattr(module, "conv2", None) is not None:
-            raise AttnvizError(f"gate {gate.name} uses timm's experimental two-layer ECA (use_mlp), which "
-                               "the ECA walkthrough does not describe; choose another gate or model")
+            raise AttnvizError(_("gate {gate} uses timm's experimental two-layer ECA (use_mlp), which "
+                                 "the ECA walkthrough does not describe; choose another gate or model").format(
+                gate=gate.name))
         m = gate.module
         return [(m, "in"), (f"{m}.conv", "out"), (f"{m}.gate", "out"), (m, "out")]
 
@@ -72,15 +74,15 @@ class EfficientChannelAttention(ChannelGateKind):
                     "x~ = s * u": max_error(x_tilde, s[:, None, None] * u)})
 
     def walkthrough_panels(self, w: Walkthrough) -> list[Panel]:
-        return [("1. squeeze: z = GAP(u), one value per channel", [("z", w.z)]),
-                (f"2a. 1-d convolution across channels, kernel k = {w.kernel_size}", [("conv1d(z)", w.conv)]),
-                ("2b. excitation: s = σ(conv1d(z)), one weight per channel", [("s", w.s)]),
-                ("3. scale: x̃_c = s_c · u_c (mean of each channel before and after)",
-                 [("mean of u", w.z), ("mean of x̃", w.v.mean((1, 2)))])]
+        return [(_("1. squeeze: z = GAP(u), one value per channel"), [("z", w.z)]),
+                (_("2a. 1-d convolution across channels, kernel k = {k}").format(k=w.kernel_size), [("conv1d(z)", w.conv)]),
+                (_("2b. excitation: s = σ(conv1d(z)), one weight per channel"), [("s", w.s)]),
+                (_("3. scale: x̃_c = s_c · u_c (mean of each channel before and after)"),
+                 [(_("mean of {name}").format(name="u"), w.z), (_("mean of {name}").format(name="x̃"), w.v.mean((1, 2)))])]
 
     def live_numbers(self, w: Walkthrough, channel: int) -> list[tuple[str, str, str]]:
         rows = self.squeeze_excite_rows(w, channel)
-        return rows[:1] + [("k", "kernel size of the 1-d convolution", str(w.kernel_size))] + rows[1:]
+        return rows[:1] + [("k", _("kernel size of the 1-d convolution"), str(w.kernel_size))] + rows[1:]
 
 
 ECA = EfficientChannelAttention()

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from ..i18n import _, N_
+
 if TYPE_CHECKING:
     from .registry import Gate
 
@@ -90,10 +92,10 @@ class AttentionKind:
     whose behaviour differs; one instance per kind is registered (``registry.register_kind``)."""
 
     name: ClassVar[KindName]
-    title: ClassVar[str]                 # "Squeeze-and-Excitation"
+    title: ClassVar[str]                 # "Squeeze-and-Excitation", marked N_(): show _(kind.title)
     prefix: ClassVar[str]                # gate names: "SE_2_1"
     paper: ClassVar[str]                 # "Hu et al., 2018"
-    learn_text: ClassVar[str] = ""       # markdown with the formulas, for the Learn page
+    learn_text: ClassVar[str] = ""       # markdown with the formulas, N_(): the Learn page shows _(kind.learn_text)
     #: Which views apply: a per-channel gate (excitation charts), a selection between kernel
     #: paths (SK charts), a softmax across splits (split-attention charts).
     channel_gate: ClassVar[bool] = False
@@ -110,11 +112,11 @@ class AttentionKind:
 
     def path_names(self, paths: int) -> list[str]:
         """Short names of the paths of a value (paths, C)."""
-        return ["s"] if paths == 1 else [f"split {r + 1}" for r in range(paths)]
+        return ["s"] if paths == 1 else [_("split {n}").format(n=r + 1) for r in range(paths)]
 
     def path_labels(self, paths: int) -> list[str]:
         """Axis labels of each path's weight."""
-        return [f"{name} weight" for name in self.path_names(paths)]
+        return [_("{name} weight").format(name=name) for name in self.path_names(paths)]
 
     def compared_path(self, paths: int) -> int:
         """The path compared across images and classes (the gate's "value")."""
@@ -171,11 +173,12 @@ class AttentionKind:
 
     def feature_maps(self, w: Walkthrough, channel: int) -> tuple[np.ndarray, np.ndarray, tuple[str, str]]:
         """Channel ``channel`` of the feature map before and after the gate, with their labels."""
-        return w.u[channel], w.v[channel], (f"u_{channel}: before the gate", f"x̃_{channel} = s_{channel} · u_{channel}: after")
+        return w.u[channel], w.v[channel], (_("u_{c}: before the gate").format(c=channel),
+                                            _("x̃_{c} = s_{c} · u_{c}: after").format(c=channel))
 
     def _no_walkthrough(self, gate: "Gate") -> str:
-        return (f"the walkthrough does not cover gate {gate.name} (variant {gate.variant!r}); "
-                "choose another gate")
+        return _("the walkthrough does not cover gate {gate} (variant {variant}); "
+                 "choose another gate").format(gate=gate.name, variant=repr(gate.variant))
 
 
 class ChannelGateKind(AttentionKind):
@@ -187,46 +190,48 @@ class ChannelGateKind(AttentionKind):
         return ["s"]
 
     def path_labels(self, paths: int) -> list[str]:
-        return ["excitation s"]
+        return [_("excitation s")]
 
     @staticmethod
     def squeeze_excite_rows(w: Walkthrough, channel: int) -> list[tuple[str, str, str]]:
         """The rows every channel gate shares: C, z_c, s_c, mean s."""
         c = channel
-        return [("C", "channels of the block", str(w.channels)),
-                (f"z_{c}", f"squeeze: mean of channel {c} over all positions", f"{w.z[c]:.4f}"),
-                (f"s_{c}", f"excitation of channel {c}", f"{w.s[c]:.4f}"),
-                ("mean s", "average excitation over the channels", f"{w.s.mean():.4f}")]
+        return [("C", _("channels of the block"), str(w.channels)),
+                (f"z_{c}", _("squeeze: mean of channel {c} over all positions").format(c=c), f"{w.z[c]:.4f}"),
+                (f"s_{c}", _("excitation of channel {c}").format(c=c), f"{w.s[c]:.4f}"),
+                ("mean s", _("average excitation over the channels"), f"{w.s.mean():.4f}")]
 
 
 class SelectionKind(AttentionKind):
     """A softmax across paths per channel (SK's kernels, ResNeSt's splits): fuse, then select."""
 
-    #: What one path, and several, are called in the walkthrough.
-    path_words: ClassVar[tuple[str, str]] = ("branch", "branches")
+    #: What one path, and several, are called in the walkthrough (marked N_(), translated where used).
+    path_words: ClassVar[tuple[str, str]] = (N_("branch"), N_("branches"))
 
     def branch_names(self, paths: int) -> list[str]:
         return self.path_names(paths)
 
     def walkthrough_panels(self, w: Walkthrough) -> list[Panel]:
-        (one, many), branch = self.path_words, self.branch_names(len(w.u_paths))
-        return [(f"1. split: GAP of each {one}", [(f"GAP({b})", v) for b, v in zip(branch, w.u_paths)]),
-                (f"2a. fuse: s = GAP(sum of {many})", [("s", w.s_fused)]),
-                (f"2b. compress: z, d = {w.d} values (not per channel)", [("z", w.z)]),
-                (f"3. select: softmax across {many}, per channel",
-                 [(f"weight of {b}", v) for b, v in zip(branch, w.weights)]),
-                (f"4. combine: V = weighted sum of the {many} (mean of each channel)",
-                 [*[(f"mean of {b}", v) for b, v in zip(branch, w.u_paths)], ("mean of V", w.v.mean((1, 2)))])]
+        (one, many), branch = (_(word) for word in self.path_words), self.branch_names(len(w.u_paths))
+        return [(_("1. split: GAP of each {one}").format(one=one), [(f"GAP({b})", v) for b, v in zip(branch, w.u_paths)]),
+                (_("2a. fuse: s = GAP(sum of {many})").format(many=many), [("s", w.s_fused)]),
+                (_("2b. compress: z, d = {d} values (not per channel)").format(d=w.d), [("z", w.z)]),
+                (_("3. select: softmax across {many}, per channel").format(many=many),
+                 [(_("weight of {name}").format(name=b), v) for b, v in zip(branch, w.weights)]),
+                (_("4. combine: V = weighted sum of the {many} (mean of each channel)").format(many=many),
+                 [*[(_("mean of {name}").format(name=b), v) for b, v in zip(branch, w.u_paths)],
+                  (_("mean of {name}").format(name="V"), w.v.mean((1, 2)))])]
 
     def feature_maps(self, w: Walkthrough, channel: int) -> tuple[np.ndarray, np.ndarray, tuple[str, str]]:
-        one, many = self.path_words
-        return w.u[:, channel].sum(0), w.v[channel], (f"the {many} summed, channel {channel}: before the selection",
-                                                      f"V_{channel}: the weighted sum, after")
+        many = _(self.path_words[1])
+        return w.u[:, channel].sum(0), w.v[channel], (
+            _("the {many} summed, channel {c}: before the selection").format(many=many, c=channel),
+            _("V_{c}: the weighted sum, after").format(c=channel))
 
     @staticmethod
     def fuse_rows(w: Walkthrough, channel: int) -> list[tuple[str, str, str]]:
         """The rows every selection shares: C, d, s_c, |z|."""
         c = channel
-        return [("C", "channels of the unit", str(w.channels)), ("d", "size of the compressed vector z", str(w.d)),
-                (f"s_{c}", f"fused descriptor of channel {c}", f"{w.s_fused[c]:.4f}"),
-                ("‖z‖", "length of z (shared by all channels)", f"{np.linalg.norm(w.z):.4f}")]
+        return [("C", _("channels of the unit"), str(w.channels)), ("d", _("size of the compressed vector z"), str(w.d)),
+                (f"s_{c}", _("fused descriptor of channel {c}").format(c=c), f"{w.s_fused[c]:.4f}"),
+                ("‖z‖", _("length of z (shared by all channels)"), f"{np.linalg.norm(w.z):.4f}")]

@@ -13,6 +13,7 @@ from timm.models.efficientnet import SqueezeExcite as EffNetSqueezeExcite
 from timm.models.senet import SEModule as LegacySEModule
 
 from ..errors import AttnvizError
+from ..i18n import _, N_
 from .kind import ChannelGateKind, Panel, StepKey, Walkthrough, as_numpy, max_error
 from .registry import GateType, register_gate
 
@@ -23,7 +24,7 @@ _STEPS = {
     "effnet-se": ("conv_reduce", "act1", "gate"),         # EfficientNet / MobileNet SqueezeExcite
 }
 
-TEXT = r"""
+TEXT = N_(r"""
 **Squeeze-and-Excitation** (Hu et al., 2018) lets a block *re-weight its own channels* using
 information from the whole image. For the block's feature map $\mathbf{u}$ with $C$ channels of
 size $H \times W$:
@@ -40,12 +41,12 @@ size $H \times W$:
 $s_c$ near 1 lets channel $c$ through; near 0 suppresses it. Because $\mathbf{s}$ depends on the
 image, the same block can emphasise different channels for different images — the *excitation*
 this app shows.
-"""
+""")
 
 
 class SqueezeExcitation(ChannelGateKind):
     name = "se"
-    title = "Squeeze-and-Excitation"
+    title = N_("Squeeze-and-Excitation")
     prefix = "SE"
     paper = "Hu et al., 2018"
     learn_text = TEXT
@@ -54,9 +55,9 @@ class SqueezeExcitation(ChannelGateKind):
         if gate.variant not in _STEPS:
             raise AttnvizError(self._no_walkthrough(gate))
         if getattr(module, "add_maxpool", False):
-            raise AttnvizError(f"gate {gate.name} mixes max pooling into its squeeze (timm's "
-                               "add_maxpool), which the SE walkthrough does not describe; choose "
-                               "another gate or model")
+            raise AttnvizError(_("gate {gate} mixes max pooling into its squeeze (timm's "
+                                 "add_maxpool), which the SE walkthrough does not describe; choose "
+                                 "another gate or model").format(gate=gate.name))
         m = gate.module
         squeeze, hidden, gate_fn = _STEPS[gate.variant]
         return [(m, "in"), (f"{m}.{squeeze}", "in"), (f"{m}.{hidden}", "out"), (f"{m}.{gate_fn}", "out"),
@@ -78,15 +79,16 @@ class SqueezeExcitation(ChannelGateKind):
                     "x~ = s * u": max_error(x_tilde, s[:, None, None] * u)})
 
     def walkthrough_panels(self, w: Walkthrough) -> list[Panel]:
-        return [("1. squeeze: z = GAP(u), one value per channel", [("z", w.z)]),
-                (f"2a. bottleneck: δ(W₁ z), {len(w.hidden)} hidden units (r = {w.reduction:g})", [("hidden", w.hidden)]),
-                ("2b. excitation: s = σ(W₂ · hidden), one weight per channel", [("s", w.s)]),
-                ("3. scale: x̃_c = s_c · u_c (mean of each channel before and after)",
-                 [("mean of u", w.z), ("mean of x̃", w.v.mean((1, 2)))])]
+        return [(_("1. squeeze: z = GAP(u), one value per channel"), [("z", w.z)]),
+                (_("2a. bottleneck: δ(W₁ z), {units} hidden units (r = {r:g})").format(units=len(w.hidden), r=w.reduction),
+                 [(_("hidden"), w.hidden)]),
+                (_("2b. excitation: s = σ(W₂ · hidden), one weight per channel"), [("s", w.s)]),
+                (_("3. scale: x̃_c = s_c · u_c (mean of each channel before and after)"),
+                 [(_("mean of {name}").format(name="u"), w.z), (_("mean of {name}").format(name="x̃"), w.v.mean((1, 2)))])]
 
     def live_numbers(self, w: Walkthrough, channel: int) -> list[tuple[str, str, str]]:
         rows = self.squeeze_excite_rows(w, channel)
-        return rows[:1] + [("r", "reduction ratio of the bottleneck", f"{w.reduction:g}")] + rows[1:]
+        return rows[:1] + [("r", _("reduction ratio of the bottleneck"), f"{w.reduction:g}")] + rows[1:]
 
 
 SE = SqueezeExcitation()

@@ -11,10 +11,11 @@ import torch.nn as nn
 from timm.layers.selective_kernel import SelectiveKernelAttn
 
 from ..errors import AttnvizError
+from ..i18n import _, N_
 from .kind import SelectionKind, StepKey, Walkthrough, as_numpy, max_error
 from .registry import GateType, register_gate
 
-TEXT = r"""
+TEXT = N_(r"""
 **Selective Kernel** units (Li et al., 2019) let each channel *choose its receptive field*:
 a small or a large convolution kernel, depending on the image.
 
@@ -35,27 +36,28 @@ a small or a large convolution kernel, depending on the image.
 
 $b_c > 0.5$ means channel $c$ prefers the larger kernel. SKNet's *mean attention difference*
 $\frac{1}{C}\sum_c (b_c - a_c)$ summarises a unit; it rises when objects get bigger.
-"""
+""")
 
 
 class SelectiveKernel(SelectionKind):
     name = "sk"
-    title = "Selective Kernel"
+    title = N_("Selective Kernel")
     prefix = "SK"
     paper = "Li et al., 2019"
     learn_text = TEXT
     kernel_selection = True
 
     def path_names(self, paths: int) -> list[str]:
-        names = ["a", "b"] + [f"path {r + 1}" for r in range(2, paths)]
+        names = ["a", "b"] + [_("path {n}").format(n=r + 1) for r in range(2, paths)]
         return names[:paths]
 
     def path_labels(self, paths: int) -> list[str]:
-        labels = ["a (3×3 weight)", "b (5×5 weight)"] + [f"path {r + 1} weight" for r in range(2, paths)]
+        labels = [_("a (3×3 weight)"), _("b (5×5 weight)")] + [_("{name} weight").format(name=name)
+                                                               for name in self.path_names(paths)[2:]]
         return labels[:paths]
 
     def branch_names(self, paths: int) -> list[str]:
-        return (["3×3", "5×5"] + [f"path {r + 1}" for r in range(2, paths)])[:paths]
+        return (["3×3", "5×5"] + [_("path {n}").format(n=r + 1) for r in range(2, paths)])[:paths]
 
     def gated_layer(self, module_path: str) -> str:
         return module_path.rsplit(".", 1)[0]  # the parent SelectiveKernel returns V
@@ -86,9 +88,9 @@ class SelectiveKernel(SelectionKind):
     def live_numbers(self, w: Walkthrough, channel: int) -> list[tuple[str, str, str]]:
         c = channel
         return self.fuse_rows(w, c) + [
-                (f"a_{c}", "weight of the 3×3 branch", f"{w.a[c]:.4f}"),
-                (f"b_{c}", "weight of the 5×5 branch", f"{w.b[c]:.4f}"),
-                ("mean(b − a)", "mean attention difference of the unit", f"{(w.b - w.a).mean():+.4f}")]
+                (f"a_{c}", _("weight of the 3×3 branch"), f"{w.a[c]:.4f}"),
+                (f"b_{c}", _("weight of the 5×5 branch"), f"{w.b[c]:.4f}"),
+                ("mean(b − a)", _("mean attention difference of the unit"), f"{(w.b - w.a).mean():+.4f}")]
 
 
 SK = SelectiveKernel()

@@ -11,10 +11,11 @@ import torch
 import torch.nn as nn
 from timm.layers.split_attn import SplitAttn
 
+from ..i18n import _, N_
 from .kind import SelectionKind, StepKey, Walkthrough, as_numpy, max_error
 from .registry import GateType, register_gate
 
-TEXT = r"""
+TEXT = N_(r"""
 **Split attention** (ResNeSt, Zhang et al., 2020) generalises SK to $R$ feature-map *splits*
 (the radix) inside each group:
 
@@ -26,17 +27,17 @@ TEXT = r"""
    (a sigmoid when $R = 1$), and $\mathbf{V}_c = \sum_r a_r(c)\, \mathbf{U}_{r,c}$.
 
 With $R = 2$ this is exactly SK's selection between two branches.
-"""
+""")
 
 
 class SplitAttention(SelectionKind):
     name = "splat"
-    title = "Split attention"
+    title = N_("Split attention")
     prefix = "SPLAT"
     paper = "Zhang et al., 2020"
     learn_text = TEXT
     split_attention = True
-    path_words = ("split", "splits")
+    path_words = (N_("split"), N_("splits"))
 
     def walkthrough_steps(self, gate, module: nn.Module) -> list[StepKey]:
         m = gate.module
@@ -66,10 +67,10 @@ class SplitAttention(SelectionKind):
         c = channel
         rows = self.fuse_rows(w, c)
         if w.a is None:
-            return rows + [(f"a_{c}", "sigmoid weight (radix 1)", f"{w.weights[0][c]:.4f}")]
-        return rows + [(f"a_{c}", "weight of the first split", f"{w.a[c]:.4f}"),
-                       (f"b_{c}", "weight of the second split", f"{w.b[c]:.4f}"),
-                       ("mean(b − a)", "mean attention difference of the unit", f"{(w.b - w.a).mean():+.4f}")]
+            return rows + [(f"a_{c}", _("sigmoid weight (radix 1)"), f"{w.weights[0][c]:.4f}")]
+        return rows + [(f"a_{c}", _("weight of the first split"), f"{w.a[c]:.4f}"),
+                       (f"b_{c}", _("weight of the second split"), f"{w.b[c]:.4f}"),
+                       ("mean(b − a)", _("mean attention difference of the unit"), f"{(w.b - w.a).mean():+.4f}")]
 
 
 SPLAT = SplitAttention()
