@@ -10,6 +10,7 @@ from PIL import Image
 from attnviz.app.render import guard
 from attnviz.app.state import Context, current_context, served_model, walkthrough_of
 from attnviz.figures.diagram import se_diagram, sk_diagram
+from attnviz.i18n import _, ngettext
 from attnviz.serving.inputs import ImageInput, decode, knows, read_files, samples_folder
 from attnviz.serving.models import ModelRequest, ServedModel
 from attnviz.zoo import bundled_models
@@ -28,7 +29,7 @@ def picture_photo(model: ServedModel):
             if image.ok:
                 return image
     gradient = Image.linear_gradient("L").resize((256, 256)).convert("RGB")
-    return decode(ImageInput("a grey gradient", _png(gradient)))
+    return decode(ImageInput(_("a grey gradient"), _png(gradient)))
 
 
 def _png(image: Image.Image) -> bytes:
@@ -54,43 +55,46 @@ def picture(model: ServedModel, kind_flag: str, draw) -> None:
     photo = picture_photo(model)
     w = walkthrough_of(model, photo, gate.name)
     st.plotly_chart(draw(w), width="stretch", config={"displaylogo": False}, key=f"home_{kind_flag}")
-    st.caption(f"Drawn from {model.loaded.name} on the photo *{photo.name}*: the bars are the weights "
-               f"{gate.name} (stage {gate.stage}, block {gate.block}) gave to its first channels.")
+    st.caption(_("Drawn from {model} on the photo *{photo}*: the bars are the weights "
+                 "{gate} (stage {stage}, block {block}) gave to its first channels.").format(
+                     model=model.loaded.name, photo=photo.name, gate=gate.name, stage=gate.stage, block=gate.block))
 
 
 def page(ctx: Context) -> None:
-    st.title("See what channel attention does")
-    st.markdown(
+    st.title(_("See what channel attention does"))
+    st.markdown(_(
         "A convolutional network computes many **channels** — feature maps that each respond to a "
         "pattern. **Channel attention** lets a block look at the whole image and then *re-weight* its "
         "own channels, differently for every image:\n"
         "- a **Squeeze-and-Excitation (SE)** block gives every channel a weight *s* between 0 and 1;\n"
         "- a **Selective Kernel (SK)** unit lets every channel choose between a small (3×3) and a "
-        "larger (dilated, “5×5”) filter: weights *a* and *b* with *a* + *b* = 1.")
+        "larger (dilated, “5×5”) filter: weights *a* and *b* with *a* + *b* = 1."))
     left, right = st.columns(2)
     for column, flag, draw, what in ((left, "channel_gate", se_diagram, "SE"),
                                      (right, "kernel_selection", sk_diagram, "SK")):
         with column:
             model = model_with(ctx, flag)
             if model is None:
-                st.info(f"No {what} model is available to draw this picture.")
+                st.info(_("No {kind} model is available to draw this picture.").format(kind=what))
             else:
                 picture(model, flag, draw)
-    st.subheader("Start")
+    st.subheader(_("Start"))
     cols = st.columns(3)
-    cols[0].page_link("attnviz/app/explore.py", label="Explore a photo", icon=":material/image_search:",
-                      help="Upload a photo (or pick a sample) and see every gate's weights")
-    cols[1].page_link("attnviz/app/compare.py", label="Compare classes", icon=":material/bar_chart:",
-                      help="The SENet paper's question: does a block treat every class alike?")
-    cols[2].page_link("attnviz/app/learn.py", label="Learn step by step", icon=":material/school:",
-                      help="The formulas of each gate with the live numbers of one photo")
-    st.subheader("The model in use")
+    cols[0].page_link("attnviz/app/explore.py", label=_("Explore a photo"), icon=":material/image_search:",
+                      help=_("Upload a photo (or pick a sample) and see every gate's weights"))
+    cols[1].page_link("attnviz/app/compare.py", label=_("Compare classes"), icon=":material/bar_chart:",
+                      help=_("The SENet paper's question: does a block treat every class alike?"))
+    cols[2].page_link("attnviz/app/learn.py", label=_("Learn step by step"), icon=":material/school:",
+                      help=_("The formulas of each gate with the live numbers of one photo"))
+    st.subheader(_("The model in use"))
     names = ctx.loaded.class_names
-    known = ", ".join(names) if len(names) <= 20 else f"the {len(names)} ImageNet classes"
-    kinds = ", ".join(kind.title for kind in ctx.loaded.kinds) or "no attention gate attnviz recognises"
-    st.markdown(f"**{ctx.loaded.name}** — {kinds}; {len(ctx.loaded.gates)} gates. It knows "
-                f"**{len(names)} classes**: {known}. A photo of anything else still gets a top-5, "
-                "but only among these classes.")
+    known = ", ".join(names) if len(names) <= 20 else _("the {n} ImageNet classes").format(n=len(names))
+    # A kind's title is marked where it is written (the gate's class); it is translated here.
+    kinds = ", ".join(_(kind.title) for kind in ctx.loaded.kinds) or _("no attention gate attnviz recognises")
+    gates = ngettext("{n} gate", "{n} gates", len(ctx.loaded.gates)).format(n=len(ctx.loaded.gates))
+    st.markdown(_("**{model}** — {kinds}; {gates}. It knows **{n} classes**: {known}. A photo of anything else "
+                  "still gets a top-5, but only among these classes.").format(
+                      model=ctx.loaded.name, kinds=kinds, gates=gates, n=len(names), known=known))
 
 
 if (ctx := current_context()) is not None:

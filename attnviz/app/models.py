@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from attnviz.errors import AttnvizError
+from attnviz.i18n import _, ngettext
 from attnviz.model_comparison import MAX_MODELS, MIN_MODELS, comparison_from_analyses
 from attnviz.serving.models import RANDOM, ModelRequest
 from attnviz.views import models as views
@@ -15,24 +16,28 @@ from attnviz.zoo import bundled_dir, bundled_models
 
 
 def page(ctx: Context) -> None:
-    st.header("Compare models")
-    st.caption("The same photos through two or three models: what each predicts, and how its attention "
-               "changes from the first gate to the last. Models of different depth are lined up by "
-               "relative depth: 0 is a model's first gate, 1 its last.")
+    st.header(_("Compare models"))
+    st.caption(_("The same photos through two or three models: what each predicts, and how its attention "
+                 "changes from the first gate to the last. Models of different depth are lined up by "
+                 "relative depth: 0 is a model's first gate, 1 its last."))
     choices = picker_choices(str(bundled_dir()))
-    random_ok = st.checkbox("Also offer the models whose weights are not on this server, with random weights "
-                            "(architecture only)", key="models_random")
+    random_ok = st.checkbox(_("Also offer the models whose weights are not on this server, with random weights "
+                              "(architecture only)"), key="models_random")
     offered = [c for c in choices if c.available_offline or random_ok]
-    labels = {c.name: c.label + (" (random weights)" if not c.available_offline else "") for c in offered}
+    labels = {c.name: c.label if c.available_offline else _("{model} (random weights)").format(model=c.label)
+              for c in offered}
     hidden = len(choices) - len(offered)
     default = default_models(ctx, [c.name for c in offered])
-    names = st.multiselect(f"Models ({MIN_MODELS} or {MAX_MODELS}; bundled ones first)", list(labels), default=default,
-                           max_selections=MAX_MODELS, format_func=labels.get, key="models_chosen",
-                           help="Bundled models work offline. " + (f"{hidden} timm models (⊘) are not offered: "
-                                                                   "their ImageNet weights are not on this server."
-                                                                   if hidden else ""))
+    help_text = ngettext("Bundled models work offline. {n} timm model (⊘) is not offered: its ImageNet weights "
+                         "are not on this server.",
+                         "Bundled models work offline. {n} timm models (⊘) are not offered: their ImageNet "
+                         "weights are not on this server.", hidden).format(n=hidden) if hidden else \
+        _("Bundled models work offline.")
+    names = st.multiselect(_("Models ({min} or {max}; bundled ones first)").format(min=MIN_MODELS, max=MAX_MODELS),
+                           list(labels), default=default, max_selections=MAX_MODELS, format_func=labels.get,
+                           key="models_chosen", help=help_text)
     if len(names) < MIN_MODELS:
-        st.info(f"Choose {MIN_MODELS} or {MAX_MODELS} models to compare.")
+        st.info(_("Choose {min} or {max} models to compare.").format(min=MIN_MODELS, max=MAX_MODELS))
         return
     if not images_ready(ctx.images):
         return
@@ -43,12 +48,14 @@ def page(ctx: Context) -> None:
         try:
             served.append(served_model(request))
         except AttnvizError as exc:
-            st.warning(f"**{name}** could not be loaded: {exc}", icon=":material/cloud_off:")
+            st.warning(_("**{name}** could not be loaded: {error}").format(name=name, error=exc),
+                       icon=":material/cloud_off:")
     if len(served) < MIN_MODELS:
         return
     for model in served:
         if not model.loaded.gates:
-            st.info(f"**{model.loaded.name}** has no attention gate that attnviz recognises; its line is empty.")
+            st.info(_("**{name}** has no attention gate that attnviz recognises; its line is empty.").format(
+                name=model.loaded.name))
 
     # Each model's analyses come from the shared cache; only photos every model could analyse are compared.
     analysed = [dict((im.digest, (im, a)) for im, a in analyse(analysis_cache(), m, ctx.images)) for m in served]
@@ -60,10 +67,10 @@ def page(ctx: Context) -> None:
     images = [analysed[0][d][0] for d in common]
     untrained = [m.loaded.name for m in served if m.untrained]
     if untrained:
-        st.warning(f"Untrained (random weights): {', '.join(untrained)}. Their lines show the architecture, "
-                   "not learned attention.", icon=":material/science:")
+        st.warning(_("Untrained (random weights): {models}. Their lines show the architecture, "
+                     "not learned attention.").format(models=", ".join(untrained)), icon=":material/science:")
 
-    st.subheader("What each model predicts")
+    st.subheader(_("What each model predicts"))
     st.caption(views.agreement(comparison))
     image = pick_image(images, key="models_image")
     i = images.index(image)
@@ -74,7 +81,7 @@ def page(ctx: Context) -> None:
         with col:
             show_chart(views.top_chart(summary, i, image.name), model.untrained, key_prefix="models_")
 
-    st.subheader("Attention by relative depth")
+    st.subheader(_("Attention by relative depth"))
     show_charts(views.comparison_charts(comparison), bool(untrained), key_prefix="models_")
     if not comparison.correlations:
         st.caption(views.correlation_note(comparison))

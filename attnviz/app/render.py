@@ -9,6 +9,7 @@ import streamlit as st
 
 from ..errors import AttnvizError
 from ..figures.export import chart_config, figure_csv, figure_html, safe_filename
+from ..i18n import _, ngettext
 from ..inference import ImageAnalysis
 from ..serving.analyses import AnalysisCache
 from ..serving.inputs import DecodedImage
@@ -30,8 +31,9 @@ def guard(body: Callable[[], None]) -> None:
         st.error(str(exc))
     except Exception as exc:  # noqa: BLE001 - the page must survive any failure
         log.exception("page failed")
-        st.error(f"Something went wrong while drawing this page ({type(exc).__name__}: {exc}). "
-                 "Try another image or model; the server log has the details.")
+        st.error(_("Something went wrong while drawing this page ({error}: {message}). "
+                   "Try another image or model; the server log has the details.").format(
+                       error=type(exc).__name__, message=exc))
 
 
 def show_chart(chart: Chart, untrained: bool = False, key_prefix: str = "", selectable: bool = False):
@@ -42,8 +44,8 @@ def show_chart(chart: Chart, untrained: bool = False, key_prefix: str = "", sele
         return _show_chart(chart, untrained, key_prefix, selectable)
     except Exception as exc:  # noqa: BLE001 - one chart's failure leaves the others on the page
         log.exception("chart %s failed", chart.key)
-        st.warning(f"The chart *{chart.figure.layout.title.text or chart.key}* could not be drawn "
-                   f"({type(exc).__name__}); the other charts are unaffected.", icon=":material/warning:")
+        st.warning(_("The chart *{title}* could not be drawn ({error}); the other charts are unaffected.").format(
+            title=chart.figure.layout.title.text or chart.key, error=type(exc).__name__), icon=":material/warning:")
 
 
 def _show_chart(chart: Chart, untrained: bool, key_prefix: str, selectable: bool = False):
@@ -55,11 +57,11 @@ def _show_chart(chart: Chart, untrained: bool, key_prefix: str, selectable: bool
     left, right = st.columns([3, 1], vertical_alignment="top")
     if chart.caption:
         left.caption(chart.caption)
-    with right.popover("⬇ data", help="The plotted numbers (CSV) or the chart as a web page (HTML); "
-                                      "the camera above the chart saves a PNG"):
-        st.download_button("CSV: the numbers", data=lambda: figure_csv(fig), file_name=f"{name}.csv",
+    with right.popover(_("⬇ data"), help=_("The plotted numbers (CSV) or the chart as a web page (HTML); "
+                                           "the camera above the chart saves a PNG")):
+        st.download_button(_("CSV: the numbers"), data=lambda: figure_csv(fig), file_name=f"{name}.csv",
                            mime="text/csv", key=f"csv_{key}", on_click="ignore")
-        st.download_button("HTML: the chart", data=lambda: figure_html(fig), file_name=f"{name}.html",
+        st.download_button(_("HTML: the chart"), data=lambda: figure_html(fig), file_name=f"{name}.html",
                            mime="text/html", key=f"html_{key}", on_click="ignore")
     points = (event.get("selection") or {}).get("points") if selectable and event else None
     return points or None
@@ -101,7 +103,8 @@ def show_bad_files(images: Sequence[DecodedImage]) -> None:
     """One message per file that could not be read, beside its name."""
     for im in images:
         if not im.ok:
-            st.warning(f"**{im.name}** was skipped: {im.error}", icon=":material/warning:")
+            st.warning(_("**{name}** was skipped: {error}").format(name=im.name, error=im.error),
+                       icon=":material/warning:")
 
 
 def analyse(cache: AnalysisCache, model: ServedModel,
@@ -109,11 +112,14 @@ def analyse(cache: AnalysisCache, model: ServedModel,
     """Cached analyses of the readable images, paired with them, with a progress bar while new
     ones are computed; an image whose analysis fails gets its message and the others go on."""
     good = [im for im in images if im.ok]
-    bar = st.progress(0.0, text=f"Analysing {len(good)} images …") if len(good) > 3 else None
+    bar = st.progress(0.0, text=ngettext("Analysing {n} image …", "Analysing {n} images …", len(good)).format(
+        n=len(good))) if len(good) > 3 else None
 
     def report(done: int, total: int) -> None:
         if bar is not None:
-            bar.progress(done / total, text=f"Analysed {done} of {total} new images")
+            bar.progress(done / total, text=ngettext("Analysed {done} of {total} new image",
+                                                     "Analysed {done} of {total} new images", total).format(
+                done=done, total=total))
 
     failures: dict[str, str] = {}
     try:
@@ -123,7 +129,8 @@ def analyse(cache: AnalysisCache, model: ServedModel,
             bar.empty()
     for im in good:
         if im.digest in failures:
-            st.warning(f"**{im.name}**: {failures[im.digest]}; the other images are unaffected.", icon=":material/warning:")
+            st.warning(_("**{name}**: {error}; the other images are unaffected.").format(
+                name=im.name, error=failures[im.digest]), icon=":material/warning:")
     return list(zip([im for im in good if im.digest not in failures], analyses))
 
 
@@ -133,8 +140,8 @@ def show_image(image: DecodedImage, caption: str | None = None, width: int | str
         st.image(image.display or image.image, caption=caption if caption is not None else image.name, width=width)
     except Exception as exc:  # noqa: BLE001 - one picture must not take the page down
         log.exception("showing %s failed", image.name)
-        st.warning(f"**{image.name}** cannot be shown here ({type(exc).__name__}); its charts are below.",
-                   icon=":material/warning:")
+        st.warning(_("**{name}** cannot be shown here ({error}); its charts are below.").format(
+            name=image.name, error=type(exc).__name__), icon=":material/warning:")
 
 
 def use_example() -> None:
@@ -142,9 +149,9 @@ def use_example() -> None:
 
 
 def no_images_hint() -> None:
-    st.info("Upload photos in the sidebar (drag and drop, one or many), or pick sample images.")
+    st.info(_("Upload photos in the sidebar (drag and drop, one or many), or pick sample images."))
     if "_example" in st.session_state:
-        st.button("Show an example image", on_click=use_example, type="primary", key="example")
+        st.button(_("Show an example image"), on_click=use_example, type="primary", key="example")
 
 
 def images_ready(images: Sequence[DecodedImage]) -> bool:
@@ -164,4 +171,4 @@ def pick_image(images: Sequence[DecodedImage], key: str) -> DecodedImage | None:
     if len(good) == 1:
         return good[0]
     names = [im.name for im in good]
-    return good[names.index(st.selectbox("Image", names, key=key))]
+    return good[names.index(st.selectbox(_("Image"), names, key=key))]

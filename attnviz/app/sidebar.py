@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from ..errors import ModelLoadError
+from ..i18n import _
 from ..serving import server_limits
 from ..serving.inputs import ImageInput, knows, read_files, sample_label, samples_folder, session_caps, unique_names
 from ..serving.models import FILE, PRETRAINED, RANDOM, WEIGHT_MODES, ModelRequest, ServedModel, model_choices, upload_key
@@ -26,23 +27,24 @@ def pick_model() -> ModelRequest | None:
     labels = {c.name: c.label for c in choices}
     default = default_model_name()
     if default is None:
-        st.sidebar.info("No bundled model is installed. Train one with `attnviz train` (see the "
-                        "README), or pick a timm model below.")
+        st.sidebar.info(_("No bundled model is installed. Train one with `attnviz train` (see the "
+                          "README), or pick a timm model below."))
     index = query_choice("model", names, names.index(default) if default in names else 0)
-    name = st.sidebar.selectbox("Model", names, index=index, format_func=lambda n: labels[n], key="model",
-                                help="Bundled models are trained by us and work offline; the timm models "
-                                     "need their ImageNet weights on this server, or a weights file.")
+    name = st.sidebar.selectbox(_("Model"), names, index=index, format_func=lambda n: labels[n], key="model",
+                                help=_("Bundled models are trained by us and work offline; the timm models "
+                                       "need their ImageNet weights on this server, or a weights file."))
     remember("model", name)
     choice = next(c for c in choices if c.name == name)
-    st.sidebar.caption(f"{choice.description} {choice.status_text}".strip())
+    # The description and the status are marked where they are written (the zoo, the serving layer).
+    st.sidebar.caption(" ".join(_(text) for text in (choice.description, choice.status_text) if text))
     if choice.source == "bundled":
         return ModelRequest(name)
     modes = list(WEIGHT_MODES)
     if not choice.available_offline:
-        st.sidebar.warning("This model's ImageNet weights are not on this server. Upload a weights "
-                           "file, or look at the architecture with random weights.", icon=":material/cloud_off:")
+        st.sidebar.warning(_("This model's ImageNet weights are not on this server. Upload a weights "
+                             "file, or look at the architecture with random weights."), icon=":material/cloud_off:")
         modes = [FILE, RANDOM] + [m for m in modes if m not in (FILE, RANDOM)]
-    mode = st.sidebar.radio("Weights", modes, format_func=WEIGHT_MODES.get, key=f"weights_mode_{name}")
+    mode = st.sidebar.radio(_("Weights"), modes, format_func=lambda m: _(WEIGHT_MODES[m]), key=f"weights_mode_{name}")
     return pick_weights_file(name) if mode == FILE else ModelRequest(name, mode)
 
 
@@ -52,14 +54,15 @@ def pick_weights_file(name: str) -> ModelRequest | None:
     root = data_root()
     weights = root.weights_files() if root is not None else []
     if weights:
-        chosen = st.sidebar.selectbox("Weights file on the server", [None, *weights], key=f"weights_root_{name}",
-                                      format_func=lambda w: "— upload one instead —" if w is None else w)
+        chosen = st.sidebar.selectbox(_("Weights file on the server"), [None, *weights], key=f"weights_root_{name}",
+                                      format_func=lambda w: _("— upload one instead —") if w is None else w)
         if chosen is not None:
             return ModelRequest(name, FILE, str(root.resolve(chosen)))
-    upload = st.sidebar.file_uploader("Weights file (.safetensors, .pth or .pt)", type=["safetensors", "pth", "pt"],
+    upload = st.sidebar.file_uploader(_("Weights file (.safetensors, .pth or .pt)"), type=["safetensors", "pth", "pt"],
                                       key=f"weights_upload_{name}", max_upload_size=limits.weights_mb)
     if upload is None:
-        st.sidebar.caption(f"Upload a weights file trained for this architecture (up to {limits.weights_mb} MB).")
+        st.sidebar.caption(_("Upload a weights file trained for this architecture (up to {mb} MB).").format(
+            mb=limits.weights_mb))
         return None
     blob = WeightsBlob(upload.name, upload.getvalue())
     st.session_state["_weights_blob"] = blob
@@ -69,15 +72,15 @@ def pick_weights_file(name: str) -> ModelRequest | None:
 def pick_images(app_dir: Path, class_names: list[str] | None = None):
     limits = server_limits()
     uploads = st.sidebar.file_uploader(
-        "Images (drag and drop one or many)", accept_multiple_files=True, key="uploads",
+        _("Images (drag and drop one or many)"), accept_multiple_files=True, key="uploads",
         max_upload_size=limits.image_mb,
-        help=f"JPEG, PNG, WebP, BMP, TIFF or GIF; up to {limits.images_per_session} images and "
-             f"{limits.upload_mb_per_session} MB in all")
+        help=_("JPEG, PNG, WebP, BMP, TIFF or GIF; up to {images} images and {mb} MB in all").format(
+            images=limits.images_per_session, mb=limits.upload_mb_per_session))
     items = [ImageInput(f.name, f.getvalue()) for f in uploads or []]
     # The camera: a student holds an object up; the photo goes through the same caps, decoding
     # and caches as an upload.
-    if st.sidebar.toggle("Take a photo with the camera", key="use_camera"):
-        shot = st.sidebar.camera_input("Hold an object up to the camera", key="camera")
+    if st.sidebar.toggle(_("Take a photo with the camera"), key="use_camera"):
+        shot = st.sidebar.camera_input(_("Hold an object up to the camera"), key="camera")
         if shot is not None:
             items.append(ImageInput("camera photo", shot.getvalue()))
     folder = samples_folder(app_dir)
@@ -88,7 +91,8 @@ def pick_images(app_dir: Path, class_names: list[str] | None = None):
         options = known + [p for p in labels if p not in known]  # photos the model knows first
         st.session_state["_example"] = options[0]
         chosen = st.sidebar.multiselect(
-            f"Sample photos ({len(known)} of {len(files)} of classes this model knows, marked ✓)", options,
+            _("Sample photos ({known} of {total} of classes this model knows, marked ✓)").format(
+                known=len(known), total=len(files)), options,
             format_func=lambda p: f"✓ {labels[p]}" if p in known else labels[p], key="samples")
         items += read_files((Path(p) for p in chosen), labelled=True)
     items = [ImageInput(name, item.data, item.label)
@@ -109,14 +113,16 @@ def load_once(request: ModelRequest) -> ServedModel | None:
             failures[request.key] = str(exc)
     if request.mode == PRETRAINED:
         # The library's message names command-line remedies; in the app, name the app's own.
-        st.warning(f"**{request.name} is not available on this server**: its ImageNet weights have not "
-                   "been downloaded here, and the server cannot download them now.", icon=":material/cloud_off:")
-        st.info("Under *Weights* in the sidebar, choose **local weights file** to upload weights you "
-                "have, or **random weights (architecture only)** to explore the architecture anyway "
-                "(its results are labelled untrained). Or choose a bundled model: they work offline.")
+        st.warning(_("**{name} is not available on this server**: its ImageNet weights have not "
+                     "been downloaded here, and the server cannot download them now.").format(name=request.name),
+                   icon=":material/cloud_off:")
+        st.info(_("Under *{weights}* in the sidebar, choose **{file}** to upload weights you "
+                  "have, or **{random}** to explore the architecture anyway "
+                  "(its results are labelled untrained). Or choose a bundled model: they work offline.").format(
+                      weights=_("Weights"), file=_(WEIGHT_MODES[FILE]), random=_(WEIGHT_MODES[RANDOM])))
     else:
-        st.error(f"**{request.name} could not be loaded.** {failures[request.key]}")
-    if st.button("Try again", key="retry_load"):
+        st.error(_("**{name} could not be loaded.** {error}").format(name=request.name, error=failures[request.key]))
+    if st.button(_("Try again"), key="retry_load"):
         failures.pop(request.key, None)
         st.rerun()
     return None
@@ -126,13 +132,13 @@ def sidebar(app_dir: Path, starting=None) -> Context | None:
     """The shared sidebar; None (after saying why) when no model can be used. ``starting``: the
     start-up message, cleared once the model is ready."""
     st.sidebar.title("attnviz")
-    st.sidebar.caption("Channel attention in CNNs, made visible")
+    st.sidebar.caption(_("Channel attention in CNNs, made visible"))
     request = pick_model()
     if request is None:
         images = pick_images(app_dir)
         if starting is not None:
             starting.empty()
-        st.info("Choose or upload a weights file for this architecture in the sidebar.")
+        st.info(_("Choose or upload a weights file for this architecture in the sidebar."))
         return None
     model = load_once(request)
     if starting is not None:
@@ -140,7 +146,7 @@ def sidebar(app_dir: Path, starting=None) -> Context | None:
     images = pick_images(app_dir, model.loaded.class_names if model is not None else None)
     if model is None:
         return None
-    st.sidebar.markdown(f"**Device:** {model.loaded.device_label}")
+    st.sidebar.markdown(_("**Device:** {device}").format(device=model.loaded.device_label))
     if model.untrained:
-        st.sidebar.warning("Untrained: random weights. The charts show the architecture, not learned attention.")
+        st.sidebar.warning(_("Untrained: random weights. The charts show the architecture, not learned attention."))
     return Context(model, images)

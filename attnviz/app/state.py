@@ -22,15 +22,22 @@ from ..serving.analyses import AnalysisCache
 from ..serving.inputs import DecodedImage, ImageInput, decode
 from ..serving.models import RANDOM, ModelRequest, ServedModel, load_request
 from ..walkthrough import Walkthrough, walkthrough
+from ..i18n import _
 from ..zoo import WeightsBlob
 from .render import analyse
 
 HASH = {ServedModel: lambda m: m.key, DecodedImage: lambda im: im.digest}
 
 
-@st.cache_resource(show_spinner="Loading the model …", max_entries=4)
-def served_model(request: ModelRequest, _blob: WeightsBlob | None = None) -> ServedModel:
-    """One model per request in the process; uploaded weights are keyed by their sha256."""
+def served_model(request: ModelRequest, blob: WeightsBlob | None = None) -> ServedModel:
+    """One model per request in the process; uploaded weights are keyed by their sha256. The
+    spinner is here, not in the cache's decorator, so that its text is in the reader's language."""
+    with st.spinner(_("Loading the model …")):
+        return _served_model(request, blob)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _served_model(request: ModelRequest, _blob: WeightsBlob | None = None) -> ServedModel:
     return ServedModel(request, load_request(request, _blob))
 
 
@@ -106,12 +113,17 @@ class Attribution:
     knocked: object
 
 
-@st.cache_resource(max_entries=64, show_spinner="Computing Grad-CAM, attribution and the knock-out …",
-                   hash_funcs=HASH)
 def attribution_of(model: ServedModel, image: DecodedImage, gate: str, target: int | None,
-                   knocked: tuple[str, ...], _analysis: ImageAnalysis) -> Attribution:
+                   knocked: tuple[str, ...], analysis: ImageAnalysis) -> Attribution:
     """Gradients need passes of their own; the plain forward pass is the analysis already made
-    (``_analysis``, from the shared analysis cache), so the image is not run again for it."""
+    (``analysis``, from the shared analysis cache), so the image is not run again for it."""
+    with st.spinner(_("Computing Grad-CAM, attribution and the knock-out …")):
+        return _attribution_of(model, image, gate, target, knocked, analysis)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=HASH)
+def _attribution_of(model: ServedModel, image: DecodedImage, gate: str, target: int | None,
+                    knocked: tuple[str, ...], _analysis: ImageAnalysis) -> Attribution:
     loaded, pil = model.loaded, image.image
     return Attribution(gradcam(loaded, pil, gate, target, analysis=_analysis),
                        channel_attribution(loaded, pil, gate, target, analysis=_analysis),
@@ -180,5 +192,7 @@ def gate_label(ctx: Context):
     """Format of a gate name in pickers: 'SE_2_1 — stage 2, block 1' (the papers' naming)."""
     def label(name: str) -> str:
         gate = ctx.loaded.gate(name)
-        return f"{name} — stage {gate.stage}, block {gate.block}" if gate.stage is not None else name
+        if gate.stage is None:
+            return name
+        return _("{name} — stage {stage}, block {block}").format(name=name, stage=gate.stage, block=gate.block)
     return label
