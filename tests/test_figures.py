@@ -230,3 +230,21 @@ def test_step_panels_marks_the_channel_only_in_per_channel_steps():
     assert [t.name for t in fig.data] == ["z", "h", "a", "b"]
     assert [s.x0 + (s.x1 - s.x0) / 2 for s in fig.layout.shapes] == [3, 3]  # not in the 2-unit hidden panel
     assert fig.data[2].type == "scatter" and fig.data[2].line.color != fig.data[3].line.color  # distinct lines
+
+
+def test_figures_use_the_font_stack_of_the_readers_language_and_hover_fills_only_its_own_fields():
+    import plotly.graph_objects as go
+
+    from attnviz.figures.style import finish, hover
+    from attnviz.i18n import language
+
+    with language("ja"):
+        family = finish(go.Figure(), "t").layout.font.family
+    # Japanese fonts first, then the Chinese ones: CJK renders in the chart and in its PNG/SVG export.
+    assert family.index("Noto Sans CJK JP") < family.index("Noto Sans CJK SC")
+    with language("zh"):
+        fig = finish(go.Figure(), "t")
+    assert fig.layout.font.family.index("Noto Sans CJK SC") < fig.layout.font.family.index("Noto Sans CJK JP")
+    assert fig.layout.hoverlabel.font.family == fig.layout.font.family
+    # A translated hover template keeps plotly's %{...} fields: only {name} is filled in.
+    assert hover("通道 %{x}：{name} = %{y:.3f}", name="a", x="no") == "通道 %{x}：a = %{y:.3f}"

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..class_stats import BlockClassMeans
+from ..i18n import N_, _
 from .style import REFERENCE_COLOR, VALUE_SCALE, finish, series_colors
 
 
@@ -20,12 +21,14 @@ def _hex_to_rgba(colour: str, alpha: float) -> str:
 
 
 def role_of_excitation(blocks: Sequence[BlockClassMeans], class_names: Sequence[str],
-                       band_class: int | None = None, value_label: str = "excitation s",
+                       band_class: int | None = None, value_label: str = N_("excitation s"),
                        columns: int = 2, title: str | None = None, highlight: int | None = None) -> go.Figure:
     """One panel per block: a line per class of its mean value over the sampled channels (the x
     axis names the real channel indices), and the all-class mean as a black dashed reference.
     ``highlight``: that class in colour, the others in light grey (readable with many classes);
     ``band_class`` adds that class's ±1 std band."""
+    value_label = _(value_label)
+    channel, block_word = _("channel"), _("block")
     columns = min(columns, len(blocks))
     rows = math.ceil(len(blocks) / columns)
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=[b.gate for b in blocks],
@@ -43,8 +46,8 @@ def role_of_excitation(blocks: Sequence[BlockClassMeans], class_names: Sequence[
             fig.add_trace(go.Scatter(
                 x=x + x[::-1], y=np.concatenate([mean + std, (mean - std)[::-1]]),
                 fill="toself", fillcolor=_hex_to_rgba(colour, 0.18), line=dict(width=0),
-                name=f"{class_names[band_class]} ± std", legendgroup="band", showlegend=i == 0,
-                hoverinfo="skip", meta={"x": "channel", "y": "mean ± std (band outline)"}),
+                name=_("{name} ± std").format(name=class_names[band_class]), legendgroup="band", showlegend=i == 0,
+                hoverinfo="skip", meta={"x": channel, "y": _("mean ± std (band outline)")}),
                 row=r + 1, col=c + 1)
         order = [k for k in range(len(class_names)) if k != highlight] + ([highlight] if highlight is not None else [])
         for k in order:
@@ -54,23 +57,26 @@ def role_of_excitation(blocks: Sequence[BlockClassMeans], class_names: Sequence[
                 x=x, y=block.means[k], customdata=np.stack([np.full(len(x), block.gate), custom], axis=1),
                 mode="lines", name=name, legendgroup=name, showlegend=i == 0 and not faded,
                 line=dict(color=colours[k], width=1.2 if faded else 2.4),
-                meta={"x": "channel", "y": f"class-mean {value_label}", "custom": ["block", "channel"]},
-                hovertemplate="%{customdata[0]} channel %{customdata[1]}: %{y:.3f}<extra>" + name + "</extra>"),
+                meta={"x": channel, "y": _("class-mean {value}").format(value=value_label),
+                      "custom": [block_word, channel]},
+                hovertemplate=_("%{customdata[0]} channel %{customdata[1]}: %{y:.3f}") + "<extra>" + name + "</extra>"),
                 row=r + 1, col=c + 1)
         fig.add_trace(go.Scatter(
             x=x, y=block.overall, customdata=np.stack([np.full(len(x), block.gate), custom], axis=1),
-            mode="lines", name="mean of all classes", legendgroup="all", showlegend=i == 0,
+            mode="lines", name=_("mean of all classes"), legendgroup="all", showlegend=i == 0,
             line=dict(color=REFERENCE_COLOR, width=2.5, dash="dash"),
-            meta={"x": "channel", "y": f"all-class mean {value_label}", "custom": ["block", "channel"]},
-            hovertemplate="%{customdata[0]} channel %{customdata[1]}: %{y:.3f}<extra>all classes</extra>"),
+            meta={"x": channel, "y": _("all-class mean {value}").format(value=value_label),
+                  "custom": [block_word, channel]},
+            hovertemplate=_("%{customdata[0]} channel %{customdata[1]}: %{y:.3f}") + "<extra>" + _("all classes")
+            + "</extra>"),
             row=r + 1, col=c + 1)
-        fig.update_xaxes(type="category", title_text="channel", nticks=10, row=r + 1, col=c + 1)
+        fig.update_xaxes(type="category", title_text=channel, nticks=10, row=r + 1, col=c + 1)
         fig.update_yaxes(title_text=value_label, row=r + 1, col=c + 1)
     low = min(float(np.min(b.means)) for b in blocks)
     high = max(float(np.max(b.means)) for b in blocks)
     pad = 0.05 * max(high - low, 0.05)
     fig.update_yaxes(range=[max(0.0, low - pad), min(1.02, high + pad)])
-    return finish(fig, title or f"Role of excitation: class-mean {value_label} per block",
+    return finish(fig, title or _("Role of excitation: class-mean {value} per block").format(value=value_label),
                   height=140 + 280 * rows, legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0))
 
 
@@ -80,9 +86,9 @@ def specificity_bars(gates: Sequence[str], scores: Sequence[float], title: str |
                            text=[f"{s:.2f}" for s in scores], textposition="outside",
                            hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
     top = max(scores) if len(scores) else 0.0
-    fig.update_yaxes(title="class specificity", range=[0, max(top * 1.25, 0.05)])
-    fig.update_xaxes(title="block (input → output)")
-    return finish(fig, title or "How class-specific is each block?", height=380)
+    fig.update_yaxes(title=_("class specificity"), range=[0, max(top * 1.25, 0.05)])
+    fig.update_xaxes(title=_("block (input → output)"))
+    return finish(fig, title or _("How class-specific is each block?"), height=380)
 
 
 def similarity_matrix(class_names: Sequence[str], matrix: np.ndarray, gate: str,
@@ -99,24 +105,25 @@ def similarity_matrix(class_names: Sequence[str], matrix: np.ndarray, gate: str,
         zmin, zmax, scale = (float(off.min()) if off.size else 0.0), 1.0, VALUE_SCALE
     fig = go.Figure(go.Heatmap(
         z=m, x=list(class_names), y=list(class_names), zmin=zmin, zmax=zmax, colorscale=scale,
-        colorbar=dict(title="cosine"), text=np.vectorize(lambda v: f"{v:.2f}")(m),
+        colorbar=dict(title=_("cosine")), text=np.vectorize(lambda v: f"{v:.2f}")(m),
         texttemplate="%{text}" if len(m) <= 12 else None,
-        hovertemplate="%{y} vs %{x}: %{z:.4f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", title="class", tickfont=dict(size=13))
-    fig.update_xaxes(title="class", tickfont=dict(size=13), tickangle=-35)
-    what = "what sets each class apart" if centred else "raw class means"
-    return finish(fig, title or f"{gate}: how alike are the classes? ({what})", height=260 + 36 * len(m))
+        hovertemplate=_("%{y} vs %{x}: %{z:.4f}<extra></extra>")))
+    fig.update_yaxes(autorange="reversed", title=_("class"), tickfont=dict(size=13))
+    fig.update_xaxes(title=_("class"), tickfont=dict(size=13), tickangle=-35)
+    what = _("what sets each class apart") if centred else _("raw class means")
+    return finish(fig, title or _("{gate}: how alike are the classes? ({what})").format(gate=gate, what=what),
+                  height=260 + 36 * len(m))
 
 
 def class_mix_bars(class_names: Sequence[str], listed: Sequence[float], dataset: Sequence[float],
                    title: str) -> go.Figure:
     """Share of each class among a channel's top images beside its share of the dataset."""
     fig = go.Figure([
-        go.Bar(x=list(class_names), y=list(listed), name="among the top images", marker_color="#6a3d9a",
-               hovertemplate="%{x}: %{y:.0%} of the top images<extra></extra>"),
-        go.Bar(x=list(class_names), y=list(dataset), name="in the whole dataset", marker_color="#bbbbbb",
-               hovertemplate="%{x}: %{y:.0%} of the dataset<extra></extra>")])
+        go.Bar(x=list(class_names), y=list(listed), name=_("among the top images"), marker_color="#6a3d9a",
+               hovertemplate=_("%{x}: %{y:.0%} of the top images<extra></extra>")),
+        go.Bar(x=list(class_names), y=list(dataset), name=_("in the whole dataset"), marker_color="#bbbbbb",
+               hovertemplate=_("%{x}: %{y:.0%} of the dataset<extra></extra>"))])
     fig.update_layout(barmode="group")
-    fig.update_yaxes(title="share of images", tickformat=".0%")
-    fig.update_xaxes(title="class", tickangle=-30)
+    fig.update_yaxes(title=_("share of images"), tickformat=".0%")
+    fig.update_xaxes(title=_("class"), tickangle=-30)
     return finish(fig, title, height=380)

@@ -8,7 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..gates import Walkthrough
-from .style import PATH_COLORS, finish
+from ..i18n import _
+from .style import PATH_COLORS, finish, hover
 
 _BOX = dict(showarrow=False, xanchor="center", bordercolor="#555", borderwidth=1, borderpad=6, bgcolor="#f4f6fa",
             font=dict(size=13))
@@ -33,30 +34,32 @@ def se_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
     """An SE block: squeeze, excitation, scale, above s for the first ``shown`` channels."""
     fig = _figure()
     c = w.channels
-    _flow(fig, [f"features u<br>{c} channels", "squeeze<br>z = mean", "excite<br>s = σ(W₂δ(W₁z))",
-                "scale<br>x̃ = s · u"])
+    _flow(fig, [_("features u<br>{channels} channels").format(channels=c), _("squeeze<br>z = mean"),
+                _("excite<br>s = σ(W₂δ(W₁z))"), _("scale<br>x̃ = s · u")])
     n = min(shown, c)
     fig.add_trace(go.Bar(x=np.arange(n), y=w.s[:n], marker_color="#1f77b4", name="s",
-                         hovertemplate="channel %{x}: s = %{y:.3f}<extra></extra>"))
+                         hovertemplate=_("channel %{x}: s = %{y:.3f}<extra></extra>")))
     fig.add_hline(y=1, line=dict(color="#999", dash="dot", width=1))
-    fig.update_xaxes(title_text=f"channel (first {n} of {c})")
-    fig.update_yaxes(title_text="excitation s", range=[0, 1.05])
+    fig.update_xaxes(title_text=_("channel (first {shown} of {channels})").format(shown=n, channels=c))
+    fig.update_yaxes(title_text=_("excitation s"), range=[0, 1.05])
     fig.update_layout(showlegend=False)
-    return finish(fig, f"An SE block ({w.gate.name}) on this photo: one weight per channel", height=420)
+    return finish(fig, _("An SE block ({gate}) on this photo: one weight per channel").format(gate=w.gate.name),
+                  height=420)
 
 
 def sk_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
     """An SK unit: split, fuse, select, above a and b for the first ``shown`` channels."""
     fig = _figure()
     c = w.channels
-    _flow(fig, ["split<br>3×3 | dilated 3×3", "fuse<br>mean of U₁ + U₂", "select<br>softmax: a + b = 1",
-                "output<br>V = a·U₁ + b·U₂"])
+    _flow(fig, [_("split<br>3×3 | dilated 3×3"), _("fuse<br>mean of U₁ + U₂"), _("select<br>softmax: a + b = 1"),
+                _("output<br>V = a·U₁ + b·U₂")])
     n = min(shown, c)
     for name, values, colour in (("a (3×3)", w.a[:n], PATH_COLORS[0]), ("b (5×5)", w.b[:n], PATH_COLORS[1])):
         fig.add_trace(go.Bar(x=np.arange(n), y=values, name=name, marker_color=colour,
-                             hovertemplate="channel %{x}: " + name + " = %{y:.3f}<extra></extra>"))
+                             hovertemplate=hover(_("channel %{x}: {name} = %{y:.3f}<extra></extra>"), name=name)))
     fig.add_hline(y=0.5, line=dict(color="#333", dash="dot", width=1))
     fig.update_layout(barmode="stack", legend=dict(orientation="h", x=1, xanchor="right", y=0.68, yanchor="bottom"))
-    fig.update_xaxes(title_text=f"channel (first {n} of {c})")
-    fig.update_yaxes(title_text="share of each kernel", range=[0, 1])
-    return finish(fig, f"An SK unit ({w.gate.name}) on this photo: each channel splits its attention", height=420)
+    fig.update_xaxes(title_text=_("channel (first {shown} of {channels})").format(shown=n, channels=c))
+    fig.update_yaxes(title_text=_("share of each kernel"), range=[0, 1])
+    return finish(fig, _("An SK unit ({gate}) on this photo: each channel splits its attention").format(
+        gate=w.gate.name), height=420)

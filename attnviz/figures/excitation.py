@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..gates import Gate
+from ..i18n import _
 from ..inference import ImageAnalysis
 from .style import REFERENCE_COLOR, VALUE_SCALE, finish, series_colors
 
@@ -27,7 +28,7 @@ def excitation_heatmap(gates: Sequence[Gate], analysis: ImageAnalysis, width: in
     """
     rows = [g for g in se_gates(gates) if g.name in analysis.values]
     if not rows:
-        raise ValueError("the model has no SE-style gate to show")
+        raise ValueError(_("the model has no SE-style gate to show"))
     width = width or max(g.channels for g in rows)
     z, channel = [], []
     for g in rows:
@@ -45,14 +46,14 @@ def excitation_heatmap(gates: Sequence[Gate], analysis: ImageAnalysis, width: in
         low, high = low - 0.01, high + 0.01
     fig = go.Figure(go.Heatmap(
         z=z, x=x, y=labels, customdata=np.asarray(channel), zmin=low, zmax=high,
-        colorscale=VALUE_SCALE, colorbar=dict(title="s"), name=analysis.name, meta={"custom": ["channel"]},
-        hovertemplate="%{y}<br>channel %{customdata}<br>s = %{z:.3f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", title="SE block (channels), input → output")
-    fig.update_xaxes(title="channels of the block, first → last (blocks differ in width; hover for the index)",
-                     range=[0, 1], showticklabels=False)
+        colorscale=VALUE_SCALE, colorbar=dict(title="s"), name=analysis.name, meta={"custom": [_("channel")]},
+        hovertemplate=_("%{y}<br>channel %{customdata}<br>s = %{z:.3f}<extra></extra>")))
     prefix = rows[0].name.split("_")[0]  # 'SE', or 'ECA' for efficient channel attention
-    fig.update_yaxes(title=f"{prefix} block (channels), input → output")
-    return finish(fig, title or f"Excitation of every {prefix} block — {analysis.name}",
+    fig.update_yaxes(autorange="reversed", title=_("{prefix} block (channels), input → output").format(prefix=prefix))
+    fig.update_xaxes(title=_("channels of the block, first → last (blocks differ in width; hover for the index)"),
+                     range=[0, 1], showticklabels=False)
+    return finish(fig, title or _("Excitation of every {prefix} block — {image}").format(prefix=prefix,
+                                                                                        image=analysis.name),
                   height=max(320, 60 + 28 * len(rows)))
 
 
@@ -60,7 +61,7 @@ def excitation_distribution(gates: Sequence[Gate], analyses: Sequence[ImageAnaly
                             style: str = "violin", title: str | None = None) -> go.Figure:
     """Distribution of the excitation over the channels of each SE block, one colour per image."""
     if style not in ("violin", "box"):
-        raise ValueError(f"style must be 'violin' or 'box', not {style!r}")
+        raise ValueError(_("style must be 'violin' or 'box', not {style!r}").format(style=style))
     blocks = se_gates(gates)
     fig = go.Figure()
     for colour, analysis in zip(series_colors(len(analyses)), analyses):
@@ -75,10 +76,10 @@ def excitation_distribution(gates: Sequence[Gate], analyses: Sequence[ImageAnaly
             fig.add_trace(go.Box(**common, boxpoints=False, boxmean=True))
     mode = "group" if len(analyses) > 1 else None
     fig.update_layout(violinmode=mode, boxmode=mode, showlegend=len(analyses) > 1)
-    fig.update_yaxes(title="excitation s", range=[0, 1.02])
-    fig.update_xaxes(title="SE block (input → output)", categoryorder="array",
+    fig.update_yaxes(title=_("excitation s"), range=[0, 1.02])
+    fig.update_xaxes(title=_("SE block (input → output)"), categoryorder="array",
                      categoryarray=[g.name for g in blocks])
-    return finish(fig, title or "Excitation per block, over its channels", height=420)
+    return finish(fig, title or _("Excitation per block, over its channels"), height=420)
 
 
 def block_bars(gate: Gate, analyses: Sequence[ImageAnalysis], sort: bool = False,
@@ -93,14 +94,16 @@ def block_bars(gate: Gate, analyses: Sequence[ImageAnalysis], sort: bool = False
     fig = go.Figure()
     for colour, analysis in zip(series_colors(len(analyses)), analyses):
         s = analysis.values[gate.name].reshape(-1)[order]
-        common = dict(x=np.arange(len(order)), y=s, customdata=order, name=analysis.name, meta={"custom": ["channel"]},
-                      hovertemplate="channel %{customdata}: s = %{y:.3f}<extra>%{fullData.name}</extra>")
+        common = dict(x=np.arange(len(order)), y=s, customdata=order, name=analysis.name,
+                      meta={"custom": [_("channel")]},
+                      hovertemplate=_("channel %{customdata}: s = %{y:.3f}<extra>%{fullData.name}</extra>"))
         if len(analyses) == 1:
             fig.add_trace(go.Bar(**common, marker_color=colour, marker_line_width=0))
         else:  # several images: lines, since overlaid bars hide each other
             fig.add_trace(go.Scatter(**common, mode="lines", line=dict(color=colour, width=1.5)))
     fig.add_hline(y=0.5, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
     fig.update_layout(barmode="overlay", bargap=0, showlegend=len(analyses) > 1)
-    fig.update_xaxes(title="channel, sorted by excitation" if sort else "channel")
-    fig.update_yaxes(title="excitation s", range=[0, 1.02])
-    return finish(fig, title or f"{gate.name}: excitation of its {gate.channels} channels", height=420)
+    fig.update_xaxes(title=_("channel, sorted by excitation") if sort else _("channel"))
+    fig.update_yaxes(title=_("excitation s"), range=[0, 1.02])
+    return finish(fig, title or _("{gate}: excitation of its {channels} channels").format(
+        gate=gate.name, channels=gate.channels), height=420)

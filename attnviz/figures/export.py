@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from ..i18n import _
+
 FORMATS = ("png", "svg")
 
 
@@ -24,7 +26,8 @@ def safe_filename(name: str) -> str:
 def chart_config(filename: str, image_format: str = "png", scale: int = 2) -> dict[str, Any]:
     """plotly.js config: the camera button saves ``filename``.png/.svg at ``scale`` x resolution."""
     if image_format not in FORMATS:
-        raise ValueError(f"image format must be one of {FORMATS}, not {image_format!r}")
+        raise ValueError(_("image format must be one of {formats}, not {format!r}").format(
+            formats=FORMATS, format=image_format))
     return {"toImageButtonOptions": {"format": image_format, "filename": safe_filename(filename),
                                      "scale": scale},
             "displaylogo": False}

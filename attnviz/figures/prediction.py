@@ -5,16 +5,18 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
+from ..i18n import _
 from .style import finish
 
 
-def top_k_bars(top: Sequence[dict], title: str = "Top-5 prediction", color: str = "#1f77b4") -> go.Figure:
-    """top: dicts with 'label' and 'prob' (as ImageAnalysis.top returns), most likely first."""
+def top_k_bars(top: Sequence[dict], title: str | None = None, color: str = "#1f77b4") -> go.Figure:
+    """top: dicts with 'label' and 'prob' (as ImageAnalysis.top returns), most likely first;
+    title: by default "Top-5 prediction" in the reader's language."""
     labels = [row["label"] for row in top][::-1]
     probs = [row["prob"] for row in top][::-1]
     fig = go.Figure(go.Bar(x=probs, y=labels, orientation="h", marker_color=color,
                            text=[f"{p:.1%}" for p in probs], textposition="auto",
                            hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
-    fig.update_xaxes(title="probability", range=[0, 1], tickformat=".0%")
-    fig.update_yaxes(automargin=True, title="class")
-    return finish(fig, title, height=80 + 44 * len(labels), margin=dict(l=10, r=20, t=50, b=40))
+    fig.update_xaxes(title=_("probability"), range=[0, 1], tickformat=".0%")
+    fig.update_yaxes(automargin=True, title=_("class"))
+    return finish(fig, title or _("Top-5 prediction"), height=80 + 44 * len(labels), margin=dict(l=10, r=20, t=50, b=40))

@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.colors as pc
 
+from ..i18n import N_, _
 from .style import REFERENCE_COLOR, finish
 
 
@@ -16,23 +17,25 @@ def scale_colors(scales) -> list[str]:
     return pc.sample_colorscale("Plasma", [0.1 + 0.75 * i / max(n - 1, 1) for i in range(n)])
 
 
-def channel_weights_by_scale(gate: str, weights: Mapping[float, np.ndarray], value_label: str = "b (5×5 weight)",
+def channel_weights_by_scale(gate: str, weights: Mapping[float, np.ndarray], value_label: str = N_("b (5×5 weight)"),
                              title: str | None = None) -> go.Figure:
     """One line per zoom factor: a unit's per-channel weight of the larger kernel (mean over images)."""
+    value_label = _(value_label)
     fig = go.Figure()
     scales = sorted(weights)
     for colour, scale in zip(scale_colors(scales), scales):
         w = np.asarray(weights[scale])
         fig.add_trace(go.Scatter(x=np.arange(len(w)), y=w, mode="lines", name=f"{scale:g}×",
                                  line=dict(color=colour, width=1.8),
-                                 hovertemplate="channel %{x}: %{y:.3f}<extra>%{fullData.name}</extra>"))
+                                 hovertemplate=_("channel %{x}: %{y:.3f}<extra>%{fullData.name}</extra>")))
     fig.add_hline(y=0.5, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
-    fig.update_xaxes(title="channel")
+    fig.update_xaxes(title=_("channel"))
     values = np.concatenate([np.asarray(w, dtype=float).reshape(-1) for w in weights.values()])
     pad = 0.05 * max(float(np.ptp(values)), 0.02)
     fig.update_yaxes(title=value_label, range=[float(values.min()) - pad, float(values.max()) + pad])
-    fig.update_layout(legend_title_text="zoom")
-    return finish(fig, title or f"{gate}: attention on the 5×5 kernel per channel, at each zoom", height=380)
+    fig.update_layout(legend_title_text=_("zoom"))
+    return finish(fig, title or _("{gate}: attention on the 5×5 kernel per channel, at each zoom").format(gate=gate),
+                  height=380)
 
 
 def mean_difference_by_scale(diffs: Mapping[float, Mapping[str, float]], title: str | None = None) -> go.Figure:
@@ -45,8 +48,8 @@ def mean_difference_by_scale(diffs: Mapping[float, Mapping[str, float]], title: 
                                  name=f"{scale:g}×", line=dict(color=colour, width=2.2), marker=dict(size=8),
                                  hovertemplate="%{x}: mean(b − a) = %{y:.4f}<extra>%{fullData.name}</extra>"))
     fig.add_hline(y=0, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
-    fig.update_xaxes(title="unit (input → output)")
-    fig.update_yaxes(title="mean attention difference b − a")
-    fig.update_layout(legend_title_text="zoom")
-    return finish(fig, title or "Mean attention difference per unit at each zoom: a rise means the 5×5 kernel gains",
+    fig.update_xaxes(title=_("unit (input → output)"))
+    fig.update_yaxes(title=_("mean attention difference b − a"))
+    fig.update_layout(legend_title_text=_("zoom"))
+    return finish(fig, title or _("Mean attention difference per unit at each zoom: a rise means the 5×5 kernel gains"),
                   height=400)

@@ -15,8 +15,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..gates import Gate
+from ..i18n import _
 from ..inference import ImageAnalysis
-from .style import PATH_COLORS, REFERENCE_COLOR, finish, series_colors
+from .style import PATH_COLORS, REFERENCE_COLOR, finish, hover, series_colors
 
 
 def sk_gates(gates: Sequence[Gate]) -> list[Gate]:
@@ -38,13 +39,16 @@ def selection_scatter(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis], 
     """
     units = sk_gates(gates)
     if not units:
-        raise ValueError("the model has no SK unit to show")
+        raise ValueError(_("the model has no SK unit to show"))
     columns = min(columns, len(units))
     rows = math.ceil(len(units) / columns)
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=[g.name for g in units],
                         horizontal_spacing=0.04, vertical_spacing=0.12 if rows > 1 else 0.1,
                         shared_xaxes=True, shared_yaxes=True)
     colours = series_colors(len(analyses))
+    custom_names = [_("unit"), _("channel")]
+    template = _("%{customdata[0]} channel %{customdata[1]}<br>a (3×3) = %{x:.3f}"
+                 "<br>b (5×5) = %{y:.3f}<extra>%{fullData.name}</extra>")
     for i, gate in enumerate(units):
         r, c = divmod(i, columns)
         fig.add_shape(type="line", x0=0, y0=0, x1=1, y1=1, line=dict(color=REFERENCE_COLOR, dash="dot", width=1),
@@ -53,11 +57,10 @@ def selection_scatter(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis], 
             v = analysis.values[gate.name]
             fig.add_trace(go.Scattergl(
                 x=v[0], y=v[1], mode="markers", name=analysis.name, legendgroup=analysis.name,
-                showlegend=i == 0 and len(analyses) > 1, meta={"x": "a (3x3)", "y": "b (5x5)", "custom": ["unit", "channel"]},
+                showlegend=i == 0 and len(analyses) > 1, meta={"x": "a (3x3)", "y": "b (5x5)", "custom": custom_names},
                 marker=dict(color=colour, size=5, opacity=0.7),
                 customdata=np.stack([np.full(len(v[0]), gate.name), np.arange(len(v[0]))], axis=1),
-                hovertemplate="%{customdata[0]} channel %{customdata[1]}<br>a (3×3) = %{x:.3f}"
-                              "<br>b (5×5) = %{y:.3f}<extra>%{fullData.name}</extra>"),
+                hovertemplate=template),
                 row=r + 1, col=c + 1)
     fig.update_xaxes(range=[-0.02, 1.02], dtick=0.5)
     fig.update_yaxes(range=[-0.02, 1.02], dtick=0.5)
@@ -65,7 +68,7 @@ def selection_scatter(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis], 
         fig.update_xaxes(title_text="a (3×3)", row=rows, col=c + 1)
     for r in range(rows):
         fig.update_yaxes(title_text="b (5×5)", row=r + 1, col=1)
-    return finish(fig, title or "Kernel selection per SK unit: b against a (above the diagonal: 5×5 wins)",
+    return finish(fig, title or _("Kernel selection per SK unit: b against a (above the diagonal: 5×5 wins)"),
                   height=80 + 230 * rows)
 
 
@@ -78,18 +81,18 @@ def mean_difference_by_depth(gates: Sequence[Gate], analyses: Sequence[ImageAnal
     fig = go.Figure()
     if dataset:
         fig.add_trace(go.Scatter(x=names, y=[dataset.get(n) for n in names], mode="lines+markers",
-                                 name="dataset average", line=dict(color=REFERENCE_COLOR, width=2, dash="dash"),
-                                 hovertemplate="%{x}: dataset mean(b − a) = %{y:.4f}<extra></extra>"))
+                                 name=_("dataset average"), line=dict(color=REFERENCE_COLOR, width=2, dash="dash"),
+                                 hovertemplate=_("%{x}: dataset mean(b − a) = %{y:.4f}<extra></extra>")))
     for colour, analysis in zip(series_colors(len(analyses)), analyses):
         fig.add_trace(go.Scatter(
             x=names, y=[mean_difference(analysis.values[n]) for n in names], mode="lines+markers",
             name=analysis.name, line=dict(color=colour, width=2), marker=dict(size=8),
             hovertemplate="%{x}: mean(b − a) = %{y:.4f}<extra>%{fullData.name}</extra>"))
     fig.add_hline(y=0, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
-    fig.update_xaxes(title="SK unit (input → output)")
-    fig.update_yaxes(title="mean attention difference b − a", zeroline=False)
+    fig.update_xaxes(title=_("SK unit (input → output)"))
+    fig.update_yaxes(title=_("mean attention difference b − a"), zeroline=False)
     fig.update_layout(showlegend=len(analyses) > 1 or bool(dataset))
-    return finish(fig, title or "Mean attention difference b − a per SK unit", height=380)
+    return finish(fig, title or _("Mean attention difference b − a per SK unit"), height=380)
 
 
 def selection_split(gate: Gate, analysis: ImageAnalysis, dataset_b: np.ndarray | None = None,
@@ -102,22 +105,25 @@ def selection_split(gate: Gate, analysis: ImageAnalysis, dataset_b: np.ndarray |
     order = np.argsort(-b, kind="stable")
     x = [str(int(c)) for c in order]
     fig = go.Figure()
-    paths = (("a: 3×3 path", a[order], PATH_COLORS[0]), ("b: dilated 3×3 (“5×5”) path", b[order], PATH_COLORS[1]))
-    for name, values, colour in paths:
+    channel = _("channel")
+    paths = (("a", _("a: 3×3 path"), a[order], PATH_COLORS[0]),
+             ("b", _("b: dilated 3×3 (“5×5”) path"), b[order], PATH_COLORS[1]))
+    for symbol, name, values, colour in paths:
         fig.add_trace(go.Bar(x=x, y=values, name=name, marker_color=colour, marker_line_width=0,
-                             meta={"x": "channel"},
-                             hovertemplate="channel %{x}: " + name.split(":")[0] + " = %{y:.3f}<extra></extra>"))
+                             meta={"x": channel},
+                             hovertemplate=hover(_("channel %{x}: {name} = %{y:.3f}<extra></extra>"), name=symbol)))
     if dataset_b is not None:
         fig.add_trace(go.Scatter(x=x, y=np.asarray(dataset_b, dtype=float)[order], mode="markers",
-                                 name="b, dataset average", marker=dict(color=REFERENCE_COLOR, symbol="line-ew-open",
+                                 name=_("b, dataset average"), marker=dict(color=REFERENCE_COLOR, symbol="line-ew-open",
                                                                         size=9, line=dict(width=2)),
-                                 meta={"x": "channel"},
-                                 hovertemplate="channel %{x}: dataset b = %{y:.3f}<extra></extra>"))
+                                 meta={"x": channel},
+                                 hovertemplate=_("channel %{x}: dataset b = %{y:.3f}<extra></extra>")))
     fig.add_hline(y=0.5, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
     fig.update_layout(barmode="stack", bargap=0)
-    fig.update_xaxes(type="category", title="channel (sorted: most 5×5 first)", nticks=12)
-    fig.update_yaxes(title="share of the channel's attention", range=[0, 1])
-    return finish(fig, title or f"{gate.name}: how each channel splits its attention between the two kernels",
+    fig.update_xaxes(type="category", title=_("channel (sorted: most 5×5 first)"), nticks=12)
+    fig.update_yaxes(title=_("share of the channel's attention"), range=[0, 1])
+    return finish(fig, title or _("{gate}: how each channel splits its attention between the two kernels").format(
+        gate=gate.name),
                   height=400)
 
 
@@ -130,9 +136,10 @@ def b_histogram(gate: Gate, analyses: Sequence[ImageAnalysis], bins: int = 40,
             x=analysis.values[gate.name][1], name=analysis.name, marker_color=colour,
             opacity=0.65 if len(analyses) > 1 else 1.0,
             xbins=dict(start=0, end=1.0 + 1e-9, size=1.0 / bins),
-            hovertemplate="b in %{x}: %{y} channels<extra>%{fullData.name}</extra>"))
+            hovertemplate=_("b in %{x}: %{y} channels<extra>%{fullData.name}</extra>")))
     fig.add_vline(x=0.5, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
     fig.update_layout(barmode="overlay", showlegend=len(analyses) > 1)
-    fig.update_xaxes(title="b (weight of the 5×5 path)", range=[0, 1])
-    fig.update_yaxes(title="channels")
-    return finish(fig, title or f"{gate.name}: b over its {gate.channels} channels", height=360)
+    fig.update_xaxes(title=_("b (weight of the 5×5 path)"), range=[0, 1])
+    fig.update_yaxes(title=_("channels"))
+    return finish(fig, title or _("{gate}: b over its {channels} channels").format(gate=gate.name, channels=gate.channels),
+                  height=360)

@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..gates import Gate
+from ..i18n import _
 from ..inference import ImageAnalysis
 from .style import VALUE_SCALE, finish, series_colors
 
@@ -24,12 +25,13 @@ def split_weights(gate: Gate, analysis: ImageAnalysis, title: str | None = None)
     """One unit's weights as a splits x channels heatmap."""
     v = analysis.values[gate.name]
     fig = go.Figure(go.Heatmap(
-        z=v, x=np.arange(v.shape[1]), y=[f"split {r + 1}" for r in range(v.shape[0])], zmin=0, zmax=1,
-        colorscale=VALUE_SCALE, colorbar=dict(title="weight"), name=analysis.name,
-        hovertemplate="%{y}, channel %{x}: weight %{z:.3f}<extra></extra>"))
-    fig.update_xaxes(title="channel")
-    fig.update_yaxes(title="split")
-    return finish(fig, title or f"{gate.name}: split weights of every channel — {analysis.name}",
+        z=v, x=np.arange(v.shape[1]), y=[_("split {number}").format(number=r + 1) for r in range(v.shape[0])],
+        zmin=0, zmax=1, colorscale=VALUE_SCALE, colorbar=dict(title=_("weight")), name=analysis.name,
+        hovertemplate=_("%{y}, channel %{x}: weight %{z:.3f}<extra></extra>")))
+    fig.update_xaxes(title=_("channel"))
+    fig.update_yaxes(title=_("split"))
+    return finish(fig, title or _("{gate}: split weights of every channel — {image}").format(gate=gate.name,
+                                                                                            image=analysis.name),
                   height=160 + 50 * v.shape[0])
 
 
@@ -45,10 +47,11 @@ def split_balance_by_depth(gates: Sequence[Gate], analyses: Sequence[ImageAnalys
         for r in range(radix):
             means = [float(analysis.values[n][r].mean()) if analysis.values[n].shape[0] > r else None
                      for n in names]
-            label = f"split {r + 1}" if len(analyses) == 1 else f"{analysis.name}, split {r + 1}"
+            label = (_("split {number}").format(number=r + 1) if len(analyses) == 1
+                     else _("{image}, split {number}").format(image=analysis.name, number=r + 1))
             fig.add_trace(go.Scatter(x=names, y=means, mode="lines+markers", name=label,
                                      line=dict(color=colour, dash=dashes[r % len(dashes)], width=2),
-                                     hovertemplate="%{x}: mean weight %{y:.3f}<extra>%{fullData.name}</extra>"))
-    fig.update_xaxes(title="split attention unit (input → output)")
-    fig.update_yaxes(title="mean weight over channels", range=[0, 1])
-    return finish(fig, title or "Split attention: mean weight of each split across depth", height=360)
+                                     hovertemplate=_("%{x}: mean weight %{y:.3f}<extra>%{fullData.name}</extra>")))
+    fig.update_xaxes(title=_("split attention unit (input → output)"))
+    fig.update_yaxes(title=_("mean weight over channels"), range=[0, 1])
+    return finish(fig, title or _("Split attention: mean weight of each split across depth"), height=360)

@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..i18n import _
 from .style import PATH_COLORS, finish
 
 Step = tuple[str, Sequence[tuple[str, np.ndarray]]]  # (panel title, [(series name, values)])
@@ -22,8 +23,8 @@ def step_panels(steps: Sequence[Step], title: str, highlight: int | None = None)
     fig = make_subplots(rows=len(steps), cols=1, subplot_titles=[s[0] for s in steps], vertical_spacing=0.32 / len(steps))
     width = len(steps[0][1][0][1])
     colour = iter(_COLOURS * 4)
-    for row, (_, series) in enumerate(steps, start=1):
-        per_channel = all(len(np.ravel(v)) == width for _, v in series)
+    for row, (_panel, series) in enumerate(steps, start=1):
+        per_channel = all(len(np.ravel(v)) == width for _name, v in series)
         for name, values in series:
             v = np.asarray(values, dtype=float).reshape(-1)
             c = next(colour)
@@ -33,8 +34,8 @@ def step_panels(steps: Sequence[Step], title: str, highlight: int | None = None)
                 fig.add_trace(go.Bar(**common, marker_color=c, marker_line_width=0), row=row, col=1)
             else:
                 fig.add_trace(go.Scatter(**common, mode="lines", line=dict(color=c, width=1.4)), row=row, col=1)
-        fig.update_xaxes(title_text="channel" if per_channel else "unit", title_standoff=2, row=row, col=1)
-        fig.update_yaxes(title_text="value", row=row, col=1)
+        fig.update_xaxes(title_text=_("channel") if per_channel else _("unit"), title_standoff=2, row=row, col=1)
+        fig.update_yaxes(title_text=_("value"), row=row, col=1)
         if highlight is not None and per_channel:
             fig.add_vrect(x0=highlight - 0.5 - width / 200, x1=highlight + 0.5 + width / 200, fillcolor="#d62728",
                           opacity=0.25, line_width=0, row=row, col=1)
@@ -53,9 +54,10 @@ def feature_maps(before: np.ndarray, after: np.ndarray, channel: int, labels: tu
     high = float(max(before.max(), after.max()))
     for col, image in enumerate((before, after), start=1):
         fig.add_trace(go.Heatmap(z=image, zmin=low, zmax=high, colorscale="Viridis", showscale=col == 2,
-                                 colorbar=dict(title="activation"),
-                                 hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"), row=1, col=col)
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}", title_text="row",
+                                 colorbar=dict(title=_("activation")),
+                                 hovertemplate=_("row %{y}, column %{x}: %{z:.3f}<extra></extra>")), row=1, col=col)
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}", title_text=_("row"),
                          row=1, col=col)
-        fig.update_xaxes(title_text="column", row=1, col=col)
-    return finish(fig, f"Channel {channel}: the feature map before and after the gate", height=360)
+        fig.update_xaxes(title_text=_("column"), row=1, col=col)
+    return finish(fig, _("Channel {channel}: the feature map before and after the gate").format(channel=channel),
+                  height=360)
