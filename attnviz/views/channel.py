@@ -8,6 +8,7 @@ import numpy as np
 
 from ..figures import classes as class_figures
 from ..gates import Gate
+from ..i18n import _
 from ..profiles import Profile
 from .chart import Chart
 
@@ -16,9 +17,10 @@ def list_titles(gate: Gate) -> tuple[str, str]:
     """How the two lists are named for this gate's kind: the most and least excited, or, for a
     selection between kernels, the images that lean most to the larger and to the smaller one."""
     if gate.kind.kernel_selection:
-        return "lean most to the 5×5 kernel (highest b)", "lean most to the 3×3 kernel (lowest b)"
+        return _("lean most to the 5×5 kernel (highest b)"), _("lean most to the 3×3 kernel (lowest b)")
     label = gate.value_label
-    return f"excite it most (highest {label})", f"excite it least (lowest {label})"
+    return (_("excite it most (highest {label})").format(label=label),
+            _("excite it least (lowest {label})").format(label=label))
 
 
 def class_mix_chart(profile: Profile, gate: Gate, channel: int, listed: dict[str, list[dict]]) -> Chart:
@@ -31,14 +33,15 @@ def class_mix_chart(profile: Profile, gate: Gate, channel: int, listed: dict[str
     share_all = list(totals / max(totals.sum(), 1))
     lead = max(counts, key=counts.get) if counts else None
     over = (share_top[names.index(lead)] / max(share_all[names.index(lead)], 1e-9)) if lead else float("nan")
-    reading = (f"'{lead}' gives {counts[lead]} of the {len(top)} top images, {over:.1f} times its share of the "
-               "dataset." if lead else "")
+    reading = (_("'{lead}' gives {count} of the {top} top images, {over:.1f} times its share of the "
+                 "dataset.").format(lead=lead, count=counts[lead], top=len(top), over=over) if lead else "")
     return Chart(f"class_mix_{gate.name}_{channel}",
                  class_figures.class_mix_bars(names, share_top, share_all,
-                                              f"{gate.name}, channel {channel}: the classes of its top images"),
-                 f"Purple: the classes of the {len(top)} images that give channel {channel} its highest value; "
-                 f"grey: each class's share of the dataset. A channel tied to a class stands far above its grey "
-                 f"bar. {reading}")
+                                              _("{gate}, channel {channel}: the classes of its top images").format(
+                                                  gate=gate.name, channel=channel)),
+                 _("Purple: the classes of the {top} images that give channel {channel} its highest value; "
+                   "grey: each class's share of the dataset. A channel tied to a class stands far above its grey "
+                   "bar. {reading}").format(top=len(top), channel=channel, reading=reading))
 
 
 def default_channel(gate: Gate, values: np.ndarray) -> int:

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
-UNTRAINED = "untrained: random weights"
+from ..i18n import N_, _
+
+UNTRAINED = N_("untrained: random weights")  # translated where used: _(UNTRAINED)
 
 
 @dataclass
@@ -19,6 +21,7 @@ class Chart:
 def mark_untrained(fig: go.Figure) -> go.Figure:
     """Say on the figure itself (so also in every download) that the model is untrained."""
     title = fig.layout.title.text or ""
-    if UNTRAINED not in title:
-        fig.update_layout(title_text=f"{title} [{UNTRAINED}]".strip())
+    label = _(UNTRAINED)
+    if label not in title:
+        fig.update_layout(title_text=f"{title} [{label}]".strip())
     return fig

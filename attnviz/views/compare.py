@@ -15,8 +15,12 @@ from ..class_stats import PAPER_CHANNELS, block_class_means, similarity, specifi
 from ..errors import AttnvizError
 from ..gates import kind_named
 from ..figures import classes as class_figures
+from ..i18n import N_, _
 from ..profiles import Profile
 from .chart import Chart
+
+#: How class specificity changes with depth (paper_comparison).
+TRENDS = {"rises": N_("rises"), "falls": N_("falls"), "level": N_("stays about level")}
 
 
 @dataclass
@@ -36,9 +40,9 @@ def compare_charts(profile: Profile, options: CompareOptions) -> list[Chart]:
     """Role-of-excitation lines for the chosen blocks, specificity of every block, and the class
     similarity matrix of one block."""
     if not options.classes:
-        raise AttnvizError("choose at least one class to compare")
+        raise AttnvizError(_("choose at least one class to compare"))
     if not options.blocks:
-        raise AttnvizError("choose at least one block")
+        raise AttnvizError(_("choose at least one block"))
     si = options.scale_index
     names = [profile.class_names[k] for k in options.classes]
     band = options.classes.index(options.band_class) if options.band_class in options.classes else None
@@ -46,36 +50,49 @@ def compare_charts(profile: Profile, options: CompareOptions) -> list[Chart]:
               for g in options.blocks]
     first = profile.gate_info(options.blocks[0])
     label = value_label(first)
-    scale = f" (scale {profile.scales[si]:g}×)" if len(profile.scales) > 1 else ""
     highlight = options.classes.index(options.highlight) if options.highlight in options.classes else None
-    picked = f"; {profile.class_names[options.highlight]} in colour" if highlight is not None else ""
+    if len(profile.scales) > 1:
+        title = _("Role of excitation: class-mean {label} per block (scale {scale:g}×)").format(
+            label=label, scale=profile.scales[si])
+    else:
+        title = _("Role of excitation: class-mean {label} per block").format(label=label)
+    if highlight is not None:
+        role = _("Each line is one class's average {label} over its images, for up to {channels} channels per "
+                 "block (the same channels for every class, numbered as in the block); the dashed black line is "
+                 "the mean of all classes; {name} in colour. Where the lines coincide, the block treats every "
+                 "class alike; where they part, it is class-specific.").format(
+            label=label, channels=options.channels, name=profile.class_names[options.highlight])
+    else:
+        role = _("Each line is one class's average {label} over its images, for up to {channels} channels per "
+                 "block (the same channels for every class, numbered as in the block); the dashed black line is "
+                 "the mean of all classes. Where the lines coincide, the block treats every class alike; where "
+                 "they part, it is class-specific.").format(label=label, channels=options.channels)
     charts = [Chart("role_of_excitation",
-                    class_figures.role_of_excitation(blocks, names, band, label, highlight=highlight,
-                                                     title=f"Role of excitation: class-mean {label} per block{scale}"),
-                    f"Each line is one class's average {label} over its images, for up to {options.channels} "
-                    f"channels per block (the same channels for every class, numbered as in the block); the "
-                    f"dashed black line is the mean of all classes{picked}. Where the lines coincide, the "
-                    "block treats every class alike; where they part, it is class-specific.")]
+                    class_figures.role_of_excitation(blocks, names, band, label, highlight=highlight, title=title),
+                    role)]
     gate_names = profile.gate_names
     scores = [specificity(profile, g, options.classes, si) for g in gate_names]
     top = gate_names[int(np.argmax(scores))]
     charts.append(Chart("class_specificity", class_figures.specificity_bars(gate_names, scores),
-                        "Share of the variation of the class averages that lies between classes: 0 means "
-                        f"every class gets the same values, 1 that only the class matters. Most class-specific "
-                        f"here: {top} ({max(scores):.3f}); least: {gate_names[int(np.argmin(scores))]} "
-                        f"({min(scores):.3f}).", wide=False))
+                        _("Share of the variation of the class averages that lies between classes: 0 means "
+                          "every class gets the same values, 1 that only the class matters. Most class-specific "
+                          "here: {top} ({top_score:.3f}); least: {least} ({least_score:.3f}).").format(
+                            top=top, top_score=max(scores), least=gate_names[int(np.argmin(scores))],
+                            least_score=min(scores)), wide=False))
     block = options.similarity_block or options.blocks[-1]
     matrix = similarity(profile, block, options.classes, si, options.centred)
     off = matrix[~np.eye(len(matrix), dtype=bool)] if len(matrix) > 1 else np.zeros(1)
     pair = np.unravel_index(np.argmax(np.where(np.eye(len(matrix), dtype=bool), -np.inf, matrix)), matrix.shape) \
         if len(matrix) > 1 else (0, 0)
-    how = ("after removing what all classes share, so +1 means two classes depart from the average the same "
-           "way, −1 opposite ways" if options.centred else "of the raw class averages (near 1 for all pairs: "
-           "they share most of their values)")
+    how = (_("after removing what all classes share, so +1 means two classes depart from the average the same "
+             "way, −1 opposite ways") if options.centred else _("of the raw class averages (near 1 for all pairs: "
+                                                                  "they share most of their values)"))
     charts.append(Chart(f"class_similarity_{block}",
                         class_figures.similarity_matrix(names, matrix, block, options.centred),
-                        f"Cosine similarity of the classes' average values in {block}, {how}. Most alike: "
-                        f"{names[pair[0]]} and {names[pair[1]]} ({off.max():.2f}).", wide=False))
+                        _("Cosine similarity of the classes' average values in {block}, {how}. Most alike: "
+                          "{first} and {second} ({value:.2f}).").format(
+                            block=block, how=how, first=names[pair[0]], second=names[pair[1]], value=off.max()),
+                        wide=False))
     return charts
 
 
@@ -83,9 +100,9 @@ def paper_comparison(profile: Profile, classes: list[int], scale_index: int = 0)
     """What the SENet paper found, what this profile shows (computed), and why they may differ."""
     gates = [g for g in profile.gates if kind_named(g["kind"]).channel_gate]
     if not gates:
-        return ("The SENet paper's *role of excitation* is about SE gates; this model has none. For SK "
-                "units, the paper's question is how the kernel choice moves with the object's size: "
-                "see the Scale experiment page.")
+        return _("The SENet paper's *role of excitation* is about SE gates; this model has none. For SK "
+                 "units, the paper's question is how the kernel choice moves with the object's size: "
+                 "see the Scale experiment page.")
     names = [g["name"] for g in gates]
     scores = [specificity(profile, n, classes, scale_index) for n in names]
     stages = [g.get("stage") for g in gates]
@@ -94,15 +111,19 @@ def paper_comparison(profile: Profile, classes: list[int], scale_index: int = 0)
     level = float(np.mean([profile.overall_mean(n, scale_index)[0].mean() for n in last_blocks]))
     half = max(1, len(scores) // 2)
     early, late = float(np.mean(scores[:half])), float(np.mean(scores[half:]))
-    trend = "rises" if late > early * 1.2 else "falls" if late < early / 1.2 else "stays about level"
+    trend = "rises" if late > early * 1.2 else "falls" if late < early / 1.2 else "level"
+    saturation = _("near 1, as in the paper") if level > 0.8 else _("far from 1: not saturated")
     return (
-        "**The paper** (SE-ResNet-50, 1000 ImageNet classes, 50 images per class): early blocks treat "
-        "the classes alike, later blocks are class-specific, and the last blocks (SE_5_2, SE_5_3) "
-        "saturate near 1, so they hardly matter.\n\n"
-        f"**This model** ({profile.model}, {len(profile.class_names)} classes): class specificity {trend} with "
-        f"depth (mean {early:.3f} in the first half of the blocks, {late:.3f} in the second); its last "
-        f"stage ({', '.join(last_blocks)}) averages {level:.2f}, "
-        f"{'near 1, as in the paper' if level > 0.8 else 'far from 1: not saturated'}.\n\n"
-        "**Why they may differ**: this is a small network trained on a few classes, which has little reason "
-        "to specialise its deepest blocks per class, and was not trained as long as the paper's. With an "
-        "internet connection, choose *legacy_seresnet50* (the paper's model) in the sidebar to compare.")
+        _("**The paper** (SE-ResNet-50, 1000 ImageNet classes, 50 images per class): early blocks treat "
+          "the classes alike, later blocks are class-specific, and the last blocks (SE_5_2, SE_5_3) "
+          "saturate near 1, so they hardly matter.")
+        + "\n\n"
+        + _("**This model** ({model}, {classes} classes): class specificity {trend} with depth (mean {early:.3f} "
+            "in the first half of the blocks, {late:.3f} in the second); its last stage ({blocks}) averages "
+            "{level:.2f}, {saturation}.").format(
+            model=profile.model, classes=len(profile.class_names), trend=_(TRENDS[trend]), early=early, late=late,
+            blocks=", ".join(last_blocks), level=level, saturation=saturation)
+        + "\n\n"
+        + _("**Why they may differ**: this is a small network trained on a few classes, which has little reason "
+            "to specialise its deepest blocks per class, and was not trained as long as the paper's. With an "
+            "internet connection, choose *legacy_seresnet50* (the paper's model) in the sidebar to compare."))

@@ -5,17 +5,29 @@ from __future__ import annotations
 import numpy as np
 
 from ..figures.walkthrough import feature_maps, step_panels
+from ..i18n import N_, _
 from ..walkthrough import Walkthrough
 from .chart import Chart
+
+#: The tables' column ids (kept in English: the page orders the columns by them) and the headers a
+#: reader sees, for ``st.column_config``: ``column_labels()``.
+COLUMNS = {"symbol": N_("symbol"), "meaning": N_("meaning"), "value": N_("value"), "identity": N_("identity"),
+           "largest error on this image": N_("largest error on this image")}
+
+
+def column_labels() -> dict[str, str]:
+    """Column id -> its header in the reader's language."""
+    return {key: _(label) for key, label in COLUMNS.items()}
 
 
 def walkthrough_chart(w: Walkthrough, channel: int) -> Chart:
     """The steps of the gate as bar panels, with ``channel`` marked."""
     name = w.gate.name
     return Chart(f"walkthrough_{name}",
-                 step_panels(w.kind.walkthrough_panels(w), f"{name}, step by step, for this image", channel),
-                 f"Each panel is one step of the formulas, with this photo's numbers; the red band marks "
-                 f"channel {channel} in every per-channel step.")
+                 step_panels(w.kind.walkthrough_panels(w), _("{gate}, step by step, for this image").format(gate=name),
+                             channel),
+                 _("Each panel is one step of the formulas, with this photo's numbers; the red band marks "
+                   "channel {channel} in every per-channel step.").format(channel=channel))
 
 
 def feature_map_chart(w: Walkthrough, channel: int) -> Chart:
@@ -23,8 +35,9 @@ def feature_map_chart(w: Walkthrough, channel: int) -> Chart:
     before, after, labels = w.kind.feature_maps(w, channel)
     ratio = float(np.abs(after).mean() / max(np.abs(before).mean(), 1e-12))
     return Chart(f"feature_maps_{w.gate.name}_{channel}", feature_maps(before, after, channel, labels),
-                 f"What the gate does to channel {channel} of this photo: the same map, scaled by "
-                 f"{ratio:.2f} on average (one colour scale for both, so a paler map was scaled down).")
+                 _("What the gate does to channel {channel} of this photo: the same map, scaled by "
+                   "{ratio:.2f} on average (one colour scale for both, so a paler map was scaled down).").format(
+                     channel=channel, ratio=ratio))
 
 
 def live_numbers(w: Walkthrough, channel: int) -> list[dict]:

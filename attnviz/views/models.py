@@ -6,6 +6,7 @@ import numpy as np
 
 from ..figures import models as model_figures
 from ..figures import prediction
+from ..i18n import _, ngettext
 from ..model_comparison import ModelComparison, ModelSummary
 from .chart import Chart
 
@@ -13,40 +14,45 @@ from .chart import Chart
 def top_chart(model: ModelSummary, image_index: int, image_name: str, k: int = 5) -> Chart:
     """One model's top-k for one image, to sit beside the other models' in columns."""
     top = model.top[image_index][:k]
-    fig = prediction.top_k_bars(top, title=f"{model.name}: top-{len(top)}")
+    fig = prediction.top_k_bars(top, title=_("{model}: top-{k}").format(model=model.name, k=len(top)))
     return Chart(f"models_top_{model.name}_{image_index}", fig,
-                 f"{model.name} on {image_name}: '{top[0]['label']}' at {top[0]['prob']:.0%}.", wide=False)
+                 _("{model} on {image}: '{label}' at {prob:.0%}.").format(
+                     model=model.name, image=image_name, label=top[0]["label"], prob=top[0]["prob"]), wide=False)
 
 
 def agreement(comparison: ModelComparison) -> str:
     """One sentence: on how many images all the models name the same top-1 class."""
     n = len(comparison.images)
     same = sum(len({m.top[i][0]["label"] for m in comparison.models}) == 1 for i in range(n))
-    return f"The models agree on the top-1 class for {same} of {n} image{'s' if n != 1 else ''}."
+    return ngettext("The models agree on the top-1 class for {same} of {n} image.",
+                    "The models agree on the top-1 class for {same} of {n} images.", n).format(same=same, n=n)
 
 
 def _stage_reading(model: ModelSummary) -> str:
     stages = [s for s in model.stages if np.isfinite(s.mean)]
     if not stages:
-        return f"{model.name}: no value."
+        return _("{model}: no value.").format(model=model.name)
     first, last = stages[0], stages[-1]
     high = max(stages, key=lambda s: s.mean)
-    return (f"**{model.name}** ({model.value_names}): {first.mean:.3f} at {first.label}, {last.mean:.3f} at "
-            f"{last.label}, highest at {high.label} ({high.mean:.3f}).")
+    return _("**{model}** ({values}): {first:.3f} at {first_stage}, {last:.3f} at {last_stage}, highest at "
+             "{high_stage} ({high:.3f}).").format(model=model.name, values=model.value_names, first=first.mean,
+                                                 first_stage=first.label, last=last.mean, last_stage=last.label,
+                                                 high_stage=high.label, high=high.mean)
 
 
 def stage_chart(comparison: ModelComparison) -> Chart:
     n = len(comparison.images)
-    over = "this photo" if n == 1 else f"{n} photos"
-    fig = model_figures.stage_statistics(comparison.models, title=f"Each model's attention by relative depth — {over}")
+    over = _("this photo") if n == 1 else _("{n} photos").format(n=n)
+    fig = model_figures.stage_statistics(comparison.models,
+                                         title=_("Each model's attention by relative depth — {over}").format(over=over))
     return Chart("models_stages", fig,
-                 "Each line is one model. A point is one stage, placed at the mean relative depth of its gates "
-                 "(0 = the model's first gate, 1 = its last), so that models of different depth line up; its "
-                 "height is the compared value averaged over the stage's gates, their channels and the photos: "
-                 "the excitation s for SE and ECA (0 silences a channel, 1 lets it through), the weight b of the "
-                 "larger kernel for SK (above 0.5 favours the 5×5 path). Bars: the spread between photos; small "
-                 "dots: single gates; dotted lines: the neutral values. s and b mean different things: compare "
-                 "how each changes with depth, not their heights. "
+                 _("Each line is one model. A point is one stage, placed at the mean relative depth of its gates "
+                   "(0 = the model's first gate, 1 = its last), so that models of different depth line up; its "
+                   "height is the compared value averaged over the stage's gates, their channels and the photos: "
+                   "the excitation s for SE and ECA (0 silences a channel, 1 lets it through), the weight b of the "
+                   "larger kernel for SK (above 0.5 favours the 5×5 path). Bars: the spread between photos; small "
+                   "dots: single gates; dotted lines: the neutral values. s and b mean different things: compare "
+                   "how each changes with depth, not their heights.") + " "
                  + " ".join(_stage_reading(m) for m in comparison.models))
 
 
@@ -59,23 +65,30 @@ def correlation_chart(comparison: ModelComparison) -> Chart | None:
         finite = [c for c in blocks if np.isfinite(c.r_mean_image)]
         if finite:
             high, low = max(finite, key=lambda c: c.r_mean_image), min(finite, key=lambda c: c.r_mean_image)
-            readings.append(f"{a} vs {b}: highest in {high.gate} (r = {high.r_mean_image:.2f}), lowest in "
-                            f"{low.gate} (r = {low.r_mean_image:.2f}).")
+            readings.append(_("{a} vs {b}: highest in {high} (r = {r_high:.2f}), lowest in {low} "
+                              "(r = {r_low:.2f}).").format(a=a, b=b, high=high.gate, r_high=high.r_mean_image,
+                                                          low=low.gate, r_low=low.r_mean_image))
     fig = model_figures.block_correlation(comparison.correlations)
     return Chart("models_correlation", fig,
-                 "Both models have SE-like gates with the same names and channel counts, so their excitations "
-                 "can be compared channel by channel. Per block, r is the Pearson correlation over the channels "
-                 "of the two models' excitation s (solid: of s averaged over the photos; dashed: r on each photo, "
-                 "averaged). r near 1: the block excites the same channels in both models; near 0: unrelated. "
-                 "Channel order is arbitrary in networks trained separately, so expect r near 0 unless one model "
-                 "was fine-tuned from the other or they share their initial weights. " + " ".join(readings))
+                 _("Both models have SE-like gates with the same names and channel counts, so their excitations "
+                   "can be compared channel by channel. Per block, r is the Pearson correlation over the channels "
+                   "of the two models' excitation s (solid: of s averaged over the photos; dashed: r on each photo, "
+                   "averaged). r near 1: the block excites the same channels in both models; near 0: unrelated. "
+                   "Channel order is arbitrary in networks trained separately, so expect r near 0 unless one model "
+                   "was fine-tuned from the other or they share their initial weights.") + " " + " ".join(readings))
 
 
 def correlation_note(comparison: ModelComparison) -> str:
     """Why there is no channel-wise correlation chart (when there is none)."""
-    return ("The channel-wise correlation needs two models whose gates are all SE-like (SE or ECA) with the "
-            "same gate names and channel counts; " + ", ".join(f"{m.name} has {m.gates} {'/'.join(m.kinds) or 'no'} "
-                                                               "gates" for m in comparison.models) + ".")
+    def gates(m: ModelSummary) -> str:
+        if not m.kinds:
+            return _("{model} has no gates").format(model=m.name)
+        return ngettext("{model} has {count} {kinds} gate", "{model} has {count} {kinds} gates", m.gates).format(
+            model=m.name, count=m.gates, kinds="/".join(m.kinds))
+
+    return _("The channel-wise correlation needs two models whose gates are all SE-like (SE or ECA) with the "
+             "same gate names and channel counts; {models}.").format(
+        models=", ".join(gates(m) for m in comparison.models))
 
 
 def comparison_charts(comparison: ModelComparison) -> list[Chart]:

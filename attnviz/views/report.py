@@ -18,6 +18,7 @@ from typing import Sequence
 from PIL import Image
 
 from ..figures.export import figure_csv
+from ..i18n import _, current_language, font_family, ngettext
 from ..inference import ImageAnalysis
 from ..profiles import Profile
 from ..zoo import LoadedModel
@@ -48,7 +49,11 @@ def _thumbnail(image: Image.Image, side: int = THUMBNAIL_SIDE) -> str:
 def _table(rows: list[list[str]], header: list[str], limit: int = 400) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows[:limit])
-    more = f"<p class=note>… {len(rows) - limit} more rows in the CSV.</p>" if len(rows) > limit else ""
+    extra = len(rows) - limit
+    more = ""
+    if extra > 0:
+        note = ngettext("… {n} more row in the CSV.", "… {n} more rows in the CSV.", extra).format(n=extra)
+        more = f"<p class=note>{html.escape(note)}</p>"
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
 
 
@@ -58,22 +63,27 @@ def _numbers(chart: Chart) -> str:
     rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
     header, rows = (rows[0], rows[1:]) if rows else ([], [])
     href = "data:text/csv;base64," + base64.b64encode(data).decode("ascii")
-    return (f"<details><summary>The numbers behind this chart ({len(rows)} rows) — "
+    summary = ngettext("The numbers behind this chart ({n} row)", "The numbers behind this chart ({n} rows)",
+                       len(rows)).format(n=len(rows))
+    return (f"<details><summary>{html.escape(summary)} — "
             f"<a download='{html.escape(chart.key)}.csv' href='{href}'>CSV</a></summary>{_table(rows, header)}</details>")
 
 
 def model_summary(loaded: LoadedModel) -> str:
     """What the report says about the model: its card's description and figures, its gates."""
-    kinds = ", ".join(kind.title for kind in loaded.kinds) or "no attention gate attnviz recognises"
-    parts = [f"<b>{html.escape(loaded.name)}</b>: {html.escape(kinds)}, {len(loaded.gates)} gates, "
-             f"{len(loaded.class_names)} classes, input {loaded.input_size} px."]
+    kinds = ", ".join(_(kind.title) for kind in loaded.kinds) or _("no attention gate attnviz recognises")
+    parts = [html.escape(_("{model}: {kinds}, {gates} gates, {classes} classes, input {size} px.")).format(
+        model=f"<b>{html.escape(loaded.name)}</b>", kinds=html.escape(kinds), gates=len(loaded.gates),
+        classes=len(loaded.class_names), size=loaded.input_size)]
     meta = loaded.meta
     if meta is not None and getattr(meta, "description", ""):
-        parts.append(html.escape(meta.description))
+        parts.append(html.escape(_(meta.description)))
     if meta is not None and getattr(meta, "top1", None) is not None:
-        parts.append(f"Top-1 on its validation split: {100 * meta.top1:.1f} %.")
+        parts.append(html.escape(_("Top-1 on its validation split: {top1:.1f} %.").format(top1=100 * meta.top1)))
     if loaded.source == "random":
-        parts.append("<b>Untrained: random weights.</b> The charts show the architecture, not learned attention.")
+        untrained = _("Untrained: random weights.")
+        parts.append(f"<b>{html.escape(untrained)}</b> "
+                     + html.escape(_("The charts show the architecture, not learned attention.")))
     return " ".join(parts)
 
 
@@ -84,7 +94,7 @@ def report_html(title: str, loaded: LoadedModel, images: Sequence[ReportImage], 
         f"<figure><img src='{_thumbnail(im.picture)}' alt='{html.escape(im.name)}'>"
         f"<figcaption><b>{html.escape(im.name)}</b>"
         + (f"<br><span class=note>{html.escape(im.note)}</span>" if im.note else "")
-        + _table([[t["label"], f"{t['prob']:.1%}"] for t in im.top], ["class", "probability"])
+        + _table([[t["label"], f"{t['prob']:.1%}"] for t in im.top], [_("class"), _("probability")])
         + "</figcaption></figure>" for im in images)
     sections = []
     for i, chart in enumerate(charts):
@@ -92,10 +102,11 @@ def report_html(title: str, loaded: LoadedModel, images: Sequence[ReportImage], 
                                       default_width="100%")
         caption = f"<p class=caption>{html.escape(chart.caption)}</p>" if chart.caption else ""
         sections.append(f"<section>{figure}{caption}{_numbers(chart)}</section>")
+    footer = _("Made with attnviz. Every chart is interactive (hover, zoom); this file needs no network.")
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<html lang="{current_language()}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
-body {{ font-family: system-ui, "Noto Sans", "Noto Sans CJK SC", sans-serif; max-width: 1100px; margin: 2em auto;
+body {{ font-family: {font_family()}; max-width: 1100px; margin: 2em auto;
        color: #222; line-height: 1.45; padding: 0 1em; }}
 figure {{ display: inline-block; vertical-align: top; margin: 0 1.5em 1.5em 0; max-width: 260px; }}
 img {{ max-width: 224px; border: 1px solid #ccc; }}
@@ -109,7 +120,7 @@ section {{ margin: 2em 0; border-top: 1px solid #eee; padding-top: 1em; }}
 {f"<p>{html.escape(intro)}</p>" if intro else ""}
 <div>{photos}</div>
 {"".join(sections)}
-<p class=note>Made with attnviz. Every chart is interactive (hover, zoom); this file needs no network.</p>
+<p class=note>{html.escape(footer)}</p>
 </body></html>
 """
 
@@ -119,7 +130,8 @@ def explore_report(loaded: LoadedModel, analysed: Sequence[tuple[str, Image.Imag
     """The Explore page as a report: (name, picture, analysis, note) per photo, every chart."""
     images = [ReportImage(name, picture, analysis.top(loaded.class_names, k), note)
               for name, picture, analysis, note in analysed]
-    analyses = [analysis for _, _, analysis, _ in analysed]
+    analyses = [entry[2] for entry in analysed]
     charts = explore.explore_charts(loaded, analyses, profile=profile)
-    return report_html(f"attnviz: what {loaded.name} does with {len(images)} photo{'s' * (len(images) != 1)}",
-                       loaded, images, charts)
+    title = ngettext("attnviz: what {model} does with {n} photo", "attnviz: what {model} does with {n} photos",
+                     len(images)).format(model=loaded.name, n=len(images))
+    return report_html(title, loaded, images, charts)

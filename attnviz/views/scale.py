@@ -9,6 +9,7 @@ import numpy as np
 
 from ..class_stats import mean_attention_difference
 from ..figures import scale as scale_figures
+from ..i18n import _
 from ..profiles import Profile
 from ..scale import ScaleSweep
 from .chart import Chart
@@ -38,54 +39,59 @@ def reading(image: Diffs, dataset: Diffs | None) -> str:
         return ""
     mine = rises(image)
     up = [u for u, d in mine.items() if d > 0]
-    text = f"On this photo, b − a rises from 1× to 2× in {len(up)} of {len(mine)} units."
+    text = _("On this photo, b − a rises from 1× to 2× in {up} of {units} units.").format(up=len(up), units=len(mine))
     if dataset is not None and 1.0 in dataset and 2.0 in dataset:
         trend = rises(dataset)
         same = [u for u in mine if u in trend and np.sign(mine[u]) == np.sign(trend[u])]
-        text += (f" Over the dataset it rises in {sum(d > 0 for d in trend.values())} of {len(trend)}; this "
-                 f"photo moves the same way as the dataset in {len(same)} of {len(trend)} units. One photo is "
-                 "noisy: trust the dataset's curve for the model's behaviour.")
+        text += " " + _("Over the dataset it rises in {up} of {units}; this photo moves the same way as the dataset "
+                        "in {same} of {units} units. One photo is noisy: trust the dataset's curve for the model's "
+                        "behaviour.").format(up=sum(d > 0 for d in trend.values()), units=len(trend), same=len(same))
     return text
 
 
 def paper_comparison(dataset: Diffs | None, model: str) -> str:
     """What SKNet found, what this model's profile shows (computed), and why they may differ."""
-    text = ("**The paper** (SKNet-50 on ImageNet): when the object is enlarged (1.0× → 1.5× → 2.0×), the "
-            "early and middle SK units give the larger kernel more weight: their mean attention difference "
-            "b − a rises clearly; the last units do not follow.\n\n")
+    text = _("**The paper** (SKNet-50 on ImageNet): when the object is enlarged (1.0× → 1.5× → 2.0×), the "
+             "early and middle SK units give the larger kernel more weight: their mean attention difference "
+             "b − a rises clearly; the last units do not follow.") + "\n\n"
     if dataset is None or 1.0 not in dataset or 2.0 not in dataset:
-        return text + f"**This model** ({model}) ships no profile at 1.0× and 2.0×, so its trend is not known here."
+        return text + _("**This model** ({model}) ships no profile at 1.0× and 2.0×, so its trend is not known "
+                        "here.").format(model=model)
     trend = rises(dataset)
     up = [u for u, d in trend.items() if d > 0]
     largest = max(trend.values())
-    return text + (f"**This model** ({model}, over its profile's images): b − a rises from 1.0× to 2.0× in "
-                   f"{len(up)} of {len(trend)} units ({', '.join(up) or 'none'}), by at most {largest:+.3f}.\n\n"
-                   "**Why they may differ**: a small network trained on few classes at low resolution, whose "
-                   "two paths each see half of the input channels (timm's split_input), unlike SKNet-50.")
+    this = _("**This model** ({model}, over its profile's images): b − a rises from 1.0× to 2.0× in "
+             "{up} of {units} units ({names}), by at most {largest:+.3f}.").format(
+        model=model, up=len(up), units=len(trend), names=", ".join(up) or _("none"), largest=largest)
+    why = _("**Why they may differ**: a small network trained on few classes at low resolution, whose "
+            "two paths each see half of the input channels (timm's split_input), unlike SKNet-50.")
+    return text + this + "\n\n" + why
 
 
 def scale_charts(sweep: ScaleSweep, unit: str, dataset: Diffs | None = None) -> list[Chart]:
     """The mean difference of every unit at each zoom for the photos (beside the dataset's, when
     known), and b per channel of ``unit`` at each zoom."""
     n = len(next(iter(sweep.analyses.values())))
-    over = "this photo" if n == 1 else f"these {n} photos (mean)"
+    over = _("this photo") if n == 1 else _("these {n} photos (mean)").format(n=n)
     weights = {s: sweep.path_weights(s, unit, 1) for s in sweep.scales}
     gate = next(g for g in sweep.gates if g.name == unit)
     label = gate.kind.path_labels(gate.paths)[1]
     diffs = {s: sweep.mean_diff(s) for s in sweep.scales}
     charts = [Chart("scale_mean_difference", scale_figures.mean_difference_by_scale(
-        diffs, title=f"b − a per unit at each zoom — {over}"),
-        "b is the weight of the dilated “5×5” path, a of the 3×3 path (a + b = 1); b − a is averaged over a "
-        f"unit's channels. A rise with the zoom means the unit favours the larger kernel for larger objects. "
-        f"{reading(diffs, dataset)}", wide=dataset is None)]
+        diffs, title=_("b − a per unit at each zoom — {over}").format(over=over)),
+        (_("b is the weight of the dilated “5×5” path, a of the 3×3 path (a + b = 1); b − a is averaged over a "
+           "unit's channels. A rise with the zoom means the unit favours the larger kernel for larger objects.")
+         + " " + reading(diffs, dataset)), wide=dataset is None)]
     if dataset is not None:
         charts.append(Chart("scale_mean_difference_dataset", scale_figures.mean_difference_by_scale(
-            dataset, title="b − a per unit at each zoom — the dataset (the model's profile)"),
-            "The same experiment over every image of the model's profile: the trend the photo is compared with.",
+            dataset, title=_("b − a per unit at each zoom — the dataset (the model's profile)")),
+            _("The same experiment over every image of the model's profile: the trend the photo is compared with."),
             wide=False))
     b_low, b_high = weights[min(weights)], weights[max(weights)]
     charts.append(Chart(f"scale_channels_{unit}", scale_figures.channel_weights_by_scale(
-        unit, weights, label, title=f"{unit}: {label} per channel, at each zoom — {over}"),
-        f"Each line is one zoom; the y axis is fitted to the values. From {min(weights):g}× to {max(weights):g}× "
-        f"{int((b_high > b_low).sum())} of {len(b_low)} channels of {unit} give the larger kernel more weight."))
+        unit, weights, label, title=_("{unit}: {label} per channel, at each zoom — {over}").format(
+            unit=unit, label=label, over=over)),
+        _("Each line is one zoom; the y axis is fitted to the values. From {low:g}× to {high:g}× {more} of "
+          "{channels} channels of {unit} give the larger kernel more weight.").format(
+            low=min(weights), high=max(weights), more=int((b_high > b_low).sum()), channels=len(b_low), unit=unit)))
     return charts
