@@ -7,6 +7,7 @@ from typing import ContextManager
 import torch
 
 from .errors import AttnvizError
+from .i18n import _
 
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -28,9 +29,9 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 
 def describe_device(device: torch.device) -> str:
-    """Human description: the GPU's name on CUDA, 'CPU' otherwise."""
+    """Human description (the app's sidebar shows it): the GPU's name on CUDA, 'CPU' otherwise."""
     if device.type == "cuda":
-        return f"GPU: {torch.cuda.get_device_name(device)}"
+        return _("GPU: {name}").format(name=torch.cuda.get_device_name(device))
     return "CPU"
 
 

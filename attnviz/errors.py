@@ -6,6 +6,8 @@ one line and the app shows it beside the input; neither shows a traceback.
 """
 from __future__ import annotations
 
+from .i18n import _
+
 
 class AttnvizError(Exception):
     """An error whose message is meant for the person using attnviz."""
@@ -21,4 +23,4 @@ class ImageLoadError(AttnvizError):
     def __init__(self, name: str, reason: str) -> None:
         self.name = name
         self.reason = reason
-        super().__init__(f"{name}: {reason}")
+        super().__init__(_("{name}: {reason}").format(name=name, reason=reason))

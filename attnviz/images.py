@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageLoadError
+from .i18n import N_, _
 from .memory import MemoryBudget, MiB, return_freed_memory
 
 #: Largest accepted image, in pixels (about 8000 x 8000). Far larger than any photo a person
@@ -31,7 +32,7 @@ MAX_PIXELS = 64_000_000
 
 ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "BMP", "DIB", "TIFF", "GIF"}
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
-_HELP = "use a JPEG, PNG, WebP, BMP, TIFF or GIF photo"
+_HELP = N_("use a JPEG, PNG, WebP, BMP, TIFF or GIF photo")
 
 ImageSource = Union[bytes, bytearray, str, Path, BinaryIO]
 
@@ -40,15 +41,15 @@ def _sniff_non_image(head: bytes) -> str | None:
     """Say what a file that is not an image looks like, for the error message."""
     stripped = head.lstrip()
     if stripped.startswith(b"%PDF"):
-        return "a PDF document"
+        return _("a PDF document")
     lower = stripped[:512].lower()
     if lower.startswith(b"<svg") or (b"<svg" in lower and lower.startswith((b"<?xml", b"<!doctype"))):
-        return "an SVG drawing (vector images are not supported; export it as PNG)"
+        return _("an SVG drawing (vector images are not supported; export it as PNG)")
     if lower.startswith((b"<!doctype html", b"<html")):
-        return "an HTML page"
+        return _("an HTML page")
     try:
         head.decode("utf-8")
-        return "a text file"
+        return _("a text file")
     except UnicodeDecodeError:
         return None
 
@@ -109,8 +110,13 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 
 def _pixel_limit(name: str, detail: str) -> ImageLoadError:
-    return ImageLoadError(name, f"is {detail}, over the limit of {MAX_PIXELS:,} pixels "
-                                "(a possible decompression bomb); downscale it first")
+    return ImageLoadError(name, _("is {detail}, over the limit of {limit:,} pixels "
+                                  "(a possible decompression bomb); downscale it first").format(detail=detail,
+                                                                                                 limit=MAX_PIXELS))
+
+
+def _dimensions(width: int, height: int) -> str:
+    return _("{width}x{height} pixels").format(width=width, height=height)
 
 
 def _read_source(source: ImageSource, name: str | None) -> tuple[bytes, str]:
@@ -120,11 +126,11 @@ def _read_source(source: ImageSource, name: str | None) -> tuple[bytes, str]:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise ImageLoadError(name, f"no such file ({path})") from None
+            raise ImageLoadError(name, _("no such file ({path})").format(path=path)) from None
         except IsADirectoryError:
-            raise ImageLoadError(name, "is a folder, not an image file") from None
+            raise ImageLoadError(name, _("is a folder, not an image file")) from None
         except OSError as exc:
-            raise ImageLoadError(name, f"cannot be read ({exc.strerror or exc})") from None
+            raise ImageLoadError(name, _("cannot be read ({error})").format(error=exc.strerror or exc)) from None
     elif isinstance(source, (bytes, bytearray)):
         data = bytes(source)
     else:
@@ -136,7 +142,7 @@ def _read_source(source: ImageSource, name: str | None) -> tuple[bytes, str]:
 def _open(data: bytes, name: str) -> Image.Image:
     """Open (read the header of) an image and check it before any pixel is decoded."""
     if not data:
-        raise ImageLoadError(name, f"the file is empty (0 bytes); {_HELP}")
+        raise ImageLoadError(name, _("the file is empty (0 bytes); {help}").format(help=_(_HELP)))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -144,20 +150,23 @@ def _open(data: bytes, name: str) -> Image.Image:
     except Image.DecompressionBombError as exc:
         # Pillow's own guard (about 179 megapixels) fires before ours could read the size.
         found = re.search(r"\((\d+) pixels\)", str(exc))
-        raise _pixel_limit(name, f"{int(found.group(1)):,} pixels" if found else "too many pixels") from None
+        raise _pixel_limit(name, _("{count:,} pixels").format(count=int(found.group(1))) if found
+                           else _("too many pixels")) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         what = _sniff_non_image(data[:2048])
         if what:
-            raise ImageLoadError(name, f"is {what}, not an image; {_HELP}") from None
-        raise ImageLoadError(name, f"is not a readable image (unknown or corrupt format); {_HELP}") from None
+            raise ImageLoadError(name, _("is {what}, not an image; {help}").format(what=what, help=_(_HELP))) from None
+        raise ImageLoadError(name, _("is not a readable image (unknown or corrupt format); {help}").format(
+            help=_(_HELP))) from None
 
     if image.format not in ACCEPTED_FORMATS:
-        raise ImageLoadError(name, f"{image.format} images are not supported; {_HELP}")
+        raise ImageLoadError(name, _("{format} images are not supported; {help}").format(format=image.format,
+                                                                                           help=_(_HELP)))
     width, height = image.size
     if width <= 0 or height <= 0:
-        raise ImageLoadError(name, f"has zero size ({width}x{height} pixels)")
+        raise ImageLoadError(name, _("has zero size ({size})").format(size=_dimensions(width, height)))
     if width * height > MAX_PIXELS:
-        raise _pixel_limit(name, f"{width}x{height} pixels")
+        raise _pixel_limit(name, _dimensions(width, height))
     return image
 
 
@@ -170,11 +179,13 @@ def _decode(image: Image.Image, name: str) -> Image.Image:
         rgb = _to_rgb(image)
         rgb.load()
     except Image.DecompressionBombError:
-        raise _pixel_limit(name, "{}x{} pixels".format(*image.size)) from None
+        raise _pixel_limit(name, _dimensions(*image.size)) from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        detail = "truncated" if "truncated" in str(exc).lower() else "corrupt"
-        raise ImageLoadError(name, f"the image data is {detail} and cannot be decoded; "
-                                   "re-export or re-download the file") from None
+        if "truncated" in str(exc).lower():
+            reason = _("the image data is truncated and cannot be decoded; re-export or re-download the file")
+        else:
+            reason = _("the image data is corrupt and cannot be decoded; re-export or re-download the file")
+        raise ImageLoadError(name, reason) from None
     return rgb
 
 

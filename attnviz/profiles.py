@@ -52,6 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AttnvizError
+from .i18n import _
 
 #: Schema 2 adds the optional top images (``--top-images``); schema 1 profiles still load, and say
 #: they lack them when asked.
@@ -133,17 +134,20 @@ class Profile:
         compared across classes by default): {"top": [...], "bottom": [...]}, each a list of
         {"image", "class", "value"}, best first."""
         if not self.top_images:
-            raise AttnvizError(f"this profile of {self.model} keeps no top images (schema "
-                               f"{self.extra.get('schema', 1)}); make one with `attnviz profile ... --top-images 9`")
+            raise AttnvizError(_("this profile of {model} keeps no top images (schema {schema}); make one with "
+                                 "`attnviz profile ... --top-images 9`").format(
+                model=self.model, schema=self.extra.get("schema", 1)))
         if gate not in self.top_images:
-            raise AttnvizError(f"profile of {self.model} has no gate {gate!r}; gates are {', '.join(self.gate_names)}")
+            raise AttnvizError(_("profile of {model} has no gate {gate}; gates are {gates}").format(
+                model=self.model, gate=repr(gate), gates=", ".join(self.gate_names)))
         info = self.gate_info(gate)
         if path is None:
             from .gates import kind_named
 
             path = kind_named(info["kind"]).compared_path(info["paths"])
         if not 0 <= channel < info["channels"]:
-            raise AttnvizError(f"{gate} has {info['channels']} channels; choose a channel from 0 to {info['channels'] - 1}")
+            raise AttnvizError(_("{gate} has {channels} channels; choose a channel from 0 to {last}").format(
+                gate=gate, channels=info["channels"], last=info["channels"] - 1))
         out = {}
         for kind, (values, ids) in self.top_images[gate].items():
             rows = []
@@ -265,19 +269,20 @@ def load_profile(path: str | Path) -> Profile:
 
     path = Path(path)
     if not path.is_file():
-        raise AttnvizError(f"profile {path} does not exist")
+        raise AttnvizError(_("profile {file} does not exist").format(file=path))
     try:
         with safe_open(str(path), framework="numpy") as fh:
             header = fh.metadata() or {}
             tensors = {k: fh.get_tensor(k) for k in fh.keys()}
     except Exception as exc:  # safetensors raises its own error types
-        raise AttnvizError(f"{path} is not an attnviz profile ({exc})") from None
+        raise AttnvizError(_("{file} is not an attnviz profile ({error})").format(file=path, error=exc)) from None
     if "attnviz_profile" not in header:
-        raise AttnvizError(f"{path} is a safetensors file but not an attnviz profile")
+        raise AttnvizError(_("{file} is a safetensors file but not an attnviz profile").format(file=path))
     meta = json.loads(header["attnviz_profile"])
     if meta.get("schema") not in READABLE_SCHEMAS:
-        raise AttnvizError(f"{path} has profile schema {meta.get('schema')}, this attnviz reads "
-                           f"schemas {', '.join(map(str, READABLE_SCHEMAS))}; recompute it with `attnviz profile`")
+        raise AttnvizError(_("{file} has profile schema {schema}, this attnviz reads schemas {schemas}; "
+                             "recompute it with `attnviz profile`").format(
+            file=path, schema=meta.get("schema"), schemas=", ".join(map(str, READABLE_SCHEMAS))))
     names = [g["name"] for g in meta["gates"]]
     return Profile(
         model=meta["model"], class_names=meta["class_names"], gates=meta["gates"],
@@ -314,10 +319,11 @@ def check_profile(profile: Profile, loaded, source: str) -> Profile:
     model_gates = {g.name: g.channels for g in loaded.gates}
     profile_gates = {g["name"]: g["channels"] for g in profile.gates}
     if not profile_gates or any(model_gates.get(n) != c for n, c in profile_gates.items()):
-        raise AttnvizError(
-            f"{source} was made for model {profile.model!r}, whose gates do not match "
-            f"{loaded.name}'s; choose that model, or make a profile for {loaded.name} with "
-            f"`attnviz profile DATA --model {loaded.name}`")
+        raise AttnvizError(_(
+            "{source} was made for model {profile_model}, whose gates do not match "
+            "{model}'s; choose that model, or make a profile for {model} with "
+            "`attnviz profile DATA --model {model}`").format(
+            source=source, profile_model=repr(profile.model), model=loaded.name))
     return profile
 
 

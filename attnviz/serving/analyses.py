@@ -11,6 +11,7 @@ from typing import Callable, Sequence
 
 from PIL import Image
 
+from ..i18n import _
 from ..inference import ImageAnalysis, analyse_images
 from ..scale import ScaleSweep, zoom
 from .inputs import DecodedImage
@@ -80,7 +81,8 @@ class AnalysisCache:
                         run([im])
                     except Exception as exc:  # noqa: BLE001 - reported beside the image
                         log.warning("analysis of %s failed", im.name, exc_info=True)
-                        failures[im.digest] = f"could not be analysed ({type(exc).__name__}: {exc})"
+                        failures[im.digest] = _("could not be analysed ({error}: {message})").format(
+                            error=type(exc).__name__, message=exc)
             if progress:
                 progress(min(start + batch_size, len(unique)), len(unique))
         out = []

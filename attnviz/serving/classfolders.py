@@ -12,6 +12,7 @@ from typing import Callable
 from PIL import Image
 
 from ..classes import folder_class_name
+from ..i18n import _
 from ..images import load_views
 from ..profiles import Profile
 from ..profiling import profile_dataset, profile_images
@@ -55,7 +56,8 @@ def from_zip(data: bytes, name: str, limits: ServerLimits, per_class: int) -> Cl
     profile_data = ProfileData(Path(name), [(Path(e), k) for e, k in folder.entries], folder.classes,
                                [folder_class_name(c) for c in folder.classes])
     return ClassFolders(("zip", hashlib.sha256(data).hexdigest(), per_class), profile_data,
-                        bounded_loader(folder.read), name, [f"{s['file']}: {s['reason']}" for s in folder.skipped])
+                        bounded_loader(folder.read), name,
+                        [_("{name}: {reason}").format(name=s["file"], reason=s["reason"]) for s in folder.skipped])
 
 
 def seconds_per_image(loaded: LoadedModel, batch: int = 4) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import AttnvizError
+from ..i18n import _
 from ..images import EXTENSIONS
 
 WEIGHTS_SUFFIXES = (".safetensors", ".pth", ".pt")
@@ -20,14 +21,15 @@ class DataRoot:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
-            raise AttnvizError(f"ATTNVIZ_DATA_ROOT={root} is not a folder; set it to the folder "
-                               "that holds the data you offer to the class, or unset it")
+            raise AttnvizError(_("ATTNVIZ_DATA_ROOT={root} is not a folder; set it to the folder "
+                                 "that holds the data you offer to the class, or unset it").format(root=root))
 
     def resolve(self, relative: str | Path) -> Path:
         """``root/relative`` resolved; refused when it leaves the root (``..``, absolute paths, links)."""
         candidate = (self.root / relative).resolve()
         if candidate != self.root and not candidate.is_relative_to(self.root):
-            raise AttnvizError(f"{relative} is outside the data root; choose one of the folders offered")
+            raise AttnvizError(_("{folder} is outside the data root; choose one of the folders offered").format(
+                folder=relative))
         return candidate
 
     def inside(self, path: Path) -> bool:
@@ -64,11 +66,12 @@ class DataRoot:
         and listed (third value)."""
         folder = self.resolve(relative)
         if not folder.is_dir():
-            raise AttnvizError(f"{relative} is not a folder under the data root; choose one of the folders offered")
+            raise AttnvizError(_("{folder} is not a folder under the data root; choose one of the folders "
+                                 "offered").format(folder=relative))
         classes, samples, refused = [], [], []
         for sub in self._subfolders(folder):
             if not self.inside(sub):
-                refused.append(f"{sub.name}: leads outside the data root")
+                refused.append(_("{name}: leads outside the data root").format(name=sub.name))
                 continue
             files = []
             for path in sorted(sub.iterdir()):
@@ -77,15 +80,15 @@ class DataRoot:
                 if not self._is_image(path):
                     continue
                 if not self.inside(path):
-                    refused.append(f"{sub.name}/{path.name}: leads outside the data root")
+                    refused.append(_("{name}: leads outside the data root").format(name=f"{sub.name}/{path.name}"))
                     continue
                 files.append(path)
             if files:
                 samples += [(p, len(classes)) for p in files]
                 classes.append(sub.name)
         if not samples:
-            raise AttnvizError(f"{relative} has no class subfolders with images "
-                               f"({', '.join(EXTENSIONS)}); choose another folder")
+            raise AttnvizError(_("{folder} has no class subfolders with images ({extensions}); choose another "
+                                 "folder").format(folder=relative, extensions=", ".join(EXTENSIONS)))
         return samples, classes, refused
 
     @staticmethod

@@ -11,6 +11,7 @@ from PIL import Image
 
 from ..images import LoadedImage, list_image_files, load_views
 from ..errors import ImageLoadError
+from ..i18n import _, ngettext
 
 SAMPLES_ENV = "ATTNVIZ_SAMPLES"
 
@@ -75,7 +76,7 @@ def samples_folder(app_dir: str | Path) -> Path | None:
 def sample_label(path: Path) -> str:
     """'n01440764_tench.JPEG' -> 'tench'; other names -> their stem with spaces."""
     stem = path.stem
-    head, _, rest = stem.partition("_")
+    head, _sep, rest = stem.partition("_")
     if rest and head.startswith("n") and head[1:].isdigit():
         stem = rest
     return stem.replace("_", " ")
@@ -105,8 +106,11 @@ def vocabulary_note(class_names: Sequence[str], label: str | None) -> str | None
     """What to say beside a photo whose true class the model cannot predict; None when it can."""
     if label is None or knows(class_names, label):
         return None
-    return (f"This model knows {len(class_names)} classes; '{label}' is not one of them, so its "
-            "top-5 can only name the closest of those it knows.")
+    return ngettext("This model knows {count} class; '{label}' is not it, so its "
+                    "top-5 can only name that one.",
+                    "This model knows {count} classes; '{label}' is not one of them, so its "
+                    "top-5 can only name the closest of those it knows.", len(class_names)).format(
+        count=len(class_names), label=label)
 
 
 def unique_names(names: Iterable[str]) -> list[str]:
@@ -128,11 +132,13 @@ def session_caps(items: Sequence[ImageInput], max_images: int, max_bytes: int) -
     kept, refused, total = [], [], 0
     for item in items:
         if len(kept) >= max_images:
-            reason = (f"not analysed: a session may analyse at most {max_images} images at once; "
-                      "remove some to add others")
+            reason = ngettext("not analysed: a session may analyse at most {count} image at once; "
+                              "remove it to add another",
+                              "not analysed: a session may analyse at most {count} images at once; "
+                              "remove some to add others", max_images).format(count=max_images)
         elif total + len(item.data) > max_bytes:
-            reason = (f"not analysed: the images of a session may add up to at most "
-                      f"{_size(max_bytes)}; remove some to add others")
+            reason = _("not analysed: the images of a session may add up to at most "
+                       "{size}; remove some to add others").format(size=_size(max_bytes))
         else:
             kept.append(item)
             total += len(item.data)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AttnvizError
+from ..i18n import _
 
 
 def _env_int(name: str, default: int, least: int = 0) -> int:
@@ -17,9 +18,11 @@ def _env_int(name: str, default: int, least: int = 0) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise AttnvizError(f"{name}={value!r} is not a whole number; unset it or give one, e.g. {default}") from None
+        raise AttnvizError(_("{name}={value} is not a whole number; unset it or give one, e.g. {default}").format(
+            name=name, value=repr(value), default=default)) from None
     if number < least:
-        raise AttnvizError(f"{name}={number} is below {least}; give at least {least} (default {default})")
+        raise AttnvizError(_("{name}={number} is below {least}; give at least {least} (default {default})").format(
+            name=name, number=number, least=least, default=default))
     return number
 
 

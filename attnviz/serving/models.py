@@ -3,24 +3,63 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Iterator, Mapping
 
+from ..i18n import N_, _
 from ..zoo import LoadedModel, WeightsBlob, list_models, load_model
+
+
+class Labels(Mapping[str, str]):
+    """Labels of values the code compares, written in English (marked with ``N_``) and read in the
+    reader's language: ``WEIGHT_MODES[mode]`` and ``WEIGHT_MODES.get`` (a picker's ``format_func``)
+    give the translation; ``english(key)`` the label as written."""
+
+    def __init__(self, labels: Mapping[str, str]) -> None:
+        self._labels = dict(labels)
+
+    def __getitem__(self, key: str) -> str:
+        return _(self._labels[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def english(self, key: str) -> str:
+        return self._labels[key]
+
 
 #: How a timm architecture gets its weights.
 PRETRAINED, RANDOM, FILE = "pretrained", "random", "file"
-WEIGHT_MODES = {PRETRAINED: "pretrained ImageNet weights",
-                RANDOM: "random weights (architecture only)",
-                FILE: "local weights file"}
-_STATUS = {"bundled": "Bundled with attnviz: works offline.", "cached": "ImageNet weights on this server.",
-           "download": "⊘ Its ImageNet weights are not on this server."}
+WEIGHT_MODES = Labels({PRETRAINED: N_("pretrained ImageNet weights"),
+                       RANDOM: N_("random weights (architecture only)"),
+                       FILE: N_("local weights file")})
+_STATUS = Labels({"bundled": N_("Bundled with attnviz: works offline."),
+                  "cached": N_("ImageNet weights on this server."),
+                  "download": N_("⊘ Its ImageNet weights are not on this server.")})
+
+
+def weight_mode_label(mode: str) -> str:
+    """How the weights picker shows a mode (``PRETRAINED``, ``RANDOM``, ``FILE``), in the reader's language."""
+    return WEIGHT_MODES[mode]
 
 
 @dataclass(frozen=True)
 class ModelChoice:
+    """One entry of the model picker. The picker's choices are cached for every session, so the
+    texts are kept in English and read in the reader's language (``description``, ``status_text``)."""
+
     name: str
     source: str          # 'bundled' | 'timm'
     status: str          # weights_status: 'bundled' | 'cached' | 'download'
-    description: str
+    description_en: str  # the catalogue's (or the bundled card's) description, in English
+
+    @property
+    def description(self) -> str:
+        """The model's one-line description in the reader's language (English when the catalogue
+        has no translation, e.g. a card written after the catalogue)."""
+        return _(self.description_en) if self.description_en else ""
 
     @property
     def label(self) -> str:
@@ -29,6 +68,7 @@ class ModelChoice:
 
     @property
     def status_text(self) -> str:
+        """Where the weights come from, in the reader's language."""
         return _STATUS.get(self.status, self.status)
 
     @property

@@ -16,6 +16,17 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import ModelLoadError
+from ..i18n import N_, _
+
+#: The descriptions of the cards that ship in ``assets/models``, marked so that the catalogue
+#: translates them (``BundledModel.description_text``); a card written later reads in English.
+SHIPPED_DESCRIPTIONS = (
+    N_("SE-ResNet-18 at half width with timm's SEModule in every block, trained by attnviz on Imagenette's "
+       "10 ImageNet classes. The default offline model."),
+    N_("SK-ResNet-18 at half width with timm's SelectiveKernel units (3x3 and dilated-3x3 '5x5' paths), "
+       "trained by attnviz on Imagenette's 10 ImageNet classes. Offline SK model."),
+)
+
 
 def _default_assets() -> Path:
     """``assets/`` of a source checkout (beside the package), else the copy an installed wheel
@@ -73,6 +84,11 @@ class BundledModel:
     top1: float | None = None                  # validation top-1 recorded by `attnviz train` (card: val.top1)
 
     @property
+    def description_text(self) -> str:
+        """The card's description in the reader's language (English when the catalogue lacks it)."""
+        return _(self.description) if self.description else ""
+
+    @property
     def card_file(self) -> Path:
         return Path(self.weights_file).with_suffix(".json")
 
@@ -94,12 +110,14 @@ def read_card(card_file: Path) -> BundledModel:
         card = json.loads(card_file.read_text())
         return BundledModel.from_card(card, card_file.with_suffix(".safetensors"), name=card_file.stem)
     except json.JSONDecodeError as exc:
-        raise ModelLoadError(f"model card {card_file} is not valid JSON ({exc})") from None
+        raise ModelLoadError(_("model card {card} is not valid JSON ({error})").format(
+            card=card_file, error=exc)) from None
     except KeyError as exc:
-        raise ModelLoadError(f"model card {card_file} lacks the field {exc}; `attnviz bundle` writes "
-                             "complete cards") from None
+        raise ModelLoadError(_("model card {card} lacks the field {field}; `attnviz bundle` writes "
+                               "complete cards").format(card=card_file, field=exc)) from None
     except (AttributeError, TypeError) as exc:
-        raise ModelLoadError(f"model card {card_file} is not a bundled model's card ({exc})") from None
+        raise ModelLoadError(_("model card {card} is not a bundled model's card ({error})").format(
+            card=card_file, error=exc)) from None
 
 
 def bundled_models() -> dict[str, BundledModel]:

@@ -11,23 +11,25 @@ import torch
 
 from ..architectures import build_architecture
 from ..gates import discover_gates
+from ..i18n import N_
 from .bundled import bundled_models
 from .hub import pretrained_status
 
-#: timm ImageNet models with channel attention that the app offers, with a one-line description.
+#: timm ImageNet models with channel attention that the app offers, with a one-line description
+#: (English, marked for the catalogue: the app reads it through ``_()``, e.g. ``ModelChoice.description``).
 TIMM_ZOO: dict[str, str] = {
-    "legacy_seresnet50": "SE-ResNet-50 as in the SENet paper (original Caffe weights)",
-    "seresnet50": "SE-ResNet-50, timm's modern training recipe",
-    "seresnext50_32x4d": "SE-ResNeXt-50 (32x4d)",
-    "legacy_senet154": "SENet-154, the ILSVRC 2017 winner",
-    "skresnet18": "SK-ResNet-18 (Selective Kernel, split input)",
-    "skresnet34": "SK-ResNet-34 (Selective Kernel, split input)",
-    "skresnext50_32x4d": "SK-ResNeXt-50 (32x4d), the SKNet-50 equivalent",
-    "resnest50d": "ResNeSt-50d, split attention with radix 2",
-    "efficientnet_b0": "EfficientNet-B0, SE in every MBConv block",
-    "mobilenetv3_large_100": "MobileNetV3-Large, hard-sigmoid SE",
-    "regnety_016": "RegNetY-1.6GF, SE in every block",
-    "ecaresnet50d": "ECA-ResNet-50d, efficient channel attention (1-d conv gate)",
+    "legacy_seresnet50": N_("SE-ResNet-50 as in the SENet paper (original Caffe weights)"),
+    "seresnet50": N_("SE-ResNet-50, timm's modern training recipe"),
+    "seresnext50_32x4d": N_("SE-ResNeXt-50 (32x4d)"),
+    "legacy_senet154": N_("SENet-154, the ILSVRC 2017 winner"),
+    "skresnet18": N_("SK-ResNet-18 (Selective Kernel, split input)"),
+    "skresnet34": N_("SK-ResNet-34 (Selective Kernel, split input)"),
+    "skresnext50_32x4d": N_("SK-ResNeXt-50 (32x4d), the SKNet-50 equivalent"),
+    "resnest50d": N_("ResNeSt-50d, split attention with radix 2"),
+    "efficientnet_b0": N_("EfficientNet-B0, SE in every MBConv block"),
+    "mobilenetv3_large_100": N_("MobileNetV3-Large, hard-sigmoid SE"),
+    "regnety_016": N_("RegNetY-1.6GF, SE in every block"),
+    "ecaresnet50d": N_("ECA-ResNet-50d, efficient channel attention (1-d conv gate)"),
 }
 
 
@@ -48,7 +50,8 @@ def weights_status(name: str) -> str:
 
 
 def list_models() -> list[dict]:
-    """The zoo: bundled models first, then the timm models, each with its weights status."""
+    """The zoo: bundled models first, then the timm models, each with its weights status.
+    Descriptions are in English (the CLI's table); the app translates them where it shows them."""
     rows = []
     for name, model in bundled_models().items():
         rows.append({"name": name, "source": "bundled", "description": model.description,

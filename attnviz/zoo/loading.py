@@ -16,6 +16,7 @@ from ..classes import imagenet_class_names
 from ..devices import resolve_device
 from ..errors import ModelLoadError
 from ..gates import discover_gates
+from ..i18n import _
 from .bundled import BundledModel, bundled_models
 from .catalogue import suggest, timm_names
 from .hub import download_source, hub_cached, pretrained_status, reachable
@@ -62,11 +63,11 @@ def _load_file(name: str, weights: str | Path | WeightsBlob, device, amp, channe
 
 def _remedies(name: str) -> str:
     bundled = list(bundled_models())
-    use_bundled = (f"choose a bundled model that works offline ({', '.join(bundled)})" if bundled
-                   else "train a bundled model with `attnviz train` (see README)")
-    return (f"(1) connect to the internet once so timm downloads and caches the weights of {name}; "
-            f"(2) pass a local weights file with --weights FILE (.safetensors or a state-dict .pth); "
-            f"(3) {use_bundled}")
+    use_bundled = (_("choose a bundled model that works offline ({models})").format(models=", ".join(bundled))
+                   if bundled else _("train a bundled model with `attnviz train` (see README)"))
+    return _("(1) connect to the internet once so timm downloads and caches the weights of {name}; "
+             "(2) pass a local weights file with --weights FILE (.safetensors or a state-dict .pth); "
+             "(3) {bundled}").format(name=name, bundled=use_bundled)
 
 
 def _load_pretrained(name: str, device, amp, channels_last) -> LoadedModel:
@@ -78,15 +79,17 @@ def _load_pretrained(name: str, device, amp, channels_last) -> LoadedModel:
     elif pretrained_status(name) == "download":
         source = download_source(name)
         if not source or not reachable(source):
-            raise ModelLoadError(
-                f"cannot load the pretrained weights of {name}: they are not in the local cache and "
-                f"there is no network to download them. Remedies: {_remedies(name)}.")
+            raise ModelLoadError(_(
+                "cannot load the pretrained weights of {name}: they are not in the local cache and "
+                "there is no network to download them. Remedies: {remedies}.").format(
+                name=name, remedies=_remedies(name)))
     try:
         model = timm.create_model(name, pretrained=True, pretrained_cfg_overlay=overlay or None)
     except Exception as exc:  # network, cache and hub errors come in many types
-        raise ModelLoadError(
-            f"cannot load the pretrained weights of {name}: they are not in the local cache and "
-            f"could not be downloaded ({type(exc).__name__}). Remedies: {_remedies(name)}.") from None
+        raise ModelLoadError(_(
+            "cannot load the pretrained weights of {name}: they are not in the local cache and "
+            "could not be downloaded ({error}). Remedies: {remedies}.").format(
+            name=name, error=type(exc).__name__, remedies=_remedies(name))) from None
     return _finish(name, model, device, resolve_model_data_config(model), list(imagenet_class_names()),
                    "pretrained", model.pretrained_cfg.get("hf_hub_id") or model.pretrained_cfg.get("url"),
                    amp, channels_last)
@@ -112,8 +115,10 @@ def load_model(name: str, weights: str | Path | WeightsBlob | None = None, devic
         return _load_bundled(bundled[name], dev, amp, channels_last)
     if name not in timm_names():
         close = suggest(name)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise ModelLoadError(f"unknown model {name!r}.{hint} `attnviz models` lists the zoo.")
+        if close:
+            raise ModelLoadError(_("unknown model {name}. Did you mean: {names}? `attnviz models` lists the "
+                                   "zoo.").format(name=repr(name), names=", ".join(close)))
+        raise ModelLoadError(_("unknown model {name}. `attnviz models` lists the zoo.").format(name=repr(name)))
     if weights is not None:
         return _load_file(name, weights, dev, amp, channels_last)
     if not pretrained:

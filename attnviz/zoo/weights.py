@@ -12,6 +12,7 @@ import torch.nn as nn
 
 from ..classes import imagenet_class_names
 from ..errors import ModelLoadError
+from ..i18n import _
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ def read_state_dict(source: str | Path | WeightsBlob) -> dict[str, torch.Tensor]
     else:
         path, data = Path(source), None
         if not path.is_file():
-            raise ModelLoadError(f"weights file {path} does not exist")
+            raise ModelLoadError(_("weights file {file} does not exist").format(file=path))
     suffix = path.suffix.lower()
     if suffix == ".safetensors":
         from safetensors.torch import load, load_file
@@ -43,22 +44,25 @@ def read_state_dict(source: str | Path | WeightsBlob) -> dict[str, torch.Tensor]
         try:
             return load(data) if data is not None else load_file(str(path), device="cpu")
         except Exception as exc:  # safetensors raises its own error types
-            raise ModelLoadError(f"weights file {path} is not a valid safetensors file ({exc})") from None
+            raise ModelLoadError(_("weights file {file} is not a valid safetensors file ({error})").format(
+                file=path, error=exc)) from None
     if suffix not in (".pth", ".pt", ".bin", ".ckpt"):
-        raise ModelLoadError(f"weights file {path} has an unknown extension; use .safetensors, .pth or .pt")
+        raise ModelLoadError(_("weights file {file} has an unknown extension; use .safetensors, .pth or .pt").format(
+            file=path))
     try:
         obj = torch.load(io.BytesIO(data) if data is not None else path, map_location="cpu", weights_only=True)
     except Exception as exc:  # UnpicklingError for objects that are not plain tensors
-        raise ModelLoadError(
-            f"weights file {path} cannot be read as a plain state dict ({type(exc).__name__}); "
+        raise ModelLoadError(_(
+            "weights file {file} cannot be read as a plain state dict ({error}); "
             "it may hold pickled Python objects, which attnviz refuses to load. Save "
-            "model.state_dict() with torch.save, or convert it to .safetensors") from None
+            "model.state_dict() with torch.save, or convert it to .safetensors").format(
+            file=path, error=type(exc).__name__)) from None
     for key in ("state_dict_ema", "state_dict", "model_ema", "model"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]
             break
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise ModelLoadError(f"weights file {path} does not hold a state dict of tensors")
+        raise ModelLoadError(_("weights file {file} does not hold a state dict of tensors").format(file=path))
     if all(k.startswith("module.") for k in obj):
         obj = {k[len("module."):]: v for k, v in obj.items()}
     return obj
@@ -70,14 +74,17 @@ def load_into(model: nn.Module, state: dict[str, torch.Tensor], name: str, sourc
         missing, unexpected = model.load_state_dict(state, strict=False)
     except RuntimeError as exc:  # shape mismatches are raised even when strict=False
         count = str(exc).count("size mismatch")
-        raise ModelLoadError(
-            f"weights {source} do not fit architecture {name}: {count} tensors have other shapes; "
-            "check that the file was trained for this architecture") from None
+        raise ModelLoadError(_(
+            "weights {source} do not fit architecture {name}: {count} tensors have other shapes; "
+            "check that the file was trained for this architecture").format(
+            source=source, name=name, count=count)) from None
     if missing or unexpected:
-        raise ModelLoadError(
-            f"weights {source} do not fit architecture {name}: {len(missing)} missing keys "
-            f"(e.g. {missing[:2]}), {len(unexpected)} unexpected keys (e.g. {unexpected[:2]}); "
-            "check that the file was trained for this architecture")
+        raise ModelLoadError(_(
+            "weights {source} do not fit architecture {name}: {missing} missing keys "
+            "(e.g. {missing_keys}), {unexpected} unexpected keys (e.g. {unexpected_keys}); "
+            "check that the file was trained for this architecture").format(
+            source=source, name=name, missing=len(missing), missing_keys=missing[:2],
+            unexpected=len(unexpected), unexpected_keys=unexpected[:2]))
 
 
 def classes_from_sidecar(weights: Path | WeightsBlob, num_classes: int) -> list[str]:
