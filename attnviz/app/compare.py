@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from attnviz import class_stats
+from attnviz.i18n import N_, _, ngettext
 from attnviz.profiles import Profile, dataset_name, profile_from_bytes
 from attnviz.profiling import profile_images
 from attnviz.serving import classfolders, server_limits
@@ -12,14 +13,23 @@ from attnviz.views import compare
 from attnviz.app.render import guard, no_images_hint, show_bad_files, show_charts
 from attnviz.app.state import current_context, HASH, Context, data_root, job_queue, profile_store, shipped_profile
 
-SOURCES = {"file": "a saved class profile", "images": "labelled images", "folder": "folders of class images"}
+SOURCES = {"file": N_("a saved class profile"), "images": N_("labelled images"),
+           "folder": N_("folders of class images")}
+ORIGINS = {"zip": N_("a zip I upload"), "root": N_("a folder on this server")}
+
+
+def translated(labels: dict[str, str]) -> dict[str, str]:
+    """The labels in the page's language, translated while the page runs (a format_func may also
+    be called after the run, outside its language)."""
+    return {value: _(label) for value, label in labels.items()}
 
 
 def page(ctx: Context) -> None:
-    st.header("Compare classes")
-    st.caption("The SENet paper's *role of excitation*: does a block treat every class alike, "
-               "or does it respond differently to each class?")
-    source = st.radio("Classes from", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="class_source")
+    st.header(_("Compare classes"))
+    st.caption(_("The SENet paper's *role of excitation*: does a block treat every class alike, "
+                 "or does it respond differently to each class?"))
+    source = st.radio(_("Classes from"), list(SOURCES), format_func=translated(SOURCES).get, horizontal=True,
+                      key="class_source")
     if source == "images":
         show_bad_files(ctx.images)
     profile = {"file": from_file, "images": from_images, "folder": from_folders}[source](ctx)
@@ -32,31 +42,39 @@ def charts(ctx: Context, profile: Profile) -> None:
     gate_names = [g.name for g in gates]
     scale_index = 0
     if len(profile.scales) > 1:
-        zoom = st.select_slider("Scale (zoom) of the profiled images", profile.scales, key="profile_scale",
+        zoom = st.select_slider(_("Scale (zoom) of the profiled images"), profile.scales, key="profile_scale",
                                 format_func=lambda s: f"{s:g}×")
         scale_index = profile.scale_index(zoom)
     present = class_stats.present_classes(profile, scale_index)
     names = profile.class_names
     left, middle, right = st.columns([2, 2, 1])
-    blocks = left.multiselect("Blocks (the paper: last of each stage, all of the last stage)", gate_names,
+    blocks = left.multiselect(_("Blocks (the paper: last of each stage, all of the last stage)"), gate_names,
                               default=class_stats.paper_default_blocks(gates), key="compare_blocks")
-    classes = middle.multiselect("Classes", present, default=present[:10], format_func=lambda k: names[k],
+    classes = middle.multiselect(_("Classes"), present, default=present[:10], format_func=lambda k: names[k],
                                  key=f"compare_classes_{len(names)}")
-    highlight = right.selectbox("Highlight a class", [None, *classes], key="highlight",
-                                format_func=lambda k: "none: all in colour" if k is None else names[k])
-    with st.expander("Display options"):
+    all_in_colour, no_class = _("none: all in colour"), _("no class")
+    highlight = right.selectbox(_("Highlight a class"), [None, *classes], key="highlight",
+                                format_func=lambda k: all_in_colour if k is None else names[k])
+    with st.expander(_("Display options")):
         cols = st.columns(4)
-        band = cols[0].selectbox("±std band for", [None, *classes], key="band",
-                                 format_func=lambda k: "no class" if k is None else names[k])
-        n_channels = cols[1].number_input("Channels per block", 5, 2048, class_stats.PAPER_CHANNELS, key="n_channels")
-        sort = cols[2].checkbox("Sort channels by the all-class mean", key="sort_channels_compare")
-        centred = cols[3].checkbox("Similarity after removing what all classes share", value=True, key="centred")
-        sim_block = st.selectbox("Block for the similarity matrix", blocks or gate_names,
+        band = cols[0].selectbox(_("±std band for"), [None, *classes], key="band",
+                                 format_func=lambda k: no_class if k is None else names[k])
+        n_channels = cols[1].number_input(_("Channels per block"), 5, 2048, class_stats.PAPER_CHANNELS,
+                                          key="n_channels")
+        sort = cols[2].checkbox(_("Sort channels by the all-class mean"), key="sort_channels_compare")
+        centred = cols[3].checkbox(_("Similarity after removing what all classes share"), value=True, key="centred")
+        sim_block = st.selectbox(_("Block for the similarity matrix"), blocks or gate_names,
                                  index=len(blocks or gate_names) - 1, key="sim_block")
     counts = profile.counts(scale_index)
-    st.caption(f"{int(counts[classes].sum()) if classes else 0} images in {len(classes)} classes "
-               f"(profile of {profile.model}{', ' + dataset_name(profile.data) if profile.data else ''}).")
-    with st.expander("The paper's finding, and this model's", expanded=True):
+    images = int(counts[classes].sum()) if classes else 0
+    if profile.data:
+        source = _("profile of {model}, {dataset}").format(model=profile.model, dataset=dataset_name(profile.data))
+    else:
+        source = _("profile of {model}").format(model=profile.model)
+    st.caption(ngettext("{images} image in {classes} classes ({source}).",
+                        "{images} images in {classes} classes ({source}).", images).format(
+        images=images, classes=len(classes), source=source))
+    with st.expander(_("The paper's finding, and this model's"), expanded=True):
         st.markdown(compare.paper_comparison(profile, present, scale_index))
     options = compare.CompareOptions(blocks=blocks, classes=classes, scale_index=scale_index, band_class=band,
                                      channels=int(n_channels), sort=sort, similarity_block=sim_block,
@@ -66,18 +84,18 @@ def charts(ctx: Context, profile: Profile) -> None:
 
 def from_file(ctx: Context) -> Profile | None:
     shipped = shipped_profile(ctx.model)
-    with st.expander("Use another saved profile"):
-        upload = st.file_uploader("A class profile (.safetensors, made with `attnviz profile`)",
+    with st.expander(_("Use another saved profile")):
+        upload = st.file_uploader(_("A class profile (.safetensors, made with `attnviz profile`)"),
                                   type=["safetensors"], key="profile_upload",
                                   max_upload_size=server_limits().weights_mb)
     if upload is not None:
         return profile_from_bytes(upload.getvalue(), upload.name, ctx.loaded)
     if shipped is None:
-        st.info(f"No class profile ships with **{ctx.loaded.name}**. Upload one made with "
-                f"`attnviz profile DATA --model {ctx.loaded.name}`, or choose *labelled images* or "
-                "*folders of class images* above.")
+        st.info(_("No class profile ships with **{model}**. Upload one made with "
+                  "`attnviz profile DATA --model {model}`, or choose *labelled images* or "
+                  "*folders of class images* above.").format(model=ctx.loaded.name))
         return None
-    st.caption(f"Profile shipped with the model ({ctx.loaded.name}).")
+    st.caption(_("Profile shipped with the model ({model}).").format(model=ctx.loaded.name))
     return shipped
 
 
@@ -87,14 +105,15 @@ def from_images(ctx: Context) -> Profile | None:
         if not ctx.good_images:
             no_images_hint()
         return None
-    st.caption("Each image counts for the class in its *label* column: the predicted class by "
-               "default; type another label to correct it.")
+    st.caption(_("Each image counts for the class in its *label* column: the predicted class by "
+                 "default; type another label to correct it."))
     table = st.data_editor(
-        {"image": [im.name for im, _ in analysed],
-         "label": [a.top(ctx.loaded.class_names, 1)[0]["label"] for _, a in analysed]},
-        disabled=["image"], hide_index=True, key="labels", width="stretch")
+        {"image": [im.name for im, __ in analysed],
+         "label": [a.top(ctx.loaded.class_names, 1)[0]["label"] for __, a in analysed]},
+        disabled=["image"], hide_index=True, key="labels", width="stretch",
+        column_config={"image": _("image"), "label": _("label")})
     indices, names = class_stats.labelled_classes(table["label"])
-    images = [im for im, _ in analysed]
+    images = [im for im, __ in analysed]
     key = (ctx.model.key, tuple(im.digest for im in images), tuple(table["label"]))
     return profile_store().get(key, lambda: profile_images(
         ctx.loaded, [im.image for im in images], indices, names, names=[im.name for im in images]))
@@ -112,24 +131,26 @@ def choose_folders(limit: int) -> classfolders.ClassFolders | None:
     folders = root.class_folders() if root is not None else []
     origin = "zip"
     if folders:
-        origin = st.radio("Class folders from", ["zip", "root"], horizontal=True, key="folder_origin",
-                          format_func={"zip": "a zip I upload", "root": "a folder on this server"}.get)
+        origin = st.radio(_("Class folders from"), list(ORIGINS), horizontal=True, key="folder_origin",
+                          format_func=translated(ORIGINS).get)
     if origin == "root":
-        chosen = st.selectbox("Folder (one subfolder per class)", folders, key="root_folder")
+        chosen = st.selectbox(_("Folder (one subfolder per class)"), folders, key="root_folder")
         return classfolders.from_data_root(root, chosen, limit)
-    upload = st.file_uploader("A zip of class folders (<class>/<image>)", type=["zip"], key="class_zip",
+    upload = st.file_uploader(_("A zip of class folders (<class>/<image>)"), type=["zip"], key="class_zip",
                               max_upload_size=limits.weights_mb,
-                              help=f"Read in memory, never unpacked on the server; at most "
-                                   f"{limits.zip_entries:,} entries and {limits.image_mb} MB per image.")
+                              help=_("Read in memory, never unpacked on the server; at most "
+                                     "{entries:,} entries and {megabytes} MB per image.").format(
+                                  entries=limits.zip_entries, megabytes=limits.image_mb))
     if upload is None:
-        st.caption("Zip a folder that holds one subfolder per class, each with its images, and drop it here.")
+        st.caption(_("Zip a folder that holds one subfolder per class, each with its images, and drop it here."))
         return None
     return classfolders.from_zip(upload.getvalue(), upload.name, limits, limit)
 
 
 def from_folders(ctx: Context) -> Profile | None:
     limits = server_limits()
-    limit = st.number_input(f"Images per class (at most {limits.per_class_images})", 1, limits.per_class_images,
+    limit = st.number_input(_("Images per class (at most {most})").format(most=limits.per_class_images),
+                            1, limits.per_class_images,
                             min(20, limits.per_class_images), step=10, key="per_class")
     folders = choose_folders(int(limit))
     if folders is None:
@@ -140,18 +161,21 @@ def from_folders(ctx: Context) -> Profile | None:
     store = profile_store()
     if key not in store:
         estimate = len(folders) * _seconds_per_image(ctx.model)
-        st.caption(f"{len(folders)} images in {len(folders.data.class_names)} classes; on this server about "
-                   f"{max(1, round(estimate))} s of computing.")
+        st.caption(ngettext("{images} image in {classes} classes; on this server about {seconds} s of computing.",
+                            "{images} images in {classes} classes; on this server about {seconds} s of computing.",
+                            len(folders)).format(images=len(folders), classes=len(folders.data.class_names),
+                                                 seconds=max(1, round(estimate))))
         shared = store.in_flight(key)
-        if not shared and not st.button("Compute the class profile", type="primary", key="compute_profile"):
+        if not shared and not st.button(_("Compute the class profile"), type="primary", key="compute_profile"):
             return None
         note = st.empty()
-        bar = st.progress(0.0, text="Another visitor is computing this same profile; it is shared when done …"
-                          if shared else "Waiting for the server …")
+        bar = st.progress(0.0, text=_("Another visitor is computing this same profile; it is shared when done …")
+                          if shared else _("Waiting for the server …"))
 
         def waiting(ahead: int) -> None:
-            note.info(f"The server computes {limits.heavy_jobs} profile(s) at a time; {ahead} job(s) "
-                      "ahead of yours. Yours starts as soon as they finish.")
+            note.info(_("The server computes {jobs} profile(s) at a time; {ahead} job(s) "
+                        "ahead of yours. Yours starts as soon as they finish.").format(jobs=limits.heavy_jobs,
+                                                                                       ahead=ahead))
 
         def compute() -> Profile:
             with job_queue().slot(on_wait=waiting):
@@ -159,14 +183,16 @@ def from_folders(ctx: Context) -> Profile | None:
                 return classfolders.profile_folders(
                     ctx.loaded, folders,
                     on_progress=lambda done, total: bar.progress(done / max(total, 1),
-                                                                 text=f"Profiled {done} of {total} images"))
+                                                                 text=_("Profiled {done} of {total} images").format(
+                                                                     done=done, total=total)))
 
         store.get(key, compute)
         bar.empty()
         note.empty()
     profile = store.get(key)
     for item in profile.skipped:
-        st.warning(f"**{item.get('file', item)}** was skipped: {item.get('reason', '')}", icon=":material/warning:")
+        st.warning(_("**{file}** was skipped: {reason}").format(file=item.get("file", item), reason=item.get("reason", "")),
+                   icon=":material/warning:")
     return profile
 
 

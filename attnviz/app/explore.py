@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from attnviz.app.language import fragment
 from attnviz.app.render import guard, images_ready, show_chart, show_charts, show_image
 from attnviz.errors import AttnvizError
+from attnviz.i18n import N_, _, ngettext
 from attnviz.profiles import dataset_name
 from attnviz.app.state import (Context, channel_picture, current_context, data_root, gate_label, query_choice, remember,
                                shipped_profile)
@@ -12,30 +14,42 @@ from attnviz.serving.inputs import vocabulary_note
 from attnviz.views import channel as channel_views
 from attnviz.views import explore, report
 
+#: The choices of the page's radios: the value the code compares -> what the reader sees.
+DISTRIBUTIONS = {"violin": N_("violin"), "box": N_("box")}
+LAYOUTS = {"overlay": N_("overlay"), "side by side": N_("side by side")}
+
+
+def translated(labels: dict[str, str]) -> dict[str, str]:
+    """The labels in the page's language, translated while the page runs (a format_func may also
+    be called after the run, outside its language)."""
+    return {value: _(label) for value, label in labels.items()}
+
 
 def page(ctx: Context) -> None:
-    st.header("Explore a photo")
-    st.caption("What every attention gate of the model did with your photo. Gates are named as in "
-               "the papers: SE_2_1 is stage 2, block 1.")
+    st.header(_("Explore a photo"))
+    st.caption(_("What every attention gate of the model did with your photo. Gates are named as in "
+                 "the papers: SE_2_1 is stage 2, block 1."))
     loaded = ctx.loaded
     if not loaded.gates:
-        st.info(f"**{loaded.name}** has no channel attention gate (SE, ECA, SK or split attention) "
-                "that attnviz recognises; choose another model.")
+        st.info(_("**{model}** has no channel attention gate (SE, ECA, SK or split attention) "
+                  "that attnviz recognises; choose another model.").format(model=loaded.name))
         return
     if not images_ready(ctx.images):
         return
     analysed = ctx.analysed()
     if not analysed:
         return
-    analyses = [analysis for _, analysis in analysed]
+    analyses = [analysis for __, analysis in analysed]
     profile = shipped_profile(ctx.model)
     options = explore.ExploreOptions()
-    with st.expander("Display options", expanded=False):
+    with st.expander(_("Display options"), expanded=False):
         left, right = st.columns(2)
-        options.sort_channels = left.checkbox("Sort the block's channels by excitation", key="sort_channels")
-        options.distribution = right.radio("Distribution", ["violin", "box"], horizontal=True, key="distribution")
+        options.sort_channels = left.checkbox(_("Sort the block's channels by excitation"), key="sort_channels")
+        options.distribution = right.radio(_("Distribution"), list(DISTRIBUTIONS), horizontal=True, key="distribution",
+                                           format_func=translated(DISTRIBUTIONS).get)
     side_by_side = len(analyses) > 1 and st.radio(
-        "Several photos", ["overlay", "side by side"], horizontal=True, key="layout") == "side by side"
+        _("Several photos"), list(LAYOUTS), horizontal=True, key="layout",
+        format_func=translated(LAYOUTS).get) == "side by side"
 
     per_row = 1 if len(analysed) == 1 else 2
     for start in range(0, len(analysed), per_row):
@@ -59,21 +73,21 @@ def page(ctx: Context) -> None:
     show_charts(wide, ctx.untrained)
     one_block(ctx, analyses, options, [c for c in overview if not c.wide], profile)
     st.download_button(
-        "⬇ Report to hand out (HTML)", key="explore_report", on_click="ignore", mime="text/html",
+        _("⬇ Report to hand out (HTML)"), key="explore_report", on_click="ignore", mime="text/html",
         file_name=f"attnviz_{loaded.name}_report.html",
         data=lambda: report.explore_report(
             loaded, [(im.name, im.display or im.image, a, vocabulary_note(loaded.class_names, im.label))
                      for im, a in analysed], profile).encode("utf-8"),
-        help="One file with the photos, their top-5, every chart (interactive) and the numbers behind "
-             "them; it opens offline")
+        help=_("One file with the photos, their top-5, every chart (interactive) and the numbers behind "
+               "them; it opens offline"))
 
 
-@st.fragment
+@fragment
 def one_block(ctx: Context, analyses, options: explore.ExploreOptions, beside, profile) -> None:
     """The chosen gate's charts (beside the page's narrow overview chart) and what one of its
     channels responds to; choosing another gate or channel redraws only these."""
     names = [g.name for g in ctx.loaded.gates]
-    options.block = st.selectbox("Block shown in detail", names, key="explore_block", format_func=gate_label(ctx),
+    options.block = st.selectbox(_("Block shown in detail"), names, key="explore_block", format_func=gate_label(ctx),
                                  index=query_choice("gate", names, len(names) - 1))
     remember("gate", options.block)
     gate = ctx.loaded.gate(options.block)
@@ -97,26 +111,29 @@ def clicked_channel(point: dict) -> int | None:
 
 
 def channel_view(ctx: Context, gate, analyses, profile, clicked: dict | None) -> None:
-    st.subheader("What does one channel respond to?")
+    st.subheader(_("What does one channel respond to?"))
     key = f"channel_{gate.name}"
     if clicked is not None and (c := clicked_channel(clicked)) is not None and 0 <= c < gate.channels:
         st.session_state[key] = c
     first = channel_views.default_channel(gate, analyses[0].values[gate.name])
-    c = int(st.number_input(f"Channel of {gate.name} (click a bar above, or type a number)", 0, gate.channels - 1,
-                            first, key=key))
+    c = int(st.number_input(_("Channel of {gate} (click a bar above, or type a number)").format(gate=gate.name),
+                            0, gate.channels - 1, first, key=key))
     if profile is None or gate.name not in profile.gate_names:
-        st.info(f"{ctx.loaded.name} ships no class profile, so the images that excite a channel are not known. "
-                "Make one with `attnviz profile DATA --model NAME --top-images 9`.")
+        st.info(_("{model} ships no class profile, so the images that excite a channel are not known. "
+                  "Make one with `attnviz profile DATA --model NAME --top-images 9`.").format(model=ctx.loaded.name))
         return
     if not profile.has_top_images:
-        st.info("This model's class profile keeps no top images; make one with "
-                f"`attnviz profile DATA --model {ctx.loaded.name} --top-images 9`.")
+        st.info(_("This model's class profile keeps no top images; make one with "
+                  "`attnviz profile DATA --model {model} --top-images 9`.").format(model=ctx.loaded.name))
         return
     listed = profile.channel_images(gate.name, c)
     folder = images_folder(profile)
     titles = channel_views.list_titles(gate)
     for kind, title in zip(("top", "bottom"), titles):
-        st.markdown(f"**The {len(listed[kind])} images of {dataset_name(profile.data)} that {title}**")
+        count = len(listed[kind])
+        st.markdown(ngettext("**The {count} image of {dataset} that {title}**",
+                             "**The {count} images of {dataset} that {title}**", count).format(
+            count=count, dataset=dataset_name(profile.data), title=title))
         image_grid(ctx, gate, c, listed[kind], folder, with_map=kind == "top")
     show_chart(channel_views.class_mix_chart(profile, gate, c, listed), ctx.untrained, key_prefix="channel_")
 
@@ -139,21 +156,23 @@ PER_ROW = 5
 def image_grid(ctx: Context, gate, channel: int, rows: list[dict], folder, with_map: bool) -> None:
     if folder is None:
         st.dataframe([{"value": f"{r['value']:.4f}", "class": r["class"], "image": r["image"]} for r in rows],
-                     hide_index=True, width="stretch")
-        st.caption("To show these pictures, the server's operator sets ATTNVIZ_DATA_ROOT to the folder that "
-                   "holds this dataset (see the README).")
+                     hide_index=True, width="stretch",
+                     column_config={"value": _("value"), "class": _("class"), "image": _("image")})
+        st.caption(_("To show these pictures, the server's operator sets ATTNVIZ_DATA_ROOT to the folder that "
+                     "holds this dataset (see the README)."))
         return
     root, base = folder
     for start in range(0, len(rows), PER_ROW):
         for col, row in zip(st.columns(PER_ROW), rows[start:start + PER_ROW]):
             path = base / row["image"]
             if not root.inside(path) or not path.is_file():
-                col.caption(f"{row['class']}: {row['value']:.3f} (image not found)")
+                col.caption(_("{label}: {value:.3f} (image not found)").format(label=row["class"], value=row["value"]))
                 continue
             picture = channel_picture(ctx.model, str(path), gate.name, channel, with_map)
             col.image(picture, caption=f"{row['class']}: {row['value']:.3f}", width="stretch")
     if with_map:
-        st.caption(f"Red: where channel {channel} is active in each photo (its map at {gate.name}, after the gate).")
+        st.caption(_("Red: where channel {channel} is active in each photo (its map at {gate}, after the gate).").format(
+            channel=channel, gate=gate.name))
 
 
 if (ctx := current_context()) is not None:

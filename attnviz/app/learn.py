@@ -5,53 +5,62 @@ from __future__ import annotations
 import streamlit as st
 
 from attnviz.gates import kinds
+from attnviz.i18n import _
+from attnviz.app.language import fragment
 from attnviz.views import learn
 from attnviz.app.render import guard, pick_image, show_chart, show_image
 from attnviz.app.state import Context, current_context, gate_label, query_choice, remember, walkthrough_of
 
 
 def page(ctx: Context) -> None:
-    st.header("Learn: what the attention gates compute")
-    st.caption("Read the formulas, then follow one gate of the model on your photo, step by step.")
+    st.header(_("Learn: what the attention gates compute"))
+    st.caption(_("Read the formulas, then follow one gate of the model on your photo, step by step."))
     present = ctx.loaded.kinds
-    tabs = st.tabs([kind.title for kind in present]) if present else []
+    tabs = st.tabs([_(kind.title) for kind in present]) if present else []
     for tab, kind in zip(tabs, present):
         with tab:
-            st.markdown(kind.learn_text)
-    with st.expander("The other kinds of attention"):
+            st.markdown(explanation(kind))
+    with st.expander(_("The other kinds of attention")):
         for kind in kinds():
             if kind not in present:
-                st.markdown(kind.learn_text)
+                st.markdown(explanation(kind))
     if not ctx.loaded.gates:
         return
-    st.subheader(f"Live: one block of {ctx.loaded.name} on your image")
+    st.subheader(_("Live: one block of {model} on your image").format(model=ctx.loaded.name))
     image = pick_image(ctx.images, "learn_image")
     if image is None:
         return
     names = [g.name for g in ctx.loaded.gates]
-    gate = st.selectbox("Block", names, index=query_choice("gate", names, len(names) - 1), key="learn_gate",
+    gate = st.selectbox(_("Block"), names, index=query_choice("gate", names, len(names) - 1), key="learn_gate",
                         format_func=gate_label(ctx))
     remember("gate", gate)
     steps(ctx, image, gate)
 
 
-@st.fragment
+def explanation(kind) -> str:
+    """A kind's formulas and explanation in the page's language (``learn_text`` is marked with N_;
+    an empty one stays empty: gettext would answer "" with the catalogue's header)."""
+    return _(kind.learn_text) if kind.learn_text else ""
+
+
+@fragment
 def steps(ctx: Context, image, gate: str) -> None:
     """The chosen channel's numbers, the step charts and its feature maps; choosing a channel
     redraws only these."""
     w = walkthrough_of(ctx.model, image, gate)
     channels = ctx.loaded.gate(gate).channels
     favoured = w.kind.most_attended(w)
-    channel = int(st.number_input(f"Channel c (0 … {channels - 1}); it starts on the channel the gate favours most",
-                                  0, channels - 1, favoured, key=f"learn_channel_{gate}"))
+    channel = int(st.number_input(_("Channel c (0 … {last}); it starts on the channel the gate favours most").format(
+        last=channels - 1), 0, channels - 1, favoured, key=f"learn_channel_{gate}"))
     left, right = st.columns([2, 3])
     with left:
-        show_image(image, caption=f"{image.name}: predicted {w.prediction['label']} ({w.prediction['prob']:.1%})",
-                   width=320)
+        show_image(image, width=320, caption=_("{image}: predicted {label} ({prob:.1%})").format(
+            image=image.name, label=w.prediction["label"], prob=w.prediction["prob"]))
         st.dataframe(learn.live_numbers(w, channel), hide_index=True, width="stretch",
-                     column_order=["symbol", "value", "meaning"])
-        st.caption("The formulas hold on this image (largest absolute error of each identity, "
-                   "in the network's own numbers):")
+                     column_order=["symbol", "value", "meaning"],
+                     column_config={"symbol": _("symbol"), "value": _("value"), "meaning": _("meaning")})
+        st.caption(_("The formulas hold on this image (largest absolute error of each identity, "
+                     "in the network's own numbers):"))
         st.dataframe(learn.checks_table(w), hide_index=True, width="stretch")
     with right:
         show_chart(learn.walkthrough_chart(w, channel), ctx.untrained, key_prefix="learn_")
