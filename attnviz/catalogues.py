@@ -54,6 +54,15 @@ def read_catalog(locale: str) -> Catalog:
 
 
 def write_catalog(locale: str, catalog: Catalog) -> None:
+    # The header is reviewed, not a template's placeholder (a fuzzy header would be left out of
+    # the compiled catalogue, and with it the language's plural rule).
+    catalog.fuzzy = False
+    catalog.header_comment = (f"# {catalog.locale.english_name} translations of attnviz's texts.\n"
+                              "# Copyright (C) 2026 the attnviz authors; MIT license, as attnviz.\n#")
+    catalog.project, catalog.version = "attnviz", "0.1.0"
+    catalog.copyright_holder = "the attnviz authors"
+    catalog.msgid_bugs_address = "https://github.com/attnviz/attnviz/issues"
+    catalog.last_translator = catalog.language_team = "attnviz translators"
     path = po_path(locale)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:

@@ -129,6 +129,17 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_language()).ngettext(singular, plural, n)
 
 
+#: Languages whose sentences follow each other without a space (。 ends them).
+UNSPACED = {"zh", "ja"}
+
+
+def sentences(*parts: str) -> str:
+    """Sentences one after the other as the language writes them: with a space in English,
+    without one in Chinese and Japanese. Empty parts are left out."""
+    glue = "" if current_language() in UNSPACED else " "
+    return glue.join(p.strip() for p in parts if p and p.strip())
+
+
 def N_(message: str) -> str:
     """Mark a string for the catalogue without translating it yet (module constants)."""
     return message

@@ -24,3 +24,22 @@ def test_report_is_one_offline_file_with_every_chart_and_its_numbers(photos):
     assert page.count("data:image/jpeg;base64,") == len(photos)
     assert page.count("The numbers behind this chart") == 4 and "tench" in page
     assert len(page.encode()) < 6_000_000
+
+
+def test_compare_report_in_chinese_holds_the_papers_finding_and_every_chart(photos):
+    from attnviz.i18n import language
+    from attnviz.profiling import profile_images
+    from attnviz.views import compare
+    from attnviz.views.report import compare_report
+
+    loaded = tiny("se_resnet18_half", size=64)
+    images = [p.image for p in photos] * 2
+    profile = profile_images(loaded, images, [0, 1, 0, 1], ["tench", "goldfish"])
+    options = compare.CompareOptions(blocks=[g.name for g in loaded.gates[-3:]], classes=[0, 1])
+    with language("zh"):
+        page = compare_report(loaded, profile, options, "4 张图像")
+        charts = compare.compare_charts(profile, options)
+    assert '<html lang="zh"' in page and "4 张图像" in page
+    assert page.count("<section>") == len(charts) >= 2
+    assert "<b>" in page and "**" not in page.split("<script")[0]  # the page's markdown, as HTML
+    assert "论文" in page and page.count("plotly.js v") <= 2

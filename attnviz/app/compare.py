@@ -9,7 +9,7 @@ from attnviz.i18n import N_, _, ngettext
 from attnviz.profiles import Profile, dataset_name, profile_from_bytes
 from attnviz.profiling import profile_images
 from attnviz.serving import classfolders, server_limits
-from attnviz.views import compare
+from attnviz.views import compare, report
 from attnviz.app.render import guard, no_images_hint, show_bad_files, show_charts
 from attnviz.app.state import current_context, HASH, Context, data_root, job_queue, profile_store, shipped_profile
 
@@ -71,15 +71,22 @@ def charts(ctx: Context, profile: Profile) -> None:
         source = _("profile of {model}, {dataset}").format(model=profile.model, dataset=dataset_name(profile.data))
     else:
         source = _("profile of {model}").format(model=profile.model)
-    st.caption(ngettext("{images} image in {classes} classes ({source}).",
-                        "{images} images in {classes} classes ({source}).", images).format(
-        images=images, classes=len(classes), source=source))
+    summary = ngettext("{images} image in {classes} classes ({source}).",
+                       "{images} images in {classes} classes ({source}).", images).format(
+        images=images, classes=len(classes), source=source)
+    st.caption(summary)
     with st.expander(_("The paper's finding, and this model's"), expanded=True):
         st.markdown(compare.paper_comparison(profile, present, scale_index))
     options = compare.CompareOptions(blocks=blocks, classes=classes, scale_index=scale_index, band_class=band,
                                      channels=int(n_channels), sort=sort, similarity_block=sim_block,
                                      centred=centred, highlight=highlight)
     show_charts(compare.compare_charts(profile, options), ctx.untrained, key_prefix="cmp_")
+    st.download_button(
+        _("⬇ Report to hand out (HTML)"), key="compare_report", on_click="ignore", mime="text/html",
+        file_name=f"attnviz_{ctx.loaded.name}_classes_report.html",
+        data=lambda: report.compare_report(ctx.loaded, profile, options, summary).encode("utf-8"),
+        help=_("One file with the paper's finding beside this model's, every chart of this page (interactive) "
+               "and the numbers behind them; it opens offline"))
 
 
 def from_file(ctx: Context) -> Profile | None:

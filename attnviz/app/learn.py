@@ -58,10 +58,10 @@ def steps(ctx: Context, image, gate: str) -> None:
             image=image.name, label=w.prediction["label"], prob=w.prediction["prob"]))
         st.dataframe(learn.live_numbers(w, channel), hide_index=True, width="stretch",
                      column_order=["symbol", "value", "meaning"],
-                     column_config={"symbol": _("symbol"), "value": _("value"), "meaning": _("meaning")})
+                     column_config=learn.column_labels())
         st.caption(_("The formulas hold on this image (largest absolute error of each identity, "
                      "in the network's own numbers):"))
-        st.dataframe(learn.checks_table(w), hide_index=True, width="stretch")
+        st.dataframe(learn.checks_table(w), hide_index=True, width="stretch", column_config=learn.column_labels())
     with right:
         show_chart(learn.walkthrough_chart(w, channel), ctx.untrained, key_prefix="learn_")
     show_chart(learn.feature_map_chart(w, channel), ctx.untrained, key_prefix="learn_")

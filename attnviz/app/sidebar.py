@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from ..errors import ModelLoadError
-from ..i18n import _
+from ..i18n import _, sentences
 from ..serving import server_limits
 from ..serving.inputs import ImageInput, knows, read_files, sample_label, samples_folder, session_caps, unique_names
 from ..serving.models import FILE, PRETRAINED, RANDOM, WEIGHT_MODES, ModelRequest, ServedModel, model_choices, upload_key
@@ -36,7 +36,7 @@ def pick_model() -> ModelRequest | None:
     remember("model", name)
     choice = next(c for c in choices if c.name == name)
     # The description and the status are marked where they are written (the zoo, the serving layer).
-    st.sidebar.caption(" ".join(_(text) for text in (choice.description, choice.status_text) if text))
+    st.sidebar.caption(sentences(choice.description, choice.status_text))
     if choice.source == "bundled":
         return ModelRequest(name)
     modes = list(WEIGHT_MODES)

@@ -22,7 +22,7 @@ from ..serving.analyses import AnalysisCache
 from ..serving.inputs import DecodedImage, ImageInput, decode
 from ..serving.models import RANDOM, ModelRequest, ServedModel, load_request
 from ..walkthrough import Walkthrough, walkthrough
-from ..i18n import _
+from ..i18n import _, current_language
 from ..zoo import WeightsBlob
 from .render import analyse
 
@@ -46,10 +46,22 @@ def analysis_cache() -> AnalysisCache:
     return AnalysisCache()
 
 
-@st.cache_resource(max_entries=48, show_spinner=False)
-def decoded(name: str, digest: str, _data: bytes) -> DecodedImage:
+def decoded(name: str, digest: str, data: bytes) -> DecodedImage:
     """Decoded once per (name, content) into bounded copies (at most about 2 MB an image, so the
-    cache holds at most about 100 MB whatever the uploads declare); nothing is pickled."""
+    cache holds at most about 100 MB whatever the uploads declare); nothing is pickled. A file
+    that cannot be decoded is told in the reader's language: its reason is cached per language
+    (a failure holds no pixels), the pictures once for every language."""
+    image = _decoded(name, digest, data)
+    return _refused(name, digest, data, current_language()) if image.error else image
+
+
+@st.cache_resource(max_entries=48, show_spinner=False)
+def _decoded(name: str, digest: str, _data: bytes) -> DecodedImage:
+    return decode(ImageInput(name, _data))
+
+
+@st.cache_resource(max_entries=48, show_spinner=False)
+def _refused(name: str, digest: str, _data: bytes, language: str) -> DecodedImage:
     return decode(ImageInput(name, _data))
 
 
@@ -189,10 +201,11 @@ def current_context() -> Context | None:
 
 
 def gate_label(ctx: Context):
-    """Format of a gate name in pickers: 'SE_2_1 — stage 2, block 1' (the papers' naming)."""
-    def label(name: str) -> str:
-        gate = ctx.loaded.gate(name)
-        if gate.stage is None:
-            return name
-        return _("{name} — stage {stage}, block {block}").format(name=name, stage=gate.stage, block=gate.block)
-    return label
+    """Format of a gate name in pickers: 'SE_2_1 — stage 2, block 1' (the papers' naming).
+
+    The labels are made now, in this run's language: Streamlit may call a picker's format
+    function again after the run has ended, when the run's language is no longer set."""
+    labels = {g.name: g.name if g.stage is None else
+              _("{name} — stage {stage}, block {block}").format(name=g.name, stage=g.stage, block=g.block)
+              for g in ctx.loaded.gates}
+    return lambda name: labels.get(name, name)

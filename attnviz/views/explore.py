@@ -16,7 +16,7 @@ import numpy as np
 from ..class_stats import mean_attention_difference
 from ..figures import excitation, prediction, selection, split
 from ..gates import Gate
-from ..i18n import _, ngettext
+from ..i18n import _, ngettext, sentences
 from ..inference import ImageAnalysis
 from ..profiles import Profile
 from ..zoo import LoadedModel
@@ -99,12 +99,11 @@ def overview_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
         leaning = [g.name for g in units if np.mean([selection.mean_difference(a.values[g.name]) for a in analyses]) > 0]
         caption = _("SKNet's mean attention difference: the mean over a unit's channels of b − a (b: weight of "
                     "the dilated “5×5” path, a: of the 3×3 path). Above 0 the unit leans to the larger kernel.")
-        caption += " " + ngettext("Here {leaning} of {units} unit leans to it.", "Here {leaning} of {units} units lean to it.",
-                                  len(units)).format(leaning=len(leaning), units=len(units))
-        if leaning:
-            caption += " " + _("Leaning: {names}.").format(names=", ".join(leaning))
-        if dataset:
-            caption += " " + _("The dashed line is the dataset's average (the model's class profile).")
+        caption = sentences(
+            caption, ngettext("Here {leaning} of {units} unit leans to it.", "Here {leaning} of {units} units lean to it.",
+                              len(units)).format(leaning=len(leaning), units=len(units)),
+            _("Leaning: {names}.").format(names=", ".join(leaning)) if leaning else "",
+            _("The dashed line is the dataset's average (the model's class profile).") if dataset else "")
         charts.append(Chart(
             "mean_difference", selection.mean_difference_by_depth(gates, analyses, dataset=dataset),
             caption, wide=False))
@@ -119,15 +118,15 @@ def block_charts(gate: Gate, analyses: Sequence[ImageAnalysis], options: Explore
     """The charts of one gate, as its kind calls for."""
     options = options or ExploreOptions()
     where = (_("{gate} is stage {stage}, block {block}.").format(gate=gate.name, stage=gate.stage, block=gate.block)
-             + " " if gate.stage is not None else "")
+             if gate.stage is not None else "")
     if gate.kind.channel_gate:
         s = analyses[0].values[gate.name].reshape(-1)
         top, bottom = int(np.argmax(s)), int(np.argmin(s))
         return [Chart(f"excitation_bars_{gate.name}", excitation.block_bars(gate, analyses, sort=options.sort_channels),
-                      where + _("Each bar is one channel's excitation s: near 1 the channel passes through, near 0 "
-                                "it is silenced. Most excited: channel {top} (s = {s_top:.2f}); least: channel "
-                                "{bottom} (s = {s_bottom:.2f}).").format(top=top, s_top=s[top], bottom=bottom,
-                                                                         s_bottom=s[bottom]), wide=False)]
+                      sentences(where, _("Each bar is one channel's excitation s: near 1 the channel passes through, "
+                                         "near 0 it is silenced. Most excited: channel {top} (s = {s_top:.2f}); "
+                                         "least: channel {bottom} (s = {s_bottom:.2f}).").format(
+                          top=top, s_top=s[top], bottom=bottom, s_bottom=s[bottom])), wide=False)]
     if gate.kind.kernel_selection:
         dataset_b = None
         if profile is not None and gate.name in profile.gate_names:
@@ -139,20 +138,21 @@ def block_charts(gate: Gate, analyses: Sequence[ImageAnalysis], options: Explore
             if dataset_b is not None:
                 diff = b - dataset_b
                 most = int(np.argmax(np.abs(diff)))
-                note = " " + _("Black ticks: the dataset's average b; this photo departs most in channel {channel} "
+                note = _("Black ticks: the dataset's average b; this photo departs most in channel {channel} "
                                "(b = {b:.2f} against {mean:.2f}).").format(channel=most, b=b[most],
                                                                            mean=dataset_b[most])
             charts.append(Chart(
                 f"b_split_{gate.name}_{analysis.name}", selection.selection_split(gate, analysis, dataset_b,
                     title=_("{gate}: each channel's split between the 3×3 and the “5×5” path — {image}").format(
                         gate=gate.name, image=analysis.name)),
-                where + _("Each bar is one channel: blue is its 3×3 share a, red its dilated (“5×5”) share b, "
-                          "a + b = 1. {more} of {channels} channels give the larger kernel more than half.").format(
-                    more=int((b > 0.5).sum()), channels=len(b)) + note))
+                sentences(where, _("Each bar is one channel: blue is its 3×3 share a, red its dilated (“5×5”) share "
+                                   "b, a + b = 1. {more} of {channels} channels give the larger kernel more than "
+                                   "half.").format(more=int((b > 0.5).sum()), channels=len(b)), note)))
         return charts
     if gate.kind.split_attention:
         return [Chart(f"split_weights_{gate.name}_{a.name}", split.split_weights(gate, a),
-                      where + _("Each column is one channel; colour is the weight of each split.")) for a in analyses]
+                      sentences(where, _("Each column is one channel; colour is the weight of each split.")))
+                for a in analyses]
     return []
 
 

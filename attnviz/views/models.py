@@ -6,7 +6,7 @@ import numpy as np
 
 from ..figures import models as model_figures
 from ..figures import prediction
-from ..i18n import _, ngettext
+from ..i18n import _, ngettext, sentences
 from ..model_comparison import ModelComparison, ModelSummary
 from .chart import Chart
 
@@ -45,15 +45,15 @@ def stage_chart(comparison: ModelComparison) -> Chart:
     over = _("this photo") if n == 1 else _("{n} photos").format(n=n)
     fig = model_figures.stage_statistics(comparison.models,
                                          title=_("Each model's attention by relative depth — {over}").format(over=over))
-    return Chart("models_stages", fig,
+    return Chart("models_stages", fig, sentences(
                  _("Each line is one model. A point is one stage, placed at the mean relative depth of its gates "
                    "(0 = the model's first gate, 1 = its last), so that models of different depth line up; its "
                    "height is the compared value averaged over the stage's gates, their channels and the photos: "
                    "the excitation s for SE and ECA (0 silences a channel, 1 lets it through), the weight b of the "
                    "larger kernel for SK (above 0.5 favours the 5×5 path). Bars: the spread between photos; small "
                    "dots: single gates; dotted lines: the neutral values. s and b mean different things: compare "
-                   "how each changes with depth, not their heights.") + " "
-                 + " ".join(_stage_reading(m) for m in comparison.models))
+                   "how each changes with depth, not their heights."),
+                 *(_stage_reading(m) for m in comparison.models)))
 
 
 def correlation_chart(comparison: ModelComparison) -> Chart | None:
@@ -70,12 +70,12 @@ def correlation_chart(comparison: ModelComparison) -> Chart | None:
                                                           low=low.gate, r_low=low.r_mean_image))
     fig = model_figures.block_correlation(comparison.correlations)
     return Chart("models_correlation", fig,
-                 _("Both models have SE-like gates with the same names and channel counts, so their excitations "
+                 sentences(_("Both models have SE-like gates with the same names and channel counts, so their excitations "
                    "can be compared channel by channel. Per block, r is the Pearson correlation over the channels "
                    "of the two models' excitation s (solid: of s averaged over the photos; dashed: r on each photo, "
                    "averaged). r near 1: the block excites the same channels in both models; near 0: unrelated. "
                    "Channel order is arbitrary in networks trained separately, so expect r near 0 unless one model "
-                   "was fine-tuned from the other or they share their initial weights.") + " " + " ".join(readings))
+                   "was fine-tuned from the other or they share their initial weights."), *readings))
 
 
 def correlation_note(comparison: ModelComparison) -> str:

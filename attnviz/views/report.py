@@ -12,17 +12,18 @@ import base64
 import csv
 import html
 import io
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
 from PIL import Image
 
 from ..figures.export import figure_csv
-from ..i18n import _, current_language, font_family, ngettext
+from ..i18n import _, current_language, font_family, ngettext, sentences
 from ..inference import ImageAnalysis
 from ..profiles import Profile
 from ..zoo import LoadedModel
-from . import explore
+from . import compare, explore
 from .chart import Chart
 
 THUMBNAIL_SIDE = 224
@@ -84,7 +85,18 @@ def model_summary(loaded: LoadedModel) -> str:
         untrained = _("Untrained: random weights.")
         parts.append(f"<b>{html.escape(untrained)}</b> "
                      + html.escape(_("The charts show the architecture, not learned attention.")))
-    return " ".join(parts)
+    return sentences(*parts)
+
+
+def light_markdown(text: str) -> str:
+    """The pages' short markdown (paragraphs, **bold**, *italics*) as HTML, everything else escaped."""
+    paragraphs = []
+    for block in (b for b in text.split("\n\n") if b.strip()):
+        escaped = html.escape(block.strip())
+        escaped = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escaped)
+        escaped = re.sub(r"\*(.+?)\*", r"<i>\1</i>", escaped)
+        paragraphs.append(f"<p>{escaped}</p>")
+    return "".join(paragraphs)
 
 
 def report_html(title: str, loaded: LoadedModel, images: Sequence[ReportImage], charts: Sequence[Chart],
@@ -117,7 +129,7 @@ section {{ margin: 2em 0; border-top: 1px solid #eee; padding-top: 1em; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 <p>{model_summary(loaded)}</p>
-{f"<p>{html.escape(intro)}</p>" if intro else ""}
+{light_markdown(intro)}
 <div>{photos}</div>
 {"".join(sections)}
 <p class=note>{html.escape(footer)}</p>
@@ -135,3 +147,14 @@ def explore_report(loaded: LoadedModel, analysed: Sequence[tuple[str, Image.Imag
     title = ngettext("attnviz: what {model} does with {n} photo", "attnviz: what {model} does with {n} photos",
                      len(images)).format(model=loaded.name, n=len(images))
     return report_html(title, loaded, images, charts)
+
+
+def compare_report(loaded: LoadedModel, profile: Profile, options: compare.CompareOptions, source: str = "") -> str:
+    """The Compare classes page as a report: the paper's finding beside this model's, and every
+    chart of the chosen blocks and classes with the numbers behind it (a profile has no photos)."""
+    charts = compare.compare_charts(profile, options)
+    classes = options.classes or []
+    title = ngettext("attnviz: how {model} treats {n} class", "attnviz: how {model} treats {n} classes",
+                     len(classes)).format(model=loaded.name, n=len(classes))
+    intro = compare.paper_comparison(profile, list(classes), options.scale_index)
+    return report_html(title, loaded, [], charts, f"{source}\n\n{intro}" if source else intro)

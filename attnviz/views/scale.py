@@ -9,7 +9,7 @@ import numpy as np
 
 from ..class_stats import mean_attention_difference
 from ..figures import scale as scale_figures
-from ..i18n import _
+from ..i18n import _, sentences
 from ..profiles import Profile
 from ..scale import ScaleSweep
 from .chart import Chart
@@ -43,9 +43,9 @@ def reading(image: Diffs, dataset: Diffs | None) -> str:
     if dataset is not None and 1.0 in dataset and 2.0 in dataset:
         trend = rises(dataset)
         same = [u for u in mine if u in trend and np.sign(mine[u]) == np.sign(trend[u])]
-        text += " " + _("Over the dataset it rises in {up} of {units}; this photo moves the same way as the dataset "
+        text = sentences(text, _("Over the dataset it rises in {up} of {units}; this photo moves the same way as the dataset "
                         "in {same} of {units} units. One photo is noisy: trust the dataset's curve for the model's "
-                        "behaviour.").format(up=sum(d > 0 for d in trend.values()), units=len(trend), same=len(same))
+                        "behaviour.").format(up=sum(d > 0 for d in trend.values()), units=len(trend), same=len(same)))
     return text
 
 
@@ -79,9 +79,9 @@ def scale_charts(sweep: ScaleSweep, unit: str, dataset: Diffs | None = None) -> 
     diffs = {s: sweep.mean_diff(s) for s in sweep.scales}
     charts = [Chart("scale_mean_difference", scale_figures.mean_difference_by_scale(
         diffs, title=_("b − a per unit at each zoom — {over}").format(over=over)),
-        (_("b is the weight of the dilated “5×5” path, a of the 3×3 path (a + b = 1); b − a is averaged over a "
-           "unit's channels. A rise with the zoom means the unit favours the larger kernel for larger objects.")
-         + " " + reading(diffs, dataset)), wide=dataset is None)]
+        sentences(_("b is the weight of the dilated “5×5” path, a of the 3×3 path (a + b = 1); b − a is averaged "
+                    "over a unit's channels. A rise with the zoom means the unit favours the larger kernel for "
+                    "larger objects."), reading(diffs, dataset)), wide=dataset is None)]
     if dataset is not None:
         charts.append(Chart("scale_mean_difference_dataset", scale_figures.mean_difference_by_scale(
             dataset, title=_("b − a per unit at each zoom — the dataset (the model's profile)")),
