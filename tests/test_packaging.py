@@ -85,3 +85,5 @@ def test_every_package_is_listed_and_the_wheel_carries_the_bundled_models(tmp_pa
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {f"attnviz/_assets/models/{p.name}" for p in (ROOT / "assets" / "models").iterdir()}
     assert shipped and shipped <= names
+    catalogues = {f"attnviz/{p.relative_to(ROOT / 'attnviz').as_posix()}" for p in (ROOT / "attnviz" / "locale").rglob("*.po")}
+    assert len(catalogues) == 2 and catalogues <= names
