@@ -246,34 +246,48 @@ CJK_RENDERS = """(family) => {
 
 
 @pytest.mark.parametrize("lang", ["en", "zh", "ja"])
-def test_each_language_in_the_browser(server, goldfish, lang, tmp_path):
-    """Explore in each language from a shared link (?lang=): the page's heading and the charts'
-    titles in that language, CJK drawn with real glyphs in the charts' font (so also in the PNG and
-    SVG the camera button saves), and a screenshot per language (the README's)."""
+def test_each_language_in_the_browser(shipped_server, samples_dir, lang, tmp_path):
+    """Explore and Learn in each language from a shared link (?lang=) with the shipped SE model: the
+    page's heading and the charts' titles in that language, CJK drawn with real glyphs in the charts'
+    font (so also in the PNG and SVG the camera button saves), and screenshots per language (the
+    README's)."""
     chromium = chromium_path()
     from playwright.sync_api import expect, sync_playwright
 
     from attnviz.i18n import _, language
+    from attnviz.zoo import bundled_models
 
+    if "se_resnet18_imagenette" not in bundled_models():
+        pytest.skip("the bundled SE model is not in assets/")
     with language(lang):
         heading, title = _("Explore a photo"), _("Excitation per block, over its channels")
+        learn, learn_heading = _("Learn step by step"), _("Learn: what the attention gates compute")
     shots = Path(os.environ.get("ATTNVIZ_SCREENSHOTS", tmp_path / "screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
-            page.goto(f"{server.url}/explore?lang={lang}", wait_until="domcontentloaded")
+            page.goto(f"{shipped_server.url}/explore?model=se_resnet18_imagenette&lang={lang}",
+                      wait_until="domcontentloaded")
             uploader = page.locator('[data-testid="stSidebar"] input[type="file"]')
             uploader.wait_for(state="attached", timeout=60_000)
             expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=60_000)
-            uploader.set_input_files(str(goldfish))
-            expect(page.locator(".js-plotly-plot")).to_have_count(4, timeout=90_000)
+            uploader.set_input_files(str(samples_dir / "n01440764_tench.JPEG"))
+            expect(page.locator(".js-plotly-plot").nth(3)).to_be_visible(timeout=90_000)  # top-5 ... the block
             expect(page.get_by_text(title).first).to_be_visible(timeout=30_000)
             family = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout.font.family")
             assert page.evaluate(CJK_RENDERS, family), family
             assert page.get_by_text("Traceback").count() == 0
             page.wait_for_timeout(1500)
             page.screenshot(path=str(shots / f"language_{lang}.png"))
+            page.locator('[data-testid="stSidebarNav"]').get_by_text(learn, exact=True).click()
+            expect(page.get_by_role("heading", name=learn_heading)).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(2000)
+            page.get_by_test_id("stStatusWidget").wait_for(state="detached", timeout=120_000)
+            assert page.get_by_text("Traceback").count() == 0
+            page.set_viewport_size({"width": 1400, "height": 3200})
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(shots / f"language_{lang}_learn.png"), full_page=True)
         finally:
             browser.close()

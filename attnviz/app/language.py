@@ -1,8 +1,10 @@
 """The visitor's language: from the link, the sidebar, the browser, or the server's default.
 
 A shared link wins (``?lang=zh``), so a teacher can hand out a link in the class's language; the
-sidebar's picker writes the same parameter. Without one, the browser's ``Accept-Language``
-decides, then ``ATTNVIZ_LANG`` (the server's default), then English. Light on purpose: ``app.py``
+sidebar's picker writes the same parameter. Without one, the language already used in this session
+(Streamlit's page links drop the parameter), then the browser's ``Accept-Language``, then
+``ATTNVIZ_LANG`` (the server's default), then English. The chosen language is written back into
+the address, so the link in the address bar is always one to share. Light on purpose: ``app.py``
 reads it before PyTorch is imported, to greet a visitor in their language while the server starts.
 """
 from __future__ import annotations
@@ -23,6 +25,9 @@ def requested_language() -> str:
     linked = normalise(st.query_params.get("lang"))
     if linked is not None:
         return linked
+    kept = normalise(st.session_state.get(KEY))  # a page link drops ?lang=; the session keeps it
+    if kept is not None:
+        return kept
     try:
         browser = negotiate(st.context.headers.get("Accept-Language"))
     except Exception:  # noqa: BLE001 - no request headers (AppTest, bare mode): the default
@@ -34,6 +39,8 @@ def use_language() -> str:
     """Set this run's language and remember it for the run's fragments."""
     code = set_language(requested_language())
     st.session_state[KEY] = code
+    if st.query_params.get("lang") != code:
+        st.query_params["lang"] = code  # the address bar always holds a link in this language
     return code
 
 
