@@ -34,7 +34,8 @@ def page(ctx: Context) -> None:
     target = cols[1].selectbox(
         _("Class"), [None, *range(len(loaded.class_names))], key="attr_target",
         format_func=lambda k: predicted if k is None else loaded.class_names[k])
-    knocked = cols[2].multiselect(_("Knock out (neutralise)"), names, default=[gate], key=f"knock_{gate}")
+    knocked = cols[2].multiselect(_("Knock out (neutralise)"), names, default=[gate], key=f"knock_{gate}",
+                                  placeholder=_("Choose gates"))
     if not knocked:
         st.info(_("Choose at least one gate to knock out."))
         return

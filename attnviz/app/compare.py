@@ -49,8 +49,9 @@ def charts(ctx: Context, profile: Profile) -> None:
     names = profile.class_names
     left, middle, right = st.columns([2, 2, 1])
     blocks = left.multiselect(_("Blocks (the paper: last of each stage, all of the last stage)"), gate_names,
+                              placeholder=_("Choose blocks"),
                               default=class_stats.paper_default_blocks(gates), key="compare_blocks")
-    classes = middle.multiselect(_("Classes"), present, default=present[:10], format_func=lambda k: names[k],
+    classes = middle.multiselect(_("Classes"), present, default=present[:10], format_func=lambda k: names[k], placeholder=_("Choose classes"),
                                  key=f"compare_classes_{len(names)}")
     all_in_colour, no_class = _("none: all in colour"), _("no class")
     highlight = right.selectbox(_("Highlight a class"), [None, *classes], key="highlight",

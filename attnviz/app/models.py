@@ -35,7 +35,8 @@ def page(ctx: Context) -> None:
         _("Bundled models work offline.")
     names = st.multiselect(_("Models ({min} or {max}; bundled ones first)").format(min=MIN_MODELS, max=MAX_MODELS),
                            list(labels), default=default, max_selections=MAX_MODELS, format_func=labels.get,
-                           key="models_chosen", help=help_text)
+                           key="models_chosen", help=help_text,
+                           placeholder=_("Choose models"))
     if len(names) < MIN_MODELS:
         st.info(_("Choose {min} or {max} models to compare.").format(min=MIN_MODELS, max=MAX_MODELS))
         return

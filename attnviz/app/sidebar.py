@@ -93,7 +93,8 @@ def pick_images(app_dir: Path, class_names: list[str] | None = None):
         chosen = st.sidebar.multiselect(
             _("Sample photos ({known} of {total} of classes this model knows, marked ✓)").format(
                 known=len(known), total=len(files)), options,
-            format_func=lambda p: f"✓ {labels[p]}" if p in known else labels[p], key="samples")
+            format_func=lambda p: f"✓ {labels[p]}" if p in known else labels[p], key="samples",
+            placeholder=_("Choose sample photos"))
         items += read_files((Path(p) for p in chosen), labelled=True)
     items = [ImageInput(name, item.data, item.label)
              for name, item in zip(unique_names(i.name for i in items), items)]
