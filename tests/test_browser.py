@@ -291,3 +291,37 @@ def test_each_language_in_the_browser(shipped_server, samples_dir, lang, tmp_pat
             page.screenshot(path=str(shots / f"language_{lang}_learn.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_the_report_draws_every_chart_offline(photos, tmp_path):
+    """The report file in a browser with every network request refused: plotly.js unpacks from the
+    file itself and every chart is drawn, in Japanese with real CJK glyphs."""
+    chromium = chromium_path()
+    from playwright.sync_api import expect, sync_playwright
+    from tiny import tiny
+
+    from attnviz.i18n import language
+    from attnviz.inference import analyse_images
+    from attnviz.views.report import explore_report
+
+    loaded = tiny("se_resnet18_half", size=64)
+    analyses = analyse_images(loaded, [p.image for p in photos], [p.name for p in photos])
+    with language("ja"):
+        page_html = explore_report(loaded, [(p.name, p.display, a, None) for p, a in zip(photos, analyses)])
+    report = tmp_path / "report.html"
+    report.write_text(page_html, encoding="utf-8")
+    sections = page_html.count("<section>")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            requests = []
+            page.route("http*://**", lambda route: (requests.append(route.request.url), route.abort()))
+            page.goto(report.as_uri())
+            expect(page.locator(".js-plotly-plot")).to_have_count(sections, timeout=30_000)
+            expect(page.locator("#attnviz-status")).to_have_count(0)
+            assert page.evaluate("() => document.querySelector('.js-plotly-plot').data.length") >= 1
+            assert page.evaluate(CJK_RENDERS, page.evaluate("() => getComputedStyle(document.body).fontFamily"))
+            assert requests == []
+        finally:
+            browser.close()

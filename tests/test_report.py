@@ -15,7 +15,7 @@ def test_report_is_one_offline_file_with_every_chart_and_its_numbers(photos):
     analyses = analyse_images(loaded, images, [p.name for p in photos])
     page = explore_report(loaded, [(p.name, p.display, a, None) for p, a in zip(photos, analyses)])
     assert page.startswith("<!DOCTYPE html>") and page.count("<section>") == 4  # heatmaps x2, distribution, bars
-    assert page.count("plotly.js v") <= 2 and "Plotly.newPlot" in page  # plotly.js inlined once
+    assert page.count('id="plotly-gz"') == 1 and "Plotly.newPlot" in page  # plotly.js inlined once, packed
     # Nothing is fetched from elsewhere: no external script, image or stylesheet (outside the inlined
     # plotly.js, whose source mentions map-tile attributions as text).
     markup = re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.S)
@@ -23,7 +23,7 @@ def test_report_is_one_offline_file_with_every_chart_and_its_numbers(photos):
     assert not re.search(r"""(src|href)=["']https?://""", markup)
     assert page.count("data:image/jpeg;base64,") == len(photos)
     assert page.count("The numbers behind this chart") == 4 and "tench" in page
-    assert len(page.encode()) < 6_000_000
+    assert len(page.encode()) < 3_000_000
 
 
 def test_compare_report_in_chinese_holds_the_papers_finding_and_every_chart(photos):
@@ -42,4 +42,4 @@ def test_compare_report_in_chinese_holds_the_papers_finding_and_every_chart(phot
     assert '<html lang="zh"' in page and "4 张图像" in page
     assert page.count("<section>") == len(charts) >= 2
     assert "<b>" in page and "**" not in page.split("<script")[0]  # the page's markdown, as HTML
-    assert "论文" in page and page.count("plotly.js v") <= 2
+    assert "论文" in page and page.count('id="plotly-gz"') == 1
