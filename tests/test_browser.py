@@ -4,6 +4,7 @@ hostile uploads of tests/hostile.py go through the real server, whose memory is 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -323,5 +324,26 @@ def test_the_report_draws_every_chart_offline(photos, tmp_path):
             assert page.evaluate("() => document.querySelector('.js-plotly-plot').data.length") >= 1
             assert page.evaluate(CJK_RENDERS, page.evaluate("() => getComputedStyle(document.body).fontFamily"))
             assert requests == []
+        finally:
+            browser.close()
+
+
+def test_the_browsers_language_is_the_default(server):
+    """No ?lang= in the link: the browser's Accept-Language (here Japanese) decides, and the address
+    then holds ?lang=ja, so that the link can be shared as it is."""
+    chromium = chromium_path()
+    from playwright.sync_api import expect, sync_playwright
+
+    from attnviz.i18n import _, language
+
+    with language("ja"):
+        heading = _("See what channel attention does")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(locale="ja-JP")
+            page.goto(f"{server.url}/home", wait_until="domcontentloaded")
+            expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=90_000)
+            expect(page).to_have_url(re.compile(r"[?&]lang=ja"), timeout=30_000)
         finally:
             browser.close()
