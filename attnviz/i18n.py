@@ -140,6 +140,11 @@ def sentences(*parts: str) -> str:
     return glue.join(p.strip() for p in parts if p and p.strip())
 
 
+def listing(items) -> str:
+    """Items of an enumeration: 'a, b, c' in English, 'a、b、c' in Chinese and Japanese."""
+    return ("、" if current_language() in UNSPACED else ", ").join(str(i) for i in items)
+
+
 def N_(message: str) -> str:
     """Mark a string for the catalogue without translating it yet (module constants)."""
     return message

@@ -27,9 +27,12 @@ def translated(labels: dict[str, str]) -> dict[str, str]:
 
 def page(ctx: Context) -> None:
     st.header(_("Explore a photo"))
-    st.caption(_("What every attention gate of the model did with your photo. Gates are named as in "
-                 "the papers: SE_2_1 is stage 2, block 1."))
     loaded = ctx.loaded
+    first = next((g for g in loaded.gates if g.stage is not None), None)
+    st.caption(_("What every attention gate of the model did with your photo.") if first is None else
+               _("What every attention gate of the model did with your photo. Gates are named as in the papers: "
+                 "{gate} is stage {stage}, block {block}.").format(gate=first.name, stage=first.stage,
+                                                                   block=first.block))
     if not loaded.gates:
         st.info(_("**{model}** has no channel attention gate (SE, ECA, SK or split attention) "
                   "that attnviz recognises; choose another model.").format(model=loaded.name))

@@ -12,7 +12,7 @@ from ..i18n import _
 from .style import PATH_COLORS, finish, hover
 
 _BOX = dict(showarrow=False, xanchor="center", bordercolor="#555", borderwidth=1, borderpad=6, bgcolor="#f4f6fa",
-            font=dict(size=13))
+            font=dict(size=12))
 
 
 def _flow(fig: go.Figure, boxes: Sequence[str]) -> None:

@@ -176,6 +176,12 @@ class AttentionKind:
         return w.u[channel], w.v[channel], (_("u_{c}: before the gate").format(c=channel),
                                             _("x̃_{c} = s_{c} · u_{c}: after").format(c=channel))
 
+    def feature_map_reading(self, w: Walkthrough, channel: int) -> str:
+        """One sentence under the before/after maps: what the gate did to this channel's map."""
+        return _("What the gate does to channel {channel} of this photo: the whole map is multiplied by "
+                 "s_{channel} = {s:.2f} (both maps share one colour scale).").format(
+            channel=channel, s=float(w.s[channel]))
+
     def _no_walkthrough(self, gate: "Gate") -> str:
         return _("the walkthrough does not cover gate {gate} (variant {variant}); "
                  "choose another gate").format(gate=gate.name, variant=repr(gate.variant))
@@ -227,6 +233,14 @@ class SelectionKind(AttentionKind):
         return w.u[:, channel].sum(0), w.v[channel], (
             _("the {many} summed, channel {c}: before the selection").format(many=many, c=channel),
             _("V_{c}: the weighted sum, after").format(c=channel))
+
+    def feature_map_reading(self, w: Walkthrough, channel: int) -> str:
+        one, many = (_(word) for word in self.path_words)
+        shares = ", ".join(f"{name} = {float(weight):.2f}" for name, weight in
+                           zip(self.path_names(len(w.weights)), w.weights[:, channel]))
+        return _("What the selection does to channel {channel} of this photo: left, the {many} simply summed; "
+                 "right, each {one} weighted by its share ({shares}) before the sum. Both maps share one colour "
+                 "scale.").format(channel=channel, many=many, one=one, shares=shares)
 
     @staticmethod
     def fuse_rows(w: Walkthrough, channel: int) -> list[tuple[str, str, str]]:

@@ -28,7 +28,7 @@ def correlation_reading(rho: float) -> str:
     size = abs(rho)
     strength = "none" if size < 0.1 else "weak" if size < 0.3 else "moderate" if size < 0.5 else "strong"
     key = strength if strength == "none" else strength + ("+" if rho > 0 else "-")
-    return _("{relation} (Spearman ρ = {rho:+.2f}; 0 = none, ±1 = same order)").format(
+    return _("{relation} (Spearman ρ = {rho:+.2f}; 0 = none, +1 = same order, −1 = reversed)").format(
         relation=_(RELATIONS[key]), rho=rho)
 
 
@@ -40,12 +40,12 @@ def attribution_charts(gate: Gate, cam: GradCamResult, channels: ChannelAttribut
     change = 100 * knocked.prob_change
     reading = correlation_reading(channels.spearman)
     if abs(channels.spearman) < 0.3:
-        scatter_caption = _("Each point is a channel of {where}: how strongly the gate passes it (x) and how much "
-                            "it adds to the score of '{label}' (y). Here: {reading} — the gate does not simply "
-                            "favour the channels that carry the evidence.")
+        scatter_caption = _("Each point is a channel of {where}: its gate value, {value} (x), and how much it adds "
+                            "to the score of '{label}' (y). Here: {reading} — the gate does not simply favour the "
+                            "channels that carry the evidence.")
     else:
-        scatter_caption = _("Each point is a channel of {where}: how strongly the gate passes it (x) and how much "
-                            "it adds to the score of '{label}' (y). Here: {reading}.")
+        scatter_caption = _("Each point is a channel of {where}: its gate value, {value} (x), and how much it adds "
+                            "to the score of '{label}' (y). Here: {reading}.")
     before = knocked.before[0]
     return [
         Chart(f"gradcam_{gate.name}", attribution_figures.gradcam_overlay(
@@ -58,12 +58,12 @@ def attribution_charts(gate: Gate, cam: GradCamResult, channels: ChannelAttribut
         Chart(f"attribution_{gate.name}", attribution_figures.attribution_scatter(
             gate.name, channels.excitation, channels.attribution, channels.spearman, channels.label,
             gate_value_label(gate)),
-            scatter_caption.format(where=where, label=channels.label, reading=reading),
+            scatter_caption.format(where=where, value=gate_value_label(gate), label=channels.label, reading=reading),
             wide=False),
         Chart("knockout_" + "_".join(knocked.gates), attribution_figures.knockout_bars(
             knocked.before, knocked.after, knocked.gates),
-            _("Knock-out: the gates {gates} are set to their neutral value (s = 1 for SE, equal weights for SK: "
-              "the block's features pass unweighted). The probability of the intact top-1 class '{label}' "
+            _("Knock-out: the gates {gates} are set to their neutral value (s = 1 for SE and ECA: the channels "
+              "pass unscaled; a = b = 1/2 for SK: the two paths are simply averaged). The probability of the intact top-1 class '{label}' "
               "changes by {change:+.1f} percentage points ({before:.1%} → {after:.1%}).").format(
                 gates=", ".join(knocked.gates), label=before["label"], change=change, before=before["prob"],
                 after=before["prob"] + knocked.prob_change)),

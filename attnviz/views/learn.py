@@ -2,7 +2,6 @@
 computed them (``Walkthrough.kind``: the panels, the numbers and the texts are the kind's)."""
 from __future__ import annotations
 
-import numpy as np
 
 from ..figures.walkthrough import feature_maps, step_panels
 from ..i18n import N_, _
@@ -33,11 +32,8 @@ def walkthrough_chart(w: Walkthrough, channel: int) -> Chart:
 def feature_map_chart(w: Walkthrough, channel: int) -> Chart:
     """The chosen channel's feature map before and after the gate."""
     before, after, labels = w.kind.feature_maps(w, channel)
-    ratio = float(np.abs(after).mean() / max(np.abs(before).mean(), 1e-12))
     return Chart(f"feature_maps_{w.gate.name}_{channel}", feature_maps(before, after, channel, labels),
-                 _("What the gate does to channel {channel} of this photo: the same map, scaled by "
-                   "{ratio:.2f} on average (one colour scale for both, so a paler map was scaled down).").format(
-                     channel=channel, ratio=ratio))
+                 w.kind.feature_map_reading(w, channel))
 
 
 def live_numbers(w: Walkthrough, channel: int) -> list[dict]:

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..figures import models as model_figures
 from ..figures import prediction
-from ..i18n import _, ngettext, sentences
+from ..i18n import _, listing, ngettext, sentences
 from ..model_comparison import ModelComparison, ModelSummary
 from .chart import Chart
 
@@ -84,11 +84,11 @@ def correlation_note(comparison: ModelComparison) -> str:
         if not m.kinds:
             return _("{model} has no gates").format(model=m.name)
         return ngettext("{model} has {count} {kinds} gate", "{model} has {count} {kinds} gates", m.gates).format(
-            model=m.name, count=m.gates, kinds="/".join(m.kinds))
+            model=m.name, count=m.gates, kinds="/".join(k.upper() for k in m.kinds))
 
     return _("The channel-wise correlation needs two models whose gates are all SE-like (SE or ECA) with the "
              "same gate names and channel counts; {models}.").format(
-        models=", ".join(gates(m) for m in comparison.models))
+        models=listing(gates(m) for m in comparison.models))
 
 
 def comparison_charts(comparison: ModelComparison) -> list[Chart]:
