@@ -18,7 +18,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
-from .i18n import DOMAIN, LOCALE_DIR, LOCALES
+from . import __version__
+from .i18n import DOMAIN, LOCALE_DIR, LOCALES, catalogue_path
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
@@ -41,12 +42,8 @@ def source_messages() -> Catalog:
     return catalog
 
 
-def po_path(locale: str) -> Path:
-    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-
-
 def read_catalog(locale: str) -> Catalog:
-    path = po_path(locale)
+    path = catalogue_path(locale)
     if not path.exists():
         return Catalog(locale=locale, domain=DOMAIN, project="attnviz", charset="utf-8")
     with open(path, "rb") as f:
@@ -59,11 +56,11 @@ def write_catalog(locale: str, catalog: Catalog) -> None:
     catalog.fuzzy = False
     catalog.header_comment = (f"# {catalog.locale.english_name} translations of attnviz's texts.\n"
                               "# Copyright (C) 2026 the attnviz authors; MIT license, as attnviz.\n#")
-    catalog.project, catalog.version = "attnviz", "0.1.0"
+    catalog.project, catalog.version = "attnviz", __version__
     catalog.copyright_holder = "the attnviz authors"
     catalog.msgid_bugs_address = "https://github.com/attnviz/attnviz/issues"
     catalog.last_translator = catalog.language_team = "attnviz translators"
-    path = po_path(locale)
+    path = catalogue_path(locale)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:
         write_po(f, catalog, width=100, omit_header=False, sort_output=False, ignore_obsolete=True,

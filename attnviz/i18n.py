@@ -101,6 +101,11 @@ def negotiate(accept_language: str | None) -> str | None:
     return min(ranked)[2] if ranked else None
 
 
+def catalogue_path(locale: str) -> Path:
+    """The .po file of a Babel locale ('zh_Hans', 'ja')."""
+    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
 @lru_cache(maxsize=None)
 def translations(code: str) -> gettext.NullTranslations:
     """The compiled catalogue of a language (English: the messages as written)."""
@@ -110,8 +115,7 @@ def translations(code: str) -> gettext.NullTranslations:
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    path = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with open(path, "rb") as po:
+    with open(catalogue_path(locale), "rb") as po:
         catalog = read_po(po, locale=locale, domain=DOMAIN)
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)

@@ -11,7 +11,7 @@ from attnviz import i18n
 from attnviz.errors import ImageLoadError
 from attnviz.images import load_image
 from attnviz.serving.inputs import vocabulary_note
-from attnviz.serving.models import FILE, PRETRAINED, RANDOM, WEIGHT_MODES, ModelChoice, weight_mode_label
+from attnviz.serving.models import FILE, PRETRAINED, RANDOM, WEIGHT_MODES, ModelChoice
 from attnviz.zoo import TIMM_ZOO, list_models
 from attnviz.zoo.bundled import SHIPPED_DESCRIPTIONS, BundledModel, Preprocessing, _default_assets
 
@@ -33,7 +33,7 @@ def marked(monkeypatch):
 
 def test_weight_modes_keep_english_values_and_show_labels_in_the_readers_language(marked):
     assert list(WEIGHT_MODES) == [PRETRAINED, RANDOM, FILE]  # the values the code compares
-    assert WEIGHT_MODES.get(FILE) == weight_mode_label(FILE) == WEIGHT_MODES[FILE] == "«local weights file»"
+    assert WEIGHT_MODES.get(FILE) == WEIGHT_MODES[FILE] == dict(WEIGHT_MODES)[FILE] == "«local weights file»"
     assert WEIGHT_MODES.english(RANDOM) == "random weights (architecture only)"
     assert WEIGHT_MODES.get("nonsense") is None
 

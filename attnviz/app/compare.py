@@ -10,18 +10,13 @@ from attnviz.profiles import Profile, dataset_name, profile_from_bytes
 from attnviz.profiling import profile_images
 from attnviz.serving import classfolders, server_limits
 from attnviz.views import compare, report
+from attnviz.app.language import translated
 from attnviz.app.render import guard, no_images_hint, show_bad_files, show_charts
 from attnviz.app.state import current_context, HASH, Context, data_root, job_queue, profile_store, shipped_profile
 
 SOURCES = {"file": N_("a saved class profile"), "images": N_("labelled images"),
            "folder": N_("folders of class images")}
 ORIGINS = {"zip": N_("a zip I upload"), "root": N_("a folder on this server")}
-
-
-def translated(labels: dict[str, str]) -> dict[str, str]:
-    """The labels in the page's language, translated while the page runs (a format_func may also
-    be called after the run, outside its language)."""
-    return {value: _(label) for value, label in labels.items()}
 
 
 def page(ctx: Context) -> None:

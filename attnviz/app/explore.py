@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from attnviz.app.language import fragment
+from attnviz.app.language import fragment, translated
 from attnviz.app.render import guard, images_ready, show_chart, show_charts, show_image
 from attnviz.errors import AttnvizError
 from attnviz.i18n import N_, _, ngettext
@@ -17,12 +17,6 @@ from attnviz.views import explore, report
 #: The choices of the page's radios: the value the code compares -> what the reader sees.
 DISTRIBUTIONS = {"violin": N_("violin"), "box": N_("box")}
 LAYOUTS = {"overlay": N_("overlay"), "side by side": N_("side by side")}
-
-
-def translated(labels: dict[str, str]) -> dict[str, str]:
-    """The labels in the page's language, translated while the page runs (a format_func may also
-    be called after the run, outside its language)."""
-    return {value: _(label) for value, label in labels.items()}
 
 
 def page(ctx: Context) -> None:

@@ -89,12 +89,10 @@ def page(ctx: Context) -> None:
     st.subheader(_("The model in use"))
     names = ctx.loaded.class_names
     known = ", ".join(names) if len(names) <= 20 else _("the {n} ImageNet classes").format(n=len(names))
-    # A kind's title is marked where it is written (the gate's class); it is translated here.
-    kinds = ", ".join(_(kind.title) for kind in ctx.loaded.kinds) or _("no attention gate attnviz recognises")
     gates = ngettext("{n} gate", "{n} gates", len(ctx.loaded.gates)).format(n=len(ctx.loaded.gates))
     st.markdown(_("**{model}** — {kinds}; {gates}. It knows **{n} classes**: {known}. A photo of anything else "
                   "still gets a top-5, but only among these classes.").format(
-                      model=ctx.loaded.name, kinds=kinds, gates=gates, n=len(names), known=known))
+                      model=ctx.loaded.name, kinds=ctx.loaded.kinds_text, gates=gates, n=len(names), known=known))
 
 
 if (ctx := current_context()) is not None:

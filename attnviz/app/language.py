@@ -10,7 +10,7 @@ reads it before PyTorch is imported, to greet a visitor in their language while 
 from __future__ import annotations
 
 import functools
-from typing import Callable, TypeVar
+from typing import Callable, Mapping, TypeVar
 
 import streamlit as st
 
@@ -55,6 +55,12 @@ def language_picker() -> None:
     st.session_state["language_picker"] = current  # the link may have changed it since the last run
     st.sidebar.selectbox(_("Language"), codes, format_func=LANGUAGES.get, key="language_picker", on_change=chosen,
                          help=_("The page's language; the link keeps it (?lang=…), so you can share it."))
+
+
+def translated(labels: Mapping[str, str]) -> dict[str, str]:
+    """Labels of values the code compares (marked with N_), translated now, while the run knows its
+    language: a picker's format_func may be called again after the run has ended."""
+    return {value: _(label) for value, label in labels.items()}
 
 
 def fragment(body: F) -> F:

@@ -44,7 +44,8 @@ def pick_model() -> ModelRequest | None:
         st.sidebar.warning(_("This model's ImageNet weights are not on this server. Upload a weights "
                              "file, or look at the architecture with random weights."), icon=":material/cloud_off:")
         modes = [FILE, RANDOM] + [m for m in modes if m not in (FILE, RANDOM)]
-    mode = st.sidebar.radio(_("Weights"), modes, format_func=lambda m: _(WEIGHT_MODES[m]), key=f"weights_mode_{name}")
+    mode_labels = dict(WEIGHT_MODES)  # read now, in this run's language (Labels translates on reading)
+    mode = st.sidebar.radio(_("Weights"), modes, format_func=mode_labels.get, key=f"weights_mode_{name}")
     return pick_weights_file(name) if mode == FILE else ModelRequest(name, mode)
 
 
@@ -120,7 +121,7 @@ def load_once(request: ModelRequest) -> ServedModel | None:
         st.info(_("Under *{weights}* in the sidebar, choose **{file}** to upload weights you "
                   "have, or **{random}** to explore the architecture anyway "
                   "(its results are labelled untrained). Or choose a bundled model: they work offline.").format(
-                      weights=_("Weights"), file=_(WEIGHT_MODES[FILE]), random=_(WEIGHT_MODES[RANDOM])))
+                      weights=_("Weights"), file=WEIGHT_MODES[FILE], random=WEIGHT_MODES[RANDOM]))
     else:
         st.error(_("**{name} could not be loaded.** {error}").format(name=request.name, error=failures[request.key]))
     if st.button(_("Try again"), key="retry_load"):

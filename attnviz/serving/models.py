@@ -40,11 +40,6 @@ _STATUS = Labels({"bundled": N_("Bundled with attnviz: works offline."),
                   "download": N_("⊘ Its ImageNet weights are not on this server.")})
 
 
-def weight_mode_label(mode: str) -> str:
-    """How the weights picker shows a mode (``PRETRAINED``, ``RANDOM``, ``FILE``), in the reader's language."""
-    return WEIGHT_MODES[mode]
-
-
 @dataclass(frozen=True)
 class ModelChoice:
     """One entry of the model picker. The picker's choices are cached for every session, so the

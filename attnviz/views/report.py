@@ -112,13 +112,12 @@ def _numbers(chart: Chart) -> str:
 
 def model_summary(loaded: LoadedModel) -> str:
     """What the report says about the model: its card's description and figures, its gates."""
-    kinds = ", ".join(_(kind.title) for kind in loaded.kinds) or _("no attention gate attnviz recognises")
     parts = [html.escape(_("{model}: {kinds}, {gates} gates, {classes} classes, input {size} px.")).format(
-        model=f"<b>{html.escape(loaded.name)}</b>", kinds=html.escape(kinds), gates=len(loaded.gates),
+        model=f"<b>{html.escape(loaded.name)}</b>", kinds=html.escape(loaded.kinds_text), gates=len(loaded.gates),
         classes=len(loaded.class_names), size=loaded.input_size)]
     meta = loaded.meta
-    if meta is not None and getattr(meta, "description", ""):
-        parts.append(html.escape(_(meta.description)))
+    if meta is not None and meta.description_text:
+        parts.append(html.escape(meta.description_text))
     if meta is not None and getattr(meta, "top1", None) is not None:
         parts.append(html.escape(_("Top-1 on its validation split: {top1:.1f} %.").format(top1=100 * meta.top1)))
     if loaded.source == "random":

@@ -10,6 +10,7 @@ from PIL import Image
 
 from ..devices import autocast, describe_device
 from ..gates import AttentionKind, Gate
+from ..i18n import _, listing
 from ..preprocess import eval_transform
 from .bundled import BundledModel
 
@@ -37,6 +38,11 @@ class LoadedModel:
     @property
     def input_size(self) -> int:
         return int(self.data_config["input_size"][-1])
+
+    @property
+    def kinds_text(self) -> str:
+        """The attention kinds present, named for the reader ('Squeeze-and-Excitation', or that there is none)."""
+        return listing(_(kind.title) for kind in self.kinds) or _("no attention gate attnviz recognises")
 
     @property
     def kinds(self) -> list[AttentionKind]:
