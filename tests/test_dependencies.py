@@ -1,5 +1,6 @@
-"""requirements.txt declares every third-party module that the project imports, pinned at the
-versions that are installed, and pyproject.toml declares those the package itself needs.
+"""requirements.txt (the app) and requirements-dev.txt (the test tools) declare every third-party
+module that the project imports, pinned at the versions that are installed, and pyproject.toml
+declares those the package itself needs.
 
 Imports are read statically (ast), so an import inside a function, a ``try`` block or a notebook
 cell counts as much as one at the top of a module.
@@ -20,6 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Import name -> distribution, for modules that are not installed (installed ones are looked up).
 ALIASES = {"PIL": "pillow", "cv2": "opencv-python", "sklearn": "scikit-learn", "yaml": "pyyaml",
            "skimage": "scikit-image", "google": "protobuf", "attr": "attrs", "dateutil": "python-dateutil"}
+
+
+#: The requirement files: the app's, and the test tools' (which includes the app's with ``-r``).
+REQUIREMENT_FILES = (ROOT / "requirements.txt", ROOT / "requirements-dev.txt")
 
 
 def normalise(name: str) -> str:
@@ -122,11 +127,19 @@ def undeclared(imports: dict[str, set[str]], declared: set[str]) -> list[str]:
 
 
 def test_requirements_declare_every_imported_module():
-    declared = {requirement_name(r) for _, r in requirement_lines(ROOT / "requirements.txt")}
+    declared = {requirement_name(r) for path in REQUIREMENT_FILES for _, r in requirement_lines(path)}
     imports = third_party_imports(ROOT)
     assert {"torch", "PIL", "scipy"} <= set(imports)  # the scan does see the project's imports
     problems = undeclared(imports, declared)
-    assert not problems, "requirements.txt misses:\n" + "\n".join(problems)
+    assert not problems, "requirements.txt and requirements-dev.txt miss:\n" + "\n".join(problems)
+
+
+def test_the_app_install_brings_no_test_tools():
+    """A user's `pip install -r requirements.txt` installs the app, not pytest, ruff or Playwright."""
+    app = {requirement_name(r) for _, r in requirement_lines(ROOT / "requirements.txt")}
+    assert not app & {"pytest", "ruff", "playwright", "hypothesis", "nbclient", "ipykernel"}
+    dev = (ROOT / "requirements-dev.txt").read_text().splitlines()
+    assert "-r requirements.txt" in (line.split("#", 1)[0].strip() for line in dev)
 
 
 #: Subpackages of the Streamlit app, whose imports the ``app`` extra may declare.
@@ -153,7 +166,7 @@ def test_pins_match_the_installed_versions():
     As pip does, a pin without a local label (``2.14.1``) accepts one (``2.14.1+cu128``)."""
     problems = []
     pins = 0
-    for number, requirement in requirement_lines(ROOT / "requirements.txt"):
+    for path, (number, requirement) in ((p, r) for p in REQUIREMENT_FILES for r in requirement_lines(p)):
         spec = requirement.split(";", 1)[0].strip()
         if "==" not in spec:
             continue
@@ -163,10 +176,10 @@ def test_pins_match_the_installed_versions():
         try:
             installed = version(name)
         except PackageNotFoundError:
-            problems.append(f"line {number}: {requirement} but {name} is not installed")
+            problems.append(f"{path.name} line {number}: {requirement} but {name} is not installed")
             continue
         if (installed if "+" in pinned else installed.split("+", 1)[0]) != pinned:
-            problems.append(f"line {number}: {requirement} but {name} {installed} is installed")
+            problems.append(f"{path.name} line {number}: {requirement} but {name} {installed} is installed")
     assert pins, "requirements.txt pins nothing"
     assert not problems, "requirements.txt pins other versions than the installed ones:\n" + "\n".join(problems)
 
