@@ -21,7 +21,8 @@ from .bundled import BundledModel, bundled_models
 from .catalogue import suggest, timm_names
 from .hub import download_source, hub_cached, pretrained_status, reachable
 from .loaded import LoadedModel
-from .weights import WeightsBlob, classes_from_sidecar, load_into, read_state_dict
+from .weights import (TensorSpec, WeightsBlob, WeightsFile, check_specs, classes_from_sidecar, head_classes,
+                      load_into, specs_of)
 
 
 def _finish(name: str, model: nn.Module, device: torch.device, data_config: dict,
@@ -39,26 +40,44 @@ def _finish(name: str, model: nn.Module, device: torch.device, data_config: dict
 
 def _load_bundled(bundled: BundledModel, device, amp, channels_last) -> LoadedModel:
     model = build_architecture(bundled.arch, bundled.num_classes)
-    state = read_state_dict(bundled.weights_file)
+    weights = WeightsFile(bundled.weights_file)
+    check_specs(specs_of(model.state_dict()), weights.specs, bundled.name, weights.label)
+    state = weights.state()
     load_into(model, {k: v.float() if v.is_floating_point() else v for k, v in state.items()},
               bundled.name, bundled.weights_file)
     return _finish(bundled.name, model, device, bundled.preprocessing.data_config(), list(bundled.class_names),
                    "bundled", bundled.weights_file, amp, channels_last, bundled)
 
 
+def _expected_specs(name: str, num_classes: int, default: nn.Module) -> dict[str, TensorSpec]:
+    """The specs of architecture ``name`` with ``num_classes`` outputs, without allocating it: built
+    on the ``meta`` device (shapes only, no memory); an architecture that cannot be built there
+    is described from ``default`` (built with its own class count) with its classifier resized."""
+    try:
+        with torch.device("meta"):
+            return specs_of(timm.create_model(name, pretrained=False, num_classes=num_classes).state_dict())
+    except Exception:  # a module computing with tensors at construction: describe the default one
+        specs = specs_of(default.state_dict())
+        classifier = default.pretrained_cfg.get("classifier")
+        for key in (f"{classifier}.weight", f"{classifier}.bias") if isinstance(classifier, str) else ():
+            if key in specs:
+                specs[key] = TensorSpec((num_classes, *specs[key].shape[1:]), specs[key].is_float)
+        return specs
+
+
 def _load_file(name: str, weights: str | Path | WeightsBlob, device, amp, channels_last) -> LoadedModel:
-    path = weights if isinstance(weights, WeightsBlob) else Path(weights)
-    state = read_state_dict(path)
-    model = timm.create_model(name, pretrained=False)
-    classifier = model.pretrained_cfg.get("classifier")
-    head = state.get(f"{classifier}.weight") if isinstance(classifier, str) else None
-    num_classes = int(head.shape[0]) if head is not None else model.num_classes
-    if num_classes != model.num_classes:
-        model = timm.create_model(name, pretrained=False, num_classes=num_classes)
-    label = path.name if isinstance(path, WeightsBlob) else str(path)
-    load_into(model, state, name, label)
+    source = WeightsFile(weights)
+    with torch.device("meta"):  # the default architecture, for its classifier's name: no memory
+        default = timm.create_model(name, pretrained=False)
+    classifier = default.pretrained_cfg.get("classifier")
+    num_classes = head_classes(source.specs, classifier if isinstance(classifier, str) else None,
+                               default.num_classes, source.label)
+    # Every tensor checked against the architecture before any module is built from the file.
+    check_specs(_expected_specs(name, num_classes, default), source.specs, name, source.label)
+    model = timm.create_model(name, pretrained=False, num_classes=num_classes)
+    load_into(model, source.state(), name, source.label)
     return _finish(name, model, device, resolve_model_data_config(model),
-                   classes_from_sidecar(path, num_classes), "file", label, amp, channels_last)
+                   classes_from_sidecar(source.source, num_classes), "file", source.label, amp, channels_last)
 
 
 def _remedies(name: str) -> str:

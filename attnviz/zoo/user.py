@@ -28,7 +28,7 @@ from ..errors import ModelLoadError
 from ..gates.pattern import find_pattern_gates, forward_order, renamed
 from .loaded import LoadedModel
 from .loading import wrap_model
-from .weights import WeightsBlob, classes_from_sidecar, load_into, read_state_dict
+from .weights import WeightsBlob, WeightsFile, check_specs, classes_from_sidecar, load_into, specs_of
 
 USAGE = "pass it as FILE.py:FUNCTION, e.g. my_net.py:build (a function that returns an nn.Module)"
 
@@ -122,8 +122,9 @@ def load_model_file(path_and_function: str | Path, weights: str | Path | Weights
     label = f"{file}:{function}"
     model = _build(file, function)
     if weights is not None:
-        source = weights if isinstance(weights, WeightsBlob) else Path(weights)
-        load_into(model, read_state_dict(source), label, source.name if isinstance(source, WeightsBlob) else str(source))
+        source = WeightsFile(weights)
+        check_specs(specs_of(model.state_dict()), source.specs, label, source.label)
+        load_into(model, source.state(), label, source.label)
     dev = resolve_device(device)
     model.eval().to(dev)
     config = dict(resolve_model_data_config(model) if data_config is None else data_config)
