@@ -1,10 +1,13 @@
 """One image loader for uploads (bytes) and files.
 
-Accepts JPEG, PNG, WebP, BMP, TIFF and GIF (first frame), applies the EXIF orientation and turns
-every PIL mode into RGB (alpha composited on white, 16-bit and float scaled, CMYK converted).
+Accepts JPEG, PNG, WebP, BMP, TIFF and GIF (first frame), recognised by content whatever the
+file's name, applies the EXIF orientation (a damaged or invalid one is ignored, with a note) and
+turns every PIL mode into RGB (alpha composited on white, 16-bit and float scaled, CMYK converted).
 Everything else is refused with an ``ImageLoadError`` that names the file and says what to do:
-empty, truncated or corrupt files, documents (text, PDF, SVG), zero-size images and images over
-``MAX_PIXELS`` (decompression bombs). ``load_images`` keeps going past bad files.
+empty, truncated, corrupt or damaged files, other formats (DDS, ICO, ...), documents (text, PDF,
+SVG), zero-size images, images over ``MAX_PIXELS`` (decompression bombs) and files whose structure
+costs more than ``DECODE_LIMITS`` allow (``attnviz.imagecost``). No exception of a decoder escapes:
+any failure on hostile bytes is that file's refusal. ``load_images`` keeps going past bad files.
 
 ``load_views`` is the server's loader: it keeps two copies of bounded size (what the models see,
 what the page shows) instead of the full decode, so memory follows what is shown and computed,
@@ -20,15 +23,19 @@ from pathlib import Path
 from typing import BinaryIO, Iterable, Union
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from .errors import ImageLoadError
 from .i18n import N_, _
+from .imagecost import DecodeCost, DecodeLimits, estimate, over_limit
 from .memory import MemoryBudget, MiB, return_freed_memory
 
+#: What one decode may cost (pixels, memory, scans, markers, metadata, strips): checked from the
+#: file's structure before any pixel is decoded (``attnviz.imagecost``).
+DECODE_LIMITS = DecodeLimits()
 #: Largest accepted image, in pixels (about 8000 x 8000). Far larger than any photo a person
 #: uploads, far smaller than what would exhaust memory when decoded.
-MAX_PIXELS = 64_000_000
+MAX_PIXELS = DECODE_LIMITS.max_pixels
 
 ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "BMP", "DIB", "TIFF", "GIF"}
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
@@ -139,48 +146,147 @@ def _read_source(source: ImageSource, name: str | None) -> tuple[bytes, str]:
     return data, name or "upload"
 
 
-def _open(data: bytes, name: str) -> Image.Image:
-    """Open (read the header of) an image and check it before any pixel is decoded."""
+#: Pillow's plugins for each accepted format (found by content, ``imagecost.sniff``): a file is
+#: only ever parsed by the plugin of the format its bytes are, never by DDS, ICO or the others.
+_PLUGINS = {"JPEG": ["JPEG", "MPO"], "PNG": ["PNG"], "GIF": ["GIF"], "WEBP": ["WEBP"], "BMP": ["BMP"],
+            "TIFF": ["TIFF"]}
+_RESAVE = N_("re-save it as an ordinary JPEG or PNG")
+
+
+def _size_text(nbytes: int) -> str:
+    return f"{nbytes / MiB:,.0f} MB" if nbytes >= MiB else f"{nbytes / 1024:,.1f} KB"
+
+
+def too_costly(name: str, detail: str, remedy: str | None = None) -> ImageLoadError:
+    """The refusal of a file whose decoding would cost more than a decode may."""
+    return ImageLoadError(name, _("too costly to decode: {detail}; {remedy}").format(
+        detail=detail, remedy=remedy or _(_RESAVE)))
+
+
+def memory_refusal(name: str) -> ImageLoadError:
+    """The refusal of a file whose decode ran out of the memory it may use (``exhausted`` set:
+    a decoder process that saw it starts afresh)."""
+    exc = too_costly(name, _("it needs more memory than a decode may use"), _("downscale it first"))
+    exc.exhausted = True
+    return exc
+
+
+def _cost_refusal(name: str, what: str, found: int, limit: int) -> ImageLoadError:
+    if what == "bytes":
+        return too_costly(name, _("decoding it would need about {size} of memory, over the limit of {limit}").format(
+            size=_size_text(found), limit=_size_text(limit)), _("downscale it first"))
+    detail = {
+        "markers": _("{found:,} markers, chunks or tags, over the limit of {limit:,}"),
+        "metadata": _("{found:,} bytes of metadata (EXIF, XMP, ICC, comments), over the limit of {limit:,}"),
+        "exif_segments": _("{found:,} EXIF blocks, over the limit of {limit:,}"),
+        "scans": _("{found:,} progressive scans, over the limit of {limit:,}"),
+        "strips": _("{found:,} TIFF strips or tiles, over the limit of {limit:,}"),
+        "rle_pixels": _("a run-length-encoded BMP of {found:,} pixels, over the limit of {limit:,}"),
+    }[what]
+    return too_costly(name, detail.format(found=found, limit=limit))
+
+
+def inspect_cost(data: bytes, name: str, draft_target: int | None = None) -> DecodeCost:
+    """What decoding ``data`` will cost, read from its structure (``attnviz.imagecost``); raises
+    the file's ``ImageLoadError`` when it is empty, no image, a format the app does not accept,
+    declares too many pixels, or costs more than ``DECODE_LIMITS`` allow."""
     if not data:
         raise ImageLoadError(name, _("the file is empty (0 bytes); {help}").format(help=_(_HELP)))
+    cost = estimate(data, DECODE_LIMITS, draft_target)
+    if cost.format is None:
+        what = _sniff_non_image(data[:2048])
+        if what:
+            raise ImageLoadError(name, _("is {what}, not an image; {help}").format(what=what, help=_(_HELP)))
+        raise ImageLoadError(name, _("is not a readable image (unknown or corrupt format); {help}").format(
+            help=_(_HELP)))
+    if cost.format not in _PLUGINS:
+        raise ImageLoadError(name, _("{format} images are not supported; {help}").format(format=cost.format,
+                                                                                           help=_(_HELP)))
+    if cost.pixels > MAX_PIXELS:
+        raise _pixel_limit(name, _dimensions(cost.width, cost.height))
+    over = over_limit(cost, DECODE_LIMITS)
+    if over is not None:
+        raise _cost_refusal(name, *over)
+    return cost
+
+
+def _damaged_headers(name: str, fmt: str) -> ImageLoadError:
+    return ImageLoadError(name, _("damaged file: the headers of this {format} image cannot be read; "
+                                  "re-export or re-download the file").format(format=fmt))
+
+
+def _open(data: bytes, name: str, draft_target: int | None = None) -> tuple[Image.Image, DecodeCost]:
+    """Open (read the header of) an image and check it before any pixel is decoded."""
+    cost = inspect_cost(data, name, draft_target)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            warnings.simplefilter("ignore")
+            image = Image.open(io.BytesIO(data), formats=_PLUGINS[cost.format])
     except Image.DecompressionBombError as exc:
         # Pillow's own guard (about 179 megapixels) fires before ours could read the size.
         found = re.search(r"\((\d+) pixels\)", str(exc))
         raise _pixel_limit(name, _("{count:,} pixels").format(count=int(found.group(1))) if found
                            else _("too many pixels")) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        what = _sniff_non_image(data[:2048])
-        if what:
-            raise ImageLoadError(name, _("is {what}, not an image; {help}").format(what=what, help=_(_HELP))) from None
-        raise ImageLoadError(name, _("is not a readable image (unknown or corrupt format); {help}").format(
-            help=_(_HELP))) from None
-
-    if image.format not in ACCEPTED_FORMATS:
+    except MemoryError:
+        raise memory_refusal(name) from None
+    except Exception:  # noqa: BLE001 - any failure of a plugin on hostile bytes is this file's refusal
+        raise _damaged_headers(name, cost.format) from None
+    try:
+        width, height = image.size
+        accepted = image.format in ACCEPTED_FORMATS
+    except Exception:  # noqa: BLE001
+        raise _damaged_headers(name, cost.format) from None
+    if not accepted:
         raise ImageLoadError(name, _("{format} images are not supported; {help}").format(format=image.format,
                                                                                            help=_(_HELP)))
-    width, height = image.size
     if width <= 0 or height <= 0:
         raise ImageLoadError(name, _("has zero size ({size})").format(size=_dimensions(width, height)))
     if width * height > MAX_PIXELS:
         raise _pixel_limit(name, _dimensions(width, height))
-    return image
+    return image, cost
 
 
-def _decode(image: Image.Image, name: str) -> Image.Image:
-    """Decode the first frame, apply the EXIF orientation and convert to RGB."""
+#: EXIF orientation value -> the transpose that shows the image upright (as ImageOps.exif_transpose).
+_ORIENTATION = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+                4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+                6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
+
+
+def _orientation(image: Image.Image, notes: list[str]) -> Image.Transpose | None:
+    """The transpose the EXIF orientation asks for; a damaged or invalid one is ignored, with a note.
+
+    Pillow's own ``exif_transpose`` also rewrites the EXIF block, which fails on malformed EXIF
+    (struct.error, TypeError); only the orientation value is needed here."""
+    try:
+        value = image.getexif().get(0x0112)
+    except Exception:  # noqa: BLE001 - damaged EXIF: the picture itself may be fine
+        notes.append(_("damaged EXIF metadata: its orientation was ignored"))
+        return None
+    if value is None or value == 1:
+        return None
+    if isinstance(value, int) and value in _ORIENTATION:
+        return _ORIENTATION[value]
+    notes.append(_("invalid EXIF orientation ({value}): ignored").format(value=str(value)[:20]))
+    return None
+
+
+def _decode(image: Image.Image, name: str, notes: list[str] | None = None) -> Image.Image:
+    """Decode the first frame, apply the EXIF orientation and convert to RGB. Any failure of the
+    decoder is this file's ``ImageLoadError``; ``notes`` receives what was ignored (EXIF)."""
+    notes = [] if notes is None else notes
     try:
         image.seek(0)  # GIF/TIFF/WebP animations: the first frame
         image.load()
-        image = ImageOps.exif_transpose(image)
+        turn = _orientation(image, notes)
         rgb = _to_rgb(image)
+        if turn is not None:
+            rgb = rgb.transpose(turn)
         rgb.load()
     except Image.DecompressionBombError:
         raise _pixel_limit(name, _dimensions(*image.size)) from None
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+    except MemoryError:
+        raise memory_refusal(name) from None
+    except Exception as exc:  # noqa: BLE001 - any failure of a decoder on hostile bytes is this file's refusal
         if "truncated" in str(exc).lower():
             reason = _("the image data is truncated and cannot be decoded; re-export or re-download the file")
         else:
@@ -189,14 +295,16 @@ def _decode(image: Image.Image, name: str) -> Image.Image:
     return rgb
 
 
-def load_image(source: ImageSource, name: str | None = None) -> Image.Image:
+def load_image(source: ImageSource, name: str | None = None, notes: list[str] | None = None) -> Image.Image:
     """Read one image from bytes, a path or a binary file object, as an RGB PIL image.
 
-    ``name`` is used in error messages (defaults to the path's name, or 'upload').
+    ``name`` is used in error messages (defaults to the path's name, or 'upload'); ``notes``
+    receives what was ignored (a damaged EXIF orientation).
     Raises ``ImageLoadError`` with a message that names the file and the remedy.
     """
     data, name = _read_source(source, name)
-    return _decode(_open(data, name), name)
+    image, _cost = _open(data, name)
+    return _decode(image, name, notes)
 
 
 # ---------------------------------------------------------------- bounded copies (the served app)
@@ -224,19 +332,13 @@ class ImageViews:
         zoom of the scale experiment, is cut from it.
     display: the whole image, long side at most DISPLAY_SIDE, letterboxed to DISPLAY_ASPECT : 1.
     size: the original (width, height), after the EXIF orientation.
+    notes: what was ignored while decoding (a damaged EXIF orientation).
     """
 
     model: Image.Image
     display: Image.Image
     size: tuple[int, int]
-
-
-def _decode_bytes(image: Image.Image) -> int:
-    """Memory a decode may need at once: the decoded frame, its RGB copy and a margin."""
-    width, height = image.size
-    # Pillow stores RGB (and every mode of 3 or 4 bands) in 4 bytes per pixel.
-    per_pixel = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2}.get(image.mode, 4)
-    return width * height * (per_pixel + 4) + 32 * MiB
+    notes: tuple[str, ...] = ()
 
 
 def model_view(image: Image.Image, side: int = MODEL_VIEW_SIDE, aspect: float = MODEL_VIEW_ASPECT) -> Image.Image:
@@ -267,23 +369,41 @@ def display_view(image: Image.Image, side: int = DISPLAY_SIDE, aspect: float = D
     return framed
 
 
+def decode_views(data: bytes, name: str) -> tuple[ImageViews, DecodeCost]:
+    """The bounded views of one image, decoded in this process without a budget (what a decoder
+    process runs), with the cost read from its structure."""
+    target = max(MODEL_VIEW_SIDE, DISPLAY_SIDE)
+    image, cost = _open(data, name, draft_target=target)
+    notes: list[str] = []
+    try:
+        if image.format in ("JPEG", "MPO"):
+            image.draft(None, (target, target))  # keeps both sides >= target
+        rgb = _decode(image, name, notes)
+        views = ImageViews(model=model_view(rgb), display=display_view(rgb), size=rgb.size, notes=tuple(notes))
+    except ImageLoadError:
+        raise
+    except MemoryError:
+        raise memory_refusal(name) from None
+    except Exception:  # noqa: BLE001 - a resize or draft failing on a hostile file refuses that file
+        raise ImageLoadError(name, _("the image data is corrupt and cannot be decoded; "
+                                     "re-export or re-download the file")) from None
+    return views, cost
+
+
 def load_views(source: ImageSource, name: str | None = None) -> ImageViews:
     """Decode an image into its bounded ``ImageViews``; the full decode is freed before returning.
 
     The same checks and messages as ``load_image``. JPEGs are decoded at a reduced scale when they
-    are much larger than the views (libjpeg's DCT scaling); other formats are decoded whole under
-    ``DECODE_BUDGET``, so concurrent decodes cannot add up beyond it.
+    are much larger than the views (libjpeg's DCT scaling); the memory a decode needs is estimated
+    from the file's structure and reserved under ``DECODE_BUDGET``, so concurrent decodes in this
+    process cannot add up beyond it. (The served app decodes in worker processes with enforced
+    limits instead: ``attnviz.serving.decoding``.)
     """
     data, name = _read_source(source, name)
-    image = _open(data, name)
-    if image.format in ("JPEG", "MPO"):
-        target = max(MODEL_VIEW_SIDE, DISPLAY_SIDE)
-        image.draft(None, (target, target))  # keeps both sides >= target
+    cost = inspect_cost(data, name, draft_target=max(MODEL_VIEW_SIDE, DISPLAY_SIDE))
     try:
-        with DECODE_BUDGET.reserve(_decode_bytes(image)):
-            rgb = _decode(image, name)
-            views = ImageViews(model=model_view(rgb), display=display_view(rgb), size=rgb.size)
-            del rgb, image
+        with DECODE_BUDGET.reserve(cost.bytes_needed):
+            views, _cost = decode_views(data, name)
     finally:
         return_freed_memory()
     return views
@@ -296,6 +416,7 @@ class LoadedImage:
     name: str
     image: Image.Image | None = None
     error: str | None = None
+    notes: tuple[str, ...] = ()   # what was ignored while decoding (a damaged EXIF orientation)
 
     @property
     def ok(self) -> bool:
@@ -306,8 +427,9 @@ def load_images(items: Iterable[tuple[str, ImageSource]]) -> list[LoadedImage]:
     """Load (name, source) pairs; a bad item gets its message and the others still load."""
     results = []
     for name, source in items:
+        notes: list[str] = []
         try:
-            results.append(LoadedImage(name=name, image=load_image(source, name)))
+            results.append(LoadedImage(name=name, image=load_image(source, name, notes), notes=tuple(notes)))
         except ImageLoadError as exc:
             results.append(LoadedImage(name=name, error=str(exc)))
     return results

@@ -49,3 +49,113 @@ def hostile_uploads(palettes: int = 6, variant: int = 0) -> list[tuple[str, byte
     ]
     files += [(f"flat_8000x8000_{i}.png", flat_palette_png(8000, (i + 7 * v) % 256)) for i in range(palettes)]
     return files
+
+
+# ---------------------------------------------------------------- fuzz seeds
+
+
+def _saved(image: Image.Image, fmt: str, **options) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, fmt, **options)
+    return buf.getvalue()
+
+
+def _exif(orientation: int = 6) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x0112] = orientation              # orientation: what exif_transpose reads
+    exif[0x010F] = "attnviz"                # make
+    exif[0x0131] = "attnviz test"           # software
+    return exif
+
+
+def seed_files() -> dict[str, bytes]:
+    """Small files of every format Pillow writes here, made by Pillow itself (the fuzzer's seeds):
+    the six formats the app accepts, in their common variants (EXIF, progressive, animated,
+    palette, alpha, 16-bit), and the formats it refuses (ICO, DDS, TGA, PCX, PPM, QOI, ...)."""
+    from PIL import features
+
+    photo = Image.radial_gradient("L").resize((24, 16)).convert("RGB")
+    photo.putpixel((3, 3), (250, 10, 10))
+    frames = [photo, photo.rotate(180)]
+    seeds = {
+        "jpeg_exif.jpg": _saved(photo, "JPEG", exif=_exif(), quality=80),
+        "jpeg_progressive.jpg": _saved(photo, "JPEG", progressive=True, exif=_exif(8)),
+        "jpeg_grey.jpg": _saved(photo.convert("L"), "JPEG"),
+        "jpeg_cmyk.jpg": _saved(photo.convert("CMYK"), "JPEG"),
+        "mpo.jpg": _saved(photo, "MPO", save_all=True, append_images=[photo.rotate(90)]),
+        "png_rgba.png": _saved(photo.convert("RGBA"), "PNG", exif=_exif(3)),
+        "png_palette.png": _saved(photo.convert("P"), "PNG", transparency=0),
+        "png_16bit.png": _saved(Image.new("I;16", (12, 9), 40000), "PNG"),
+        "apng.png": _saved(photo, "PNG", save_all=True, append_images=frames[1:]),
+        "gif_anim.gif": _saved(photo.convert("P"), "GIF", save_all=True, append_images=[f.convert("P") for f in frames],
+                               comment=b"attnviz"),
+        "tiff_lzw.tif": _saved(photo, "TIFF", compression="tiff_lzw", exif=_exif(5)),
+        "tiff_float.tif": _saved(Image.new("F", (10, 7), 0.5), "TIFF"),
+        "tiff_multi.tif": _saved(photo, "TIFF", save_all=True, append_images=frames[1:]),
+        "bmp_rgb.bmp": _saved(photo, "BMP"),
+        "bmp_palette.bmp": _saved(photo.convert("P"), "BMP"),
+        "ico.ico": _saved(photo, "ICO"),
+        "tga.tga": _saved(photo, "TGA", compression="tga_rle"),
+        "pcx.pcx": _saved(photo, "PCX"),
+        "ppm.ppm": _saved(photo, "PPM"),
+        "dds.dds": _saved(photo.convert("RGBA"), "DDS"),
+        "sgi.sgi": _saved(photo, "SGI"),
+        "im.im": _saved(photo, "IM"),
+        "msp.msp": _saved(photo.convert("1"), "MSP"),
+        "xbm.xbm": _saved(photo.convert("1"), "XBM"),
+    }
+    if features.check("webp"):
+        seeds["webp_lossy.webp"] = _saved(photo, "WEBP", quality=70, exif=_exif(6).tobytes())
+        seeds["webp_lossless.webp"] = _saved(photo.convert("RGBA"), "WEBP", lossless=True)
+        seeds["webp_anim.webp"] = _saved(photo, "WEBP", save_all=True, append_images=frames[1:])
+    for fmt, options in (("QOI", {}), ("JPEG2000", {}), ("AVIF", {}), ("BLP", {})):
+        try:
+            seeds[f"{fmt.lower()}.{fmt.lower()}"] = _saved(photo, fmt, **options)
+        except (KeyError, OSError, ValueError):
+            pass  # not writable by this Pillow build
+    return seeds
+
+
+# ---------------------------------------------------------------- the decoder escapes of issue 25
+
+
+def _ifd(entries: list[tuple[int, int, int, bytes]]) -> bytes:
+    """A little-endian TIFF header and one IFD of (tag, type, count, value or inline bytes);
+    values longer than 4 bytes follow the directory."""
+    head = b"II*\x00" + struct.pack("<I", 8)
+    table, extra = b"", b""
+    data_at = 8 + 2 + 12 * len(entries) + 4
+    for tag, kind, count, value in entries:
+        if len(value) <= 4:
+            table += struct.pack("<HHI", tag, kind, count) + value.ljust(4, b"\0")
+        else:
+            table += struct.pack("<HHII", tag, kind, count, data_at + len(extra))
+            extra += value
+    return head + struct.pack("<H", len(entries)) + table + b"\0\0\0\0" + extra
+
+
+def jpeg_with_exif(exif: bytes) -> bytes:
+    """A small JPEG whose APP1 block is ``exif`` (the bytes after 'Exif\\0\\0')."""
+    photo = Image.new("RGB", (24, 16), (200, 40, 30))
+    return _saved(photo, "JPEG", exif=b"Exif\x00\x00" + exif)
+
+
+def escapes() -> dict[str, bytes]:
+    """The files whose exceptions escaped ``attnviz.serving.inputs.decode`` (issue 25), rebuilt:
+    a rational EXIF tag stored as raw bytes (TypeError: bad operand type for abs(): 'bytes', when
+    Pillow's exif_transpose rewrote the EXIF), a SHORT tag stored as text (struct.error: required
+    argument is not an integer, same place), a DDS file named .jpg (NotImplementedError: Unknown
+    pixel format flags 0) and an AVIF file named .png (RuntimeError)."""
+    rotate = (0x0112, 3, 1, struct.pack("<H", 6))
+    dds = bytearray(_saved(Image.new("RGBA", (8, 8), (10, 20, 30, 255)), "DDS"))
+    struct.pack_into("<I", dds, 80, 0)  # DDS_PIXELFORMAT.dwFlags = 0
+    files = {
+        "exif_rational_as_bytes.jpg": jpeg_with_exif(_ifd([rotate, (0x011A, 7, 8, b"\x01" * 8)])),
+        "exif_short_as_text.jpg": jpeg_with_exif(_ifd([(0x0100, 2, 4, b"abc\x00"), rotate])),
+        "dds_named.jpg": bytes(dds),
+    }
+    try:
+        files["avif_named.png"] = _saved(Image.new("RGB", (8, 8)), "AVIF")[:200]
+    except (KeyError, OSError, ValueError):
+        pass
+    return files

@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 
 from PIL import Image
 
-from ..images import LoadedImage, list_image_files, load_views
+from ..images import LoadedImage, list_image_files
 from ..errors import ImageLoadError
 from ..i18n import _, ngettext
 
@@ -56,13 +56,17 @@ class DecodedImage(LoadedImage):
 
 
 def decode(item: ImageInput) -> DecodedImage:
-    """Decode one input into bounded copies; a bad file gets its message instead of raising."""
+    """Decode one input into bounded copies, in a decoder process with its memory and CPU limits
+    (``attnviz.serving.decoding``); a bad file gets its message instead of raising. No exception
+    tied to the file escapes: a decoder's failure is the file's refusal."""
+    from .decoding import decoder_pool
+
     try:
-        views = load_views(item.data, item.name)
+        views = decoder_pool().decode(item.data, item.name)
     except ImageLoadError as exc:
         return DecodedImage(name=item.name, digest=item.digest, error=exc.reason, label=item.label)
     return DecodedImage(name=item.name, digest=item.digest, image=views.model, display=views.display,
-                        size=views.size, label=item.label)
+                        size=views.size, label=item.label, notes=views.notes)
 
 
 def samples_folder(app_dir: str | Path) -> Path | None:

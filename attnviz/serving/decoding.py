@@ -1,0 +1,248 @@
+"""Uploaded images decoded in worker processes, so that no file can hold a core or the memory.
+
+Each file's cost is read from its structure first (``attnviz.images.inspect_cost``): a file over
+the stated limits is refused before any decoder sees it, and the memory the others need is
+reserved under the process-wide ``DECODE_BUDGET`` (768 MiB), so concurrent decodes wait for each
+other instead of adding up. The decode itself runs in one of a few persistent worker processes
+(``python -m attnviz.decode_worker``: Pillow and numpy only) that set, before every file, a memory
+limit of what the structure said plus a margin (RLIMIT_AS) and a CPU-time limit (RLIMIT_CPU); the
+server kills a worker that has not answered within a wall-clock limit. A file that passes a limit
+is refused by name with the limit it passed; the worker is replaced and the other files go on.
+
+Settings (environment): ``ATTNVIZ_DECODE_WORKERS`` (default 2; 0 decodes in the server process
+under the budget alone, as the CLI does), ``ATTNVIZ_DECODE_CPU_SECONDS`` (default 5),
+``ATTNVIZ_DECODE_WALL_SECONDS`` (default 20). Where ``resource`` is missing (Windows) only the
+wall-clock limit holds.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from ..decode_worker import write_frames
+from ..errors import ImageLoadError
+from ..i18n import _, current_language
+from ..images import (DECODE_BUDGET, DISPLAY_SIDE, MODEL_VIEW_ASPECT, MODEL_VIEW_SIDE, ImageViews, decode_views,
+                      inspect_cost, memory_refusal, too_costly)
+from ..memory import MiB, return_freed_memory
+from .limits import _env_int
+
+#: Added to a file's estimated memory in the worker's limit: the decoder's own buffers, the
+#: views it sends back, the reply.
+MEMORY_MARGIN = 96 * MiB
+_START_SECONDS = 60.0  # a worker's start (imports); far more than it needs on a busy machine
+
+
+@dataclass(frozen=True)
+class DecoderSettings:
+    workers: int = 2               # ATTNVIZ_DECODE_WORKERS (0: decode in this process)
+    cpu_seconds: float = 5.0       # ATTNVIZ_DECODE_CPU_SECONDS: CPU time one file may take
+    wall_seconds: float = 20.0     # ATTNVIZ_DECODE_WALL_SECONDS: time one file may take in a worker
+
+    @classmethod
+    def from_environment(cls) -> "DecoderSettings":
+        return cls(workers=_env_int("ATTNVIZ_DECODE_WORKERS", cls.workers, 0),
+                   cpu_seconds=float(_env_int("ATTNVIZ_DECODE_CPU_SECONDS", int(cls.cpu_seconds), 1)),
+                   wall_seconds=float(_env_int("ATTNVIZ_DECODE_WALL_SECONDS", int(cls.wall_seconds), 1)))
+
+
+class WorkerGone(Exception):
+    """The worker ended or was ended before it answered; ``reason`` is the file's refusal."""
+
+    def __init__(self, reason: ImageLoadError) -> None:
+        super().__init__(reason.reason)
+        self.reason = reason
+
+
+def _worker_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    package_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join([package_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[name] = "1"  # one thread each: a decode is one core's work, and threads reserve memory
+    return env
+
+
+class _Worker:
+    """One decoder process and its pipes; used by one thread at a time."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "attnviz.decode_worker"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env=_worker_environment(), close_fds=True)
+        self._buffer = bytearray()
+        hello = json.loads(self._read_frame(time.monotonic() + _START_SECONDS) or b"{}")
+        if not hello.get("ready"):
+            self.kill()
+            raise RuntimeError("the image decoder process did not start")
+        self.pid = int(hello["pid"])
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
+    def _read_exact(self, size: int, deadline: float) -> bytes | None:
+        fd = self.proc.stdout.fileno()
+        while len(self._buffer) < size:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            ready, _w, _x = select.select([fd], [], [], min(left, 1.0))
+            if not ready:
+                continue
+            chunk = os.read(fd, max(1 << 16, size - len(self._buffer)))
+            if not chunk:
+                return None
+            self._buffer += chunk
+        out = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return out
+
+    def _read_frame(self, deadline: float) -> bytes | None:
+        head = self._read_exact(8, deadline)
+        if head is None:
+            return None
+        return self._read_exact(int.from_bytes(head, "big"), deadline)
+
+    def decode(self, data: bytes, name: str, memory_bytes: int, settings: DecoderSettings) -> tuple[dict, list[bytes]]:
+        header = {"name": name, "language": current_language(), "memory_bytes": memory_bytes,
+                  "cpu_seconds": settings.cpu_seconds}
+        try:
+            write_frames(self.proc.stdin, json.dumps(header).encode(), data)
+            deadline = time.monotonic() + settings.wall_seconds
+            reply_frame = self._read_frame(deadline)
+            if reply_frame is None:
+                raise WorkerGone(self._why_it_ended(name, settings))
+            reply = json.loads(reply_frame)
+            blobs = []
+            if reply.get("ok"):
+                for key in ("model", "display"):
+                    blob = self._read_frame(deadline)
+                    if blob is None:
+                        raise WorkerGone(self._why_it_ended(name, settings))
+                    blobs.append(blob)
+            return reply, blobs
+        except TimeoutError:
+            self.kill()
+            raise WorkerGone(too_costly(name, _("it was not decoded within {seconds:g} s").format(
+                seconds=settings.wall_seconds))) from None
+        except (BrokenPipeError, ValueError, OSError):
+            raise WorkerGone(self._why_it_ended(name, settings)) from None
+
+    def _why_it_ended(self, name: str, settings: DecoderSettings) -> ImageLoadError:
+        self.kill()
+        code = self.proc.returncode
+        if code == -getattr(signal, "SIGXCPU", 24):
+            return too_costly(name, _("it took more than {seconds:g} s of CPU time").format(
+                seconds=settings.cpu_seconds))
+        if code == -signal.SIGKILL:  # the kernel's out-of-memory killer
+            return memory_refusal(name)
+        return ImageLoadError(name, _("damaged file: the decoder stopped on it; re-export or re-download the file"))
+
+
+def _views(name: str, reply: dict, blobs: list[bytes]) -> ImageViews:
+    """The views a worker sent, checked: sizes within what a view may be, pixel counts exact."""
+    model_w, model_h = (int(v) for v in reply["model"])
+    display_w, display_h = (int(v) for v in reply["display"])
+    longest_model = int(MODEL_VIEW_SIDE * MODEL_VIEW_ASPECT) + 1
+    if not (0 < model_w <= longest_model and 0 < model_h <= longest_model and 0 < display_w <= DISPLAY_SIDE
+            and 0 < display_h <= DISPLAY_SIDE and len(blobs[0]) == 3 * model_w * model_h
+            and len(blobs[1]) == 3 * display_w * display_h):
+        raise ImageLoadError(name, _("damaged file: the decoder stopped on it; re-export or re-download the file"))
+    return ImageViews(model=Image.frombytes("RGB", (model_w, model_h), blobs[0]),
+                      display=Image.frombytes("RGB", (display_w, display_h), blobs[1]),
+                      size=(int(reply["size"][0]), int(reply["size"][1])),
+                      notes=tuple(str(n) for n in reply.get("notes", ())))
+
+
+class DecoderPool:
+    """At most ``settings.workers`` decodes at once, each in a worker process with its limits."""
+
+    def __init__(self, settings: DecoderSettings | None = None) -> None:
+        self.settings = settings or DecoderSettings.from_environment()
+        self._slots = threading.BoundedSemaphore(max(1, self.settings.workers))
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+        self.started = 0      # worker processes started (tests and benches)
+
+    def _take(self) -> _Worker:
+        with self._lock:
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.alive:
+                    return worker
+        worker = _Worker()
+        with self._lock:
+            self.started += 1
+        return worker
+
+    def _give_back(self, worker: _Worker) -> None:
+        if worker.alive:
+            with self._lock:
+                self._idle.append(worker)
+
+    def worker_pids(self) -> list[int]:
+        with self._lock:
+            return [w.pid for w in self._idle if w.alive]
+
+    def decode(self, data: bytes, name: str) -> ImageViews:
+        """The views of one file, or its ``ImageLoadError``."""
+        cost = inspect_cost(data, name, draft_target=max(MODEL_VIEW_SIDE, DISPLAY_SIDE))
+        if self.settings.workers == 0:
+            with DECODE_BUDGET.reserve(cost.bytes_needed):
+                try:
+                    return decode_views(data, name)[0]
+                finally:
+                    return_freed_memory()
+        with DECODE_BUDGET.reserve(cost.bytes_needed), self._slots:
+            worker = self._take()
+            try:
+                reply, blobs = worker.decode(data, name, cost.bytes_needed + MEMORY_MARGIN, self.settings)
+            except WorkerGone as gone:
+                raise gone.reason from None
+            finally:
+                self._give_back(worker)
+        if not reply.get("ok"):
+            raise ImageLoadError(name, str(reply.get("reason", "")))
+        return _views(name, reply, blobs)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.kill()
+
+
+_POOL: DecoderPool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def decoder_pool() -> DecoderPool:
+    """The server's pool, started on first use and closed when the process exits."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = DecoderPool()
+            atexit.register(_POOL.close)
+        return _POOL
