@@ -100,7 +100,6 @@ def seed_files() -> dict[str, bytes]:
         "ppm.ppm": _saved(photo, "PPM"),
         "dds.dds": _saved(photo.convert("RGBA"), "DDS"),
         "sgi.sgi": _saved(photo, "SGI"),
-        "im.im": _saved(photo, "IM"),
         "msp.msp": _saved(photo.convert("1"), "MSP"),
         "xbm.xbm": _saved(photo.convert("1"), "XBM"),
     }
