@@ -15,3 +15,13 @@ import attnviz.app.render  # noqa: F401
 import attnviz.app.sidebar  # noqa: F401
 import attnviz.app.state  # noqa: F401
 import attnviz.views.explore  # noqa: F401
+
+import gc  # noqa: E402
+
+# Python's full garbage collection walks every tracked object, and Streamlit runs one after every
+# script run (runner.postScriptGC). With PyTorch, timm, plotly and pandas loaded that is about
+# half a million objects and most of a second per run, holding the GIL: thirty visitors opening
+# the app at once waited half a minute. What these imports made lives as long as the process, so
+# it goes to the permanent generation, which collections no longer walk.
+gc.collect()
+gc.freeze()
