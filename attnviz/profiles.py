@@ -159,10 +159,12 @@ class Profile:
             out[kind] = rows
         return out
 
-    def overall_mean(self, gate: str, scale_index: int = 0) -> np.ndarray:
-        """Mean over all images of all classes (count-weighted), (P, C)."""
-        n = self.count[scale_index].astype(np.float64)
-        return (self.means[gate][scale_index] * n[:, None, None]).sum(axis=0) / max(n.sum(), 1)
+    def overall_mean(self, gate: str, scale_index: int = 0, classes: list[int] | None = None) -> np.ndarray:
+        """Mean over all images of ``classes`` (default: every class), each image counted once:
+        the class means weighted by their counts, (P, C)."""
+        chosen = slice(None) if classes is None else list(classes)
+        n = self.count[scale_index][chosen].astype(np.float64)
+        return (self.means[gate][scale_index][chosen] * n[:, None, None]).sum(axis=0) / max(n.sum(), 1)
 
     def hist(self, gate: str, scale_index: int = 0) -> np.ndarray:
         """Histogram of values per class and path, (K, P, B)."""
@@ -263,27 +265,139 @@ class Profile:
         save_file(tensors, str(path), metadata={"attnviz_profile": json.dumps(meta)})
 
 
-def load_profile(path: str | Path) -> Profile:
-    """Read a profile written by ``Profile.save`` / ``attnviz profile``."""
-    from safetensors import safe_open
+#: Bounds on what a profile may declare, checked from its header before any tensor is read (an
+#: upload of 32 MB with 30 MB of class names once cost the server 2.4 GB and sent 164 MB to the
+#: browser). ImageNet-21k fits: 21,841 names of at most 150 characters, 470 KB in all.
+MAX_CLASSES = 100_000
+MAX_NAME_CHARS = 256                 # a class, gate or model name
+MAX_CLASS_NAME_CHARS = 4_000_000     # all class names together
+MAX_GATES = 4096
+MAX_CHANNELS = 65_536
+MAX_PATHS = 64
+MAX_SCALES = 64
+MAX_BINS = 10_000
+MAX_HEADER_BYTES = 64 * 1024 * 1024  # the JSON header with the metadata (samples, skipped files)
 
-    path = Path(path)
-    if not path.is_file():
-        raise AttnvizError(_("profile {file} does not exist").format(file=path))
-    try:
-        with safe_open(str(path), framework="numpy") as fh:
-            header = fh.metadata() or {}
-            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
-    except Exception as exc:  # safetensors raises its own error types
-        raise AttnvizError(_("{file} is not an attnviz profile ({error})").format(file=path, error=exc)) from None
-    if "attnviz_profile" not in header:
-        raise AttnvizError(_("{file} is a safetensors file but not an attnviz profile").format(file=path))
-    meta = json.loads(header["attnviz_profile"])
+
+def _fail(source: str, what: str) -> AttnvizError:
+    return AttnvizError(_("{file} is not a valid attnviz profile: {problem}; make it again with "
+                          "`attnviz profile`").format(file=source, problem=what))
+
+
+def _name(value, what: str, source: str) -> str:
+    if not isinstance(value, str):
+        raise _fail(source, _("{what} is not text").format(what=what))
+    if len(value) > MAX_NAME_CHARS:
+        raise _fail(source, _("{what} has {chars:,} characters, over the limit of {limit}").format(
+            what=what, chars=len(value), limit=MAX_NAME_CHARS))
+    return value
+
+
+def _whole(value, least: int, most: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and least <= value <= most
+
+
+def _check_meta(meta, source: str) -> dict:
+    """The profile's JSON document, checked: its keys, types and sizes (never a KeyError later)."""
+    if not isinstance(meta, dict):
+        raise _fail(source, _("its metadata is not a JSON object"))
     if meta.get("schema") not in READABLE_SCHEMAS:
         raise AttnvizError(_("{file} has profile schema {schema}, this attnviz reads schemas {schemas}; "
                              "recompute it with `attnviz profile`").format(
-            file=path, schema=meta.get("schema"), schemas=", ".join(map(str, READABLE_SCHEMAS))))
+            file=source, schema=repr(meta.get("schema"))[:40], schemas=", ".join(map(str, READABLE_SCHEMAS))))
+    missing = [k for k in ("model", "class_names", "gates", "scales") if k not in meta]
+    if missing:
+        raise _fail(source, _("its metadata lacks {keys}").format(keys=", ".join(missing)))
+    _name(meta["model"], _("the model name"), source)
+    names = meta["class_names"]
+    if not isinstance(names, list) or not 1 <= len(names) <= MAX_CLASSES:
+        raise _fail(source, _("it must name 1 to {limit:,} classes").format(limit=MAX_CLASSES))
+    for k, n in enumerate(names):
+        _name(n, _("class name {index}").format(index=k), source)
+    chars = sum(len(n) for n in names)
+    if chars > MAX_CLASS_NAME_CHARS:
+        raise _fail(source, _("its class names have {chars:,} characters in all, over the limit of "
+                              "{limit:,}").format(chars=chars, limit=MAX_CLASS_NAME_CHARS))
+    gates = meta["gates"]
+    if not isinstance(gates, list) or not 1 <= len(gates) <= MAX_GATES:
+        raise _fail(source, _("it must describe 1 to {limit:,} gates").format(limit=MAX_GATES))
+    from .gates import kinds
+
+    known = {k.name for k in kinds()}
+    for g in gates:
+        if not isinstance(g, dict) or not all(k in g for k in ("name", "kind", "channels", "paths")):
+            raise _fail(source, _("a gate lacks its name, kind, channels or paths"))
+        _name(g["name"], _("a gate name"), source)
+        if g["kind"] not in known:
+            raise _fail(source, _("gate {gate} has an unknown kind").format(gate=repr(g["name"])))
+        if not _whole(g["channels"], 1, MAX_CHANNELS) or not _whole(g["paths"], 1, MAX_PATHS):
+            raise _fail(source, _("gate {gate} must have 1 to {channels:,} channels and 1 to {paths} paths").format(
+                gate=repr(g["name"]), channels=MAX_CHANNELS, paths=MAX_PATHS))
+    if len({g["name"] for g in gates}) != len(gates):
+        raise _fail(source, _("two gates have the same name"))
+    scales = meta["scales"]
+    if (not isinstance(scales, list) or not 1 <= len(scales) <= MAX_SCALES
+            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 < x < 100 for x in scales)):
+        raise _fail(source, _("it must have 1 to {limit} scales, each a number above 0").format(limit=MAX_SCALES))
+    for key, kind in (("data", str), ("weights_hash", (str, type(None))), ("class_folders", list),
+                      ("skipped", list), ("created", str), ("extra", dict), ("samples", dict)):
+        if key in meta and not isinstance(meta[key], kind):
+            raise _fail(source, _("its {key} has the wrong type").format(key=key))
+    if not all(isinstance(x, str) for x in meta.get("class_folders", [])):
+        raise _fail(source, _("its class_folders are not text"))
+    for k, v in meta.get("samples", {}).items():
+        if (not isinstance(v, list) or len(v) != 2 or not isinstance(v[0], str) or len(v[0]) > 4096
+                or not _whole(v[1], 0, len(names) - 1) or not k.lstrip("-").isdigit()):
+            raise _fail(source, _("its sample {sample} is not [image, class index]").format(sample=repr(k)[:40]))
+    return meta
+
+
+def _check_tensors(meta: dict, tensors: dict, source: str) -> None:
+    """Every tensor the profile needs, with the shape its gates and classes give it (``tensors``:
+    name -> TensorInfo from the header, before any is read)."""
+    from .tensorheader import FLOAT_DTYPES
+
+    S, K = len(meta["scales"]), len(meta["class_names"])
+    edges = tensors.get("bin_edges")
+    if edges is None or len(edges.shape) != 1 or not 2 <= edges.shape[0] <= MAX_BINS + 1:
+        raise _fail(source, _("its tensor {tensor} is missing or has the wrong shape").format(tensor="bin_edges"))
+    B = edges.shape[0] - 1
+    want = {"count": ((S, K), False), "top1_correct": ((S, K), False), "bin_edges": ((B + 1,), True)}
+    optional = {}
+    has_pairs = "pair_count" in tensors
+    if has_pairs:
+        want["pair_count"] = ((S, S, K), False)
+    for g in meta["gates"]:
+        n, P, C = g["name"], g["paths"], g["channels"]
+        want.update({f"mean/{n}": ((S, K, P, C), True), f"m2/{n}": ((S, K, P, C), True),
+                     f"hist/{n}": ((S, K, P, B), False)})
+        optional.update({f"chist/{n}": ((S, K, P, C, B), False), f"pair_sum/{n}": ((S, S, K), True),
+                         f"pair_sumsq/{n}": ((S, S, K), True)})
+        if f"top_value/{n}" in tensors or f"bottom_value/{n}" in tensors:
+            top = tensors.get(f"top_value/{n}")
+            depth = top.shape[-1] if top is not None and len(top.shape) == 3 else -1
+            for kind in ("top", "bottom"):
+                want[f"{kind}_value/{n}"] = ((P, C, depth), True)
+                want[f"{kind}_index/{n}"] = ((P, C, depth), False)
+    for name, (shape, is_float) in want.items():
+        info = tensors.get(name)
+        if info is None or info.shape != shape or (info.dtype in FLOAT_DTYPES) != is_float:
+            raise _fail(source, _("its tensor {tensor} is missing or has the wrong shape").format(tensor=name))
+    for name, (shape, is_float) in optional.items():
+        info = tensors.get(name)
+        if info is not None and (info.shape != shape or (info.dtype in FLOAT_DTYPES) != is_float):
+            raise _fail(source, _("its tensor {tensor} is missing or has the wrong shape").format(tensor=name))
+
+
+def _profile(meta: dict, tensors: dict, source: str) -> Profile:
     names = [g["name"] for g in meta["gates"]]
+    samples = {int(k): (v[0], int(v[1])) for k, v in meta.get("samples", {}).items()}
+    top_images = {n: {kind: (tensors[f"{kind}_value/{n}"], tensors[f"{kind}_index/{n}"]) for kind in ("top", "bottom")}
+                  for n in names if f"top_value/{n}" in tensors}
+    for lists in top_images.values():
+        for _values, ids in lists.values():
+            if any(int(i) >= 0 and int(i) not in samples for i in np.unique(ids)):
+                raise _fail(source, _("a top image refers to a sample it does not list"))
     return Profile(
         model=meta["model"], class_names=meta["class_names"], gates=meta["gates"],
         scales=[float(s) for s in meta["scales"]], count=tensors["count"],
@@ -297,9 +411,46 @@ def load_profile(path: str | Path) -> Profile:
         pair_count=tensors.get("pair_count"),  # absent in profiles made before they were stored
         pair_sum={n: tensors[f"pair_sum/{n}"] for n in names if f"pair_sum/{n}" in tensors},
         pair_sumsq={n: tensors[f"pair_sumsq/{n}"] for n in names if f"pair_sumsq/{n}" in tensors},
-        top_images={n: {kind: (tensors[f"{kind}_value/{n}"], tensors[f"{kind}_index/{n}"]) for kind in ("top", "bottom")}
-                    for n in names if f"top_value/{n}" in tensors},
-        samples={int(k): (v[0], int(v[1])) for k, v in meta.get("samples", {}).items()})
+        top_images=top_images, samples=samples)
+
+
+def _read(source: Path | bytes, label: str) -> Profile:
+    """A profile from a file or its bytes: the header checked (schema, keys, sizes, every tensor's
+    shape against the gates and classes) before any tensor is read."""
+    from .tensorheader import HeaderError, read_header
+
+    try:
+        header = read_header(source, MAX_HEADER_BYTES)
+    except (HeaderError, OSError) as exc:
+        raise AttnvizError(_("{file} is not an attnviz profile ({error})").format(file=label, error=exc)) from None
+    if "attnviz_profile" not in header.metadata:
+        raise AttnvizError(_("{file} is a safetensors file but not an attnviz profile").format(file=label))
+    try:
+        meta = json.loads(header.metadata["attnviz_profile"])
+    except json.JSONDecodeError:
+        raise _fail(label, _("its metadata is not valid JSON")) from None
+    _check_tensors(_check_meta(meta, label), header.tensors, label)
+    try:
+        if isinstance(source, Path):
+            from safetensors.numpy import load_file
+
+            tensors = load_file(str(source))
+        else:
+            from safetensors.numpy import load
+
+            tensors = load(bytes(source))
+    except Exception as exc:  # safetensors raises its own error types
+        raise AttnvizError(_("{file} is not an attnviz profile ({error})").format(file=label, error=exc)) from None
+    return _profile(meta, tensors, label)
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Read a profile written by ``Profile.save`` / ``attnviz profile``; a file that is not a
+    valid profile (or declares more than the bounds above) raises AttnvizError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise AttnvizError(_("profile {file} does not exist").format(file=path))
+    return _read(path, str(path))
 
 
 # ---------------------------------------------------------------- profiles of a model
@@ -333,17 +484,9 @@ def read_profile(path: str | Path, loaded) -> Profile:
 
 
 def profile_from_bytes(data: bytes, name: str, loaded) -> Profile:
-    """A profile uploaded through the browser (safetensors: no code is unpickled), checked
-    against a loaded model; messages name the upload."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(name).name
-        path.write_bytes(data)
-        try:
-            return read_profile(path, loaded)
-        except AttnvizError as exc:  # name the upload, not the temporary copy
-            raise AttnvizError(str(exc).replace(str(path), name)) from None
+    """A profile uploaded through the browser (safetensors: no code is unpickled), validated from
+    its header before use and checked against a loaded model; messages name the upload."""
+    return check_profile(_read(data, name), loaded, name)
 
 
 def dataset_name(data: str) -> str:

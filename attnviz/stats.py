@@ -1,5 +1,7 @@
-"""Statistics of gate values: per-gate summaries, comparisons across classes, and the paired
-tests the notebooks use (a paired t-test from stored moments, Holm's adjustment, McNemar's test)."""
+"""Statistics of gate values: per-gate summaries, comparisons across classes (the one-way ANOVA of
+every channel from class moments, its parametric bootstrap, attnviz's class specificity), rank
+correlation with depth, and the paired tests the notebooks use (a paired t-test from stored
+moments, Holm's adjustment, McNemar's test)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,13 +25,21 @@ def gate_summary(gate: Gate, values: np.ndarray) -> dict:
 
 
 def class_specificity(class_means: np.ndarray, counts: np.ndarray | None = None) -> float:
-    """Share of the variance of class-mean gate values that lies between classes.
+    """attnviz's older summary of the SENet figure: how much of the spread of the *class means*
+    lies between classes rather than between channels.
 
-    class_means: (classes, channels) - each class's mean value per channel.
-    Per channel, the between-class variance of the class means is compared with its total across
-    channels and classes: 0 when every class has the same profile (class-agnostic, as the SENet
-    paper saw in early blocks), up to 1 when profiles differ only between classes.
-    Concretely: sum_c Var_k(m_kc) / Var_{k,c}(m_kc), weighted by class counts when given.
+    class_means: (classes, channels), each class's mean value per channel; counts: images per class
+    (the weights; equal weights when None). With w_k = n_k / N, the all-class mean of channel c
+    mu_c = sum_k w_k m_kc and the grand mean g = mean_c mu_c:
+
+        specificity = sum_c sum_k w_k (m_kc - mu_c)^2 / sum_c sum_k w_k (m_kc - g)^2
+
+    The denominator is the numerator plus sum_c (mu_c - g)^2, the spread of the all-class mean
+    profile across channels. So 0 means every class has the same mean in every channel, and 1 that
+    the class means differ while their average is the same in every channel. It reads class means
+    only: how much single images vary within a class does not enter, so it is not the share of
+    the images' variation that the class explains (that is ``OneWayAnova.eta_squared``), and it
+    depends on how unequal the channels' average values are.
     """
     m = np.asarray(class_means, dtype=np.float64)
     w = np.ones(m.shape[0]) if counts is None else np.asarray(counts, dtype=np.float64)
@@ -41,12 +51,242 @@ def class_specificity(class_means: np.ndarray, counts: np.ndarray | None = None)
     return float(between.sum() / total.sum()) if total.sum() > 0 else 0.0
 
 
+# ---------------------------------------------------------------- one-way ANOVA from class moments
+
+
+@dataclass(frozen=True)
+class OneWayAnova:
+    """The one-way analysis of variance of every channel, with the class as the factor, from each
+    class's count, mean and sum of squared deviations (M2) - what a profile stores.
+
+    k classes (with at least one image), n images; ss_between, ss_within: (C,) per channel,
+    ss_between = sum_k n_k (m_k - m)^2 around the count-weighted grand mean m, ss_within = sum_k M2_k
+    (so ss_between + ss_within is the total sum of squares of the n images, exactly).
+    """
+
+    k: int
+    n: int
+    ss_between: np.ndarray
+    ss_within: np.ndarray
+
+    @property
+    def df_between(self) -> int:
+        return self.k - 1
+
+    @property
+    def df_within(self) -> int:
+        return self.n - self.k
+
+    @property
+    def eta_squared(self) -> np.ndarray:
+        """(C,) share of each channel's image-to-image sum of squares that lies between classes
+        (nan where the channel does not vary at all)."""
+        total = self.ss_between + self.ss_within
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, self.ss_between / np.where(total > 0, total, 1), np.nan)
+
+    @property
+    def omega_squared(self) -> np.ndarray:
+        """(C,) Hays' bias-corrected omega squared, (SSB - (k-1) MSW) / (SST + MSW); about 0 when
+        the class does not matter (eta squared is then about (k-1)/(n-1)); nan without a
+        within-class degree of freedom."""
+        if self.df_within < 1:
+            return np.full(self.ss_between.shape, np.nan)
+        msw = self.ss_within / self.df_within
+        total = self.ss_between + self.ss_within
+        denominator = total + msw
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(denominator > 0, (self.ss_between - self.df_between * msw)
+                            / np.where(denominator > 0, denominator, 1), np.nan)
+
+    @property
+    def f(self) -> np.ndarray:
+        """(C,) the F statistic MSB / MSW (nan without degrees of freedom, inf when MSW = 0 < MSB)."""
+        if self.df_between < 1 or self.df_within < 1:
+            return np.full(self.ss_between.shape, np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (self.ss_between / self.df_between) / (self.ss_within / self.df_within)
+
+    @property
+    def p(self) -> np.ndarray:
+        """(C,) one-sided p-value of each channel's F under "the class does not matter" (normal
+        errors of equal variance): the F(k-1, n-k) upper tail."""
+        from scipy.stats import f as f_distribution
+
+        return f_distribution.sf(self.f, self.df_between, self.df_within) if self.df_within >= 1 \
+            and self.df_between >= 1 else np.full(self.ss_between.shape, np.nan)
+
+    @property
+    def null_eta_squared(self) -> float:
+        """Expected eta squared when the class does not matter: (k-1)/(n-1), the mean of its null
+        distribution Beta((k-1)/2, (n-k)/2)."""
+        return self.df_between / (self.n - 1) if self.n > 1 else float("nan")
+
+    def null_eta_squared_quantile(self, q: float = 0.95) -> float:
+        """The q-quantile of one channel's eta squared when the class does not matter."""
+        from scipy.stats import beta
+
+        if self.df_between < 1 or self.df_within < 1:
+            return float("nan")
+        return float(beta.ppf(q, self.df_between / 2, self.df_within / 2))
+
+
+def anova_from_moments(counts, means, m2) -> OneWayAnova:
+    """``OneWayAnova`` of every channel from per-class counts (k,), means (k, C) and M2 (k, C);
+    classes without images are left out. The classes are merged as a profile merges them
+    (Chan et al.): the grand mean is count-weighted and the within-class sums of squares add."""
+    n_k = np.asarray(counts, dtype=np.float64)
+    m = np.asarray(means, dtype=np.float64)
+    ss = np.asarray(m2, dtype=np.float64)
+    keep = n_k > 0
+    n_k, m, ss = n_k[keep], m[keep], ss[keep]
+    n = n_k.sum()
+    grand = (n_k[:, None] * m).sum(axis=0) / max(n, 1)
+    between = (n_k[:, None] * (m - grand) ** 2).sum(axis=0)
+    return OneWayAnova(int(keep.sum()), int(n), between, ss.sum(axis=0))
+
+
+def anova_from_values(values, labels) -> OneWayAnova:
+    """``OneWayAnova`` of every channel from raw values (N, C) and their class labels (N,)."""
+    x = np.asarray(values, dtype=np.float64).reshape(len(labels), -1)
+    y = np.asarray(labels)
+    groups = [x[y == k] for k in np.unique(y)]
+    return anova_from_moments([len(g) for g in groups], [g.mean(axis=0) for g in groups],
+                              [((g - g.mean(axis=0)) ** 2).sum(axis=0) for g in groups])
+
+
+@dataclass(frozen=True)
+class ClassDraws:
+    """Replicates of a block's class statistics from ``class_draws``: eta squared and omega
+    squared (means over channels), class specificity, and class specificity under the null."""
+
+    eta_squared: np.ndarray
+    omega_squared: np.ndarray
+    specificity: np.ndarray
+    specificity_null: np.ndarray
+
+
+def _channel_means_of_eta_omega(n_k: np.ndarray, means: np.ndarray, ss_within: np.ndarray,
+                                df_within: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over channels of eta^2 and omega^2 for stacked replicates: means (B, k, C), ss_within (B, C)."""
+    n = n_k.sum()
+    grand = (n_k[None, :, None] * means).sum(axis=1) / n
+    between = (n_k[None, :, None] * (means - grand[:, None, :]) ** 2).sum(axis=1)
+    total = between + ss_within
+    msw = ss_within / df_within
+    with np.errstate(invalid="ignore", divide="ignore"):
+        eta = np.where(total > 0, between / np.where(total > 0, total, 1), np.nan)
+        omega = np.where(total + msw > 0, (between - (len(n_k) - 1) * msw) / np.where(total + msw > 0, total + msw, 1),
+                         np.nan)
+    return np.nanmean(eta, axis=1), np.nanmean(omega, axis=1)
+
+
+def _stacked_specificity(means: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``class_specificity`` of stacked replicates of class means (B, k, C), all at once."""
+    w = (counts / counts.sum())[None, :, None]
+    channel_mean = (w * means).sum(axis=1, keepdims=True)                          # (B, 1, C)
+    between = (w * (means - channel_mean) ** 2).sum(axis=(1, 2))
+    grand = channel_mean.mean(axis=2, keepdims=True)                               # (B, 1, 1)
+    total = (w * (means - grand) ** 2).sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, between / np.where(total > 0, total, 1), 0.0)
+
+
+def class_draws(counts, means, m2, draws: int = 1000, seed: int = 0) -> ClassDraws | None:
+    """A parametric bootstrap of a block's class statistics from per-class summaries alone.
+
+    The profile keeps each class's count, mean and M2 per channel, not the images, so the images
+    cannot be resampled. Instead, with the one-way ANOVA's model (normal values, one within-class
+    variance per channel, the pooled sigma_c^2 = SSW_c / (n - k)), each replicate draws what those
+    summaries would be in a new sample of the same class sizes: class means
+    m*_kc = m_kc + sigma_c z_k / sqrt(n_k) and within sums of squares SSW*_c = sigma_c^2 X with
+    z_k ~ N(0, 1) and X ~ chi^2(n - k). The same z_k and X serve every channel of a class: the
+    profile holds no covariance between channels, and drawing them as perfectly dependent is the
+    widest case for a mean over channels (independent draws would make the interval too narrow
+    whenever channels move together, as they do). ``specificity_null`` draws the class means
+    around the all-class mean instead (the class does not matter), the noise floor of class
+    specificity. Returns None when there is no within-class degree of freedom (n <= k) or fewer
+    than two classes. Deterministic for a given seed.
+    """
+    n_k = np.asarray(counts, dtype=np.float64)
+    keep = n_k > 0
+    n_k, m = n_k[keep], np.asarray(means, dtype=np.float64)[keep]
+    ss = np.asarray(m2, dtype=np.float64)[keep]
+    k, n = len(n_k), int(n_k.sum())
+    if k < 2 or n <= k:
+        return None
+    rng = np.random.default_rng(seed)
+    sigma = np.sqrt(ss.sum(axis=0) / (n - k))                                   # (C,)
+    grand = (n_k[:, None] * m).sum(axis=0) / n
+    out: dict[str, list[np.ndarray]] = {"eta": [], "omega": [], "spec": [], "null": []}
+    chunk = max(1, int(2e6 // max(1, k * m.shape[1])))
+    for start in range(0, draws, chunk):
+        b = min(chunk, draws - start)
+        z = rng.standard_normal((b, k))[:, :, None] / np.sqrt(n_k)[None, :, None]   # (B, k, 1)
+        x = rng.chisquare(n - k, b)[:, None]                                        # (B, 1)
+        noise = z * sigma[None, None, :]
+        drawn = m[None] + noise
+        eta, omega = _channel_means_of_eta_omega(n_k, drawn, sigma[None, :] ** 2 * x, n - k)
+        out["eta"].append(eta)
+        out["omega"].append(omega)
+        out["spec"].append(_stacked_specificity(drawn, n_k))
+        out["null"].append(_stacked_specificity(grand[None, None, :] + noise, n_k))
+    return ClassDraws(*(np.concatenate(out[key]) for key in ("eta", "omega", "spec", "null")))
+
+
 def cosine_similarity_matrix(vectors: np.ndarray) -> np.ndarray:
     """Cosine similarity between rows (classes x features)."""
     v = np.asarray(vectors, dtype=np.float64)
     norm = np.linalg.norm(v, axis=1, keepdims=True)
     v = v / np.where(norm == 0, 1, norm)
     return v @ v.T
+
+
+# ---------------------------------------------------------------- rank correlation
+
+
+@dataclass(frozen=True)
+class RankCorrelation:
+    """Spearman's rank correlation rho of n paired values, with its two-sided p-value: exact
+    (every permutation of one variable's ranks) for n <= ``EXACT_SPEARMAN``, else scipy's t
+    approximation; ``exact`` says which. nan when n < 3 or a variable is constant."""
+
+    n: int
+    rho: float
+    p: float
+    exact: bool
+
+
+#: Up to this many pairs the Spearman p-value is exact (9! = 362,880 permutations).
+EXACT_SPEARMAN = 9
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    from scipy.stats import rankdata
+
+    return rankdata(x)
+
+
+def spearman(x, y) -> RankCorrelation:
+    """Spearman's rho of x and y (ties get average ranks) and its two-sided p-value."""
+    from itertools import permutations
+
+    from scipy.stats import spearmanr
+
+    a, b = np.asarray(x, dtype=np.float64).ravel(), np.asarray(y, dtype=np.float64).ravel()
+    n = a.size
+    if n < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return RankCorrelation(n, float("nan"), float("nan"), n <= EXACT_SPEARMAN)
+    ra, rb = _ranks(a) - (n + 1) / 2, _ranks(b) - (n + 1) / 2
+    scale = np.sqrt((ra * ra).sum() * (rb * rb).sum())
+    rho = float((ra * rb).sum() / scale)
+    if n > EXACT_SPEARMAN:
+        result = spearmanr(a, b)
+        return RankCorrelation(n, rho, float(result.pvalue), False)
+    every = np.array(list(permutations(ra)))                                   # (n!, n)
+    null = every @ rb / scale
+    p = float(np.mean(np.abs(null) >= abs(rho) - 1e-12))
+    return RankCorrelation(n, rho, p, True)
 
 
 # ---------------------------------------------------------------- paired tests

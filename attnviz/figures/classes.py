@@ -91,6 +91,29 @@ def specificity_bars(gates: Sequence[str], scores: Sequence[float], title: str |
     return finish(fig, title or _("How class-specific is each block?"), height=380)
 
 
+def statistic_bars(gates: Sequence[str], values: Sequence[float], intervals: Sequence[tuple[float, float]],
+                   floor: Sequence[float], axis_title: str, title: str, floor_name: str) -> go.Figure:
+    """A class statistic per block in depth order: bars with their interval as error bars, and the
+    noise floor (what chance alone reaches for the same numbers of images) as a dashed step line."""
+    v = np.asarray(values, dtype=float)
+    low = np.array([i[0] for i in intervals], dtype=float)
+    high = np.array([i[1] for i in intervals], dtype=float)
+    fig = go.Figure(go.Bar(
+        x=list(gates), y=v, marker_color="#6a3d9a", name=axis_title,
+        text=[f"{s:.2f}" for s in v], textposition="outside",
+        error_y=dict(type="data", symmetric=False, array=np.nan_to_num(high - v), arrayminus=np.nan_to_num(v - low),
+                     color="#333333", thickness=1.2),
+        customdata=np.stack([low, high], axis=1) if len(v) else None,
+        hovertemplate=_("%{x}: %{y:.3f} (interval %{customdata[0]:.3f} – %{customdata[1]:.3f})") + "<extra></extra>"))
+    fig.add_trace(go.Scatter(x=list(gates), y=list(floor), mode="lines", name=floor_name,
+                             line=dict(color=REFERENCE_COLOR, dash="dash", shape="hvh"),
+                             hovertemplate="%{x}: %{y:.4f}<extra>" + floor_name + "</extra>"))
+    top = float(np.nanmax(np.concatenate([v, high, np.asarray(floor, dtype=float)]))) if len(v) else 0.0
+    fig.update_yaxes(title=axis_title, range=[0, max(top * 1.2, 0.05)])
+    fig.update_xaxes(title=_("block (input → output)"))
+    return finish(fig, title, height=400)
+
+
 def similarity_matrix(class_names: Sequence[str], matrix: np.ndarray, gate: str,
                       centred: bool = True, title: str | None = None) -> go.Figure:
     """Cosine similarity between class-mean vectors of one block, as an annotated heatmap.

@@ -1,9 +1,10 @@
 """The Compare page's charts, from a class Profile: the role of excitation for the chosen blocks,
-the class specificity of every block, the class similarity matrix of one block.
+the class dependence (eta squared) and class specificity of every block with their intervals and
+noise floors, the class similarity matrix of one block.
 
-The numbers come from ``attnviz.class_stats``; the classes from a ``Profile`` (``attnviz.profiles``),
-however it was made: a saved file (the bundled models ship one), labelled images, or folders of
-class images.
+The numbers come from ``attnviz.class_stats.class_dependence`` and the verdicts from
+``attnviz.claims``; the classes from a ``Profile`` (``attnviz.profiles``), however it was made: a
+saved file (the bundled models ship one), labelled images, or folders of class images.
 """
 from __future__ import annotations
 
@@ -11,16 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..class_stats import PAPER_CHANNELS, block_class_means, similarity, specificity, value_label
+from .. import claims
+from ..class_stats import (MIN_IMAGES_PER_CLASS, PAPER_CHANNELS, ClassDependence, block_class_means,
+                           class_dependence, similarity, value_label)
 from ..errors import AttnvizError
 from ..gates import kind_named
 from ..figures import classes as class_figures
-from ..i18n import N_, _
+from ..i18n import _, ngettext
 from ..profiles import Profile
 from .chart import Chart
-
-#: How class specificity changes with depth (paper_comparison).
-TRENDS = {"rises": N_("rises"), "falls": N_("falls"), "level": N_("stays about level")}
 
 
 @dataclass
@@ -71,14 +71,8 @@ def compare_charts(profile: Profile, options: CompareOptions) -> list[Chart]:
                     class_figures.role_of_excitation(blocks, names, band, label, highlight=highlight, title=title),
                     role)]
     gate_names = profile.gate_names
-    scores = [specificity(profile, g, options.classes, si) for g in gate_names]
-    top = gate_names[int(np.argmax(scores))]
-    charts.append(Chart("class_specificity", class_figures.specificity_bars(gate_names, scores),
-                        _("Share of the variation of the class averages that lies between classes: 0 means "
-                          "every class gets the same values, 1 that only the class matters. Most class-specific "
-                          "here: {top} ({top_score:.3f}); least: {least} ({least_score:.3f}).").format(
-                            top=top, top_score=max(scores), least=gate_names[int(np.argmin(scores))],
-                            least_score=min(scores)), wide=False))
+    dependences = [class_dependence(profile, g, options.classes, si) for g in gate_names]
+    charts += dependence_charts(dependences)
     block = options.similarity_block or options.blocks[-1]
     matrix = similarity(profile, block, options.classes, si, options.centred)
     off = matrix[~np.eye(len(matrix), dtype=bool)] if len(matrix) > 1 else np.zeros(1)
@@ -96,34 +90,108 @@ def compare_charts(profile: Profile, options: CompareOptions) -> list[Chart]:
     return charts
 
 
+def _few_images(dependences: list[ClassDependence]) -> str:
+    """The warning shown instead of a verdict when some class has too few images (else "")."""
+    fewest = min(d.min_per_class for d in dependences)
+    if fewest >= MIN_IMAGES_PER_CLASS:
+        return ""
+    return " " + ngettext(
+        "The smallest class has {n} image, fewer than the {minimum} per class this page needs to judge a block: "
+        "the values are not distinguishable from chance, whatever they look like.",
+        "The smallest class has {n} images, fewer than the {minimum} per class this page needs to judge a block: "
+        "the values are not distinguishable from chance, whatever they look like.", fewest).format(
+        n=fewest, minimum=MIN_IMAGES_PER_CLASS)
+
+
+def dependence_charts(dependences: list[ClassDependence]) -> list[Chart]:
+    """Eta squared and class specificity of every block, with intervals and noise floors."""
+    names = [d.gate for d in dependences]
+    eta = [d.eta_squared for d in dependences]
+    top, least = int(np.nanargmax(eta)), int(np.nanargmin(eta))
+    images = dependences[0].images
+    eta_caption = _(
+        "η² per channel is the share of the image-to-image variation of the channel's value that the class "
+        "explains (one-way analysis of variance over the {images} images); the bar is its mean over the block's "
+        "channels, the error bar a {level:.0%} interval (a parametric bootstrap from the class means and "
+        "variances), the dashed line the noise floor: what 95 % of blocks reach by chance alone with these "
+        "numbers of images. Highest: {top} ({top_value:.3f}); lowest: {least} ({least_value:.3f}).").format(
+        images=images, level=0.95, top=names[top], top_value=eta[top], least=names[least], least_value=eta[least])
+    spec = [d.specificity for d in dependences]
+    spec_caption = _(
+        "Class specificity compares only the class averages: the share of their spread, over classes and "
+        "channels, that lies between classes rather than between channels. 0: every class has the same average "
+        "in every channel; 1: the class averages differ while their mean is the same in every channel. It "
+        "ignores how much single images vary, so it is not the share of the images' variation that the class "
+        "explains (η² is). Highest: {top} ({top_value:.3f}).").format(
+        top=names[int(np.nanargmax(spec))], top_value=float(np.nanmax(spec)))
+    few = _few_images(dependences)
+    return [
+        Chart("class_dependence", class_figures.statistic_bars(
+            names, eta, [d.eta_squared_interval for d in dependences], [d.eta_squared_null_q95 for d in dependences],
+            _("η² (mean over channels)"), _("How much does each block depend on the class?"), _("noise floor")),
+            eta_caption + few, wide=False),
+        Chart("class_specificity", class_figures.statistic_bars(
+            names, spec, [d.specificity_interval for d in dependences],
+            [d.specificity_null_q95 for d in dependences], _("class specificity"),
+            _("Class specificity of the class averages"), _("noise floor")), spec_caption + few, wide=False),
+    ]
+
+
+def _trend_text(trend: claims.DepthTrend) -> str:
+    if trend.n < 3:
+        return _(claims.TRENDS["too_few"])
+    return _("{verdict} (Spearman ρ = {rho:+.2f}, p = {p:.2g}, {n} blocks)").format(
+        verdict=_(claims.TRENDS[trend.verdict]), rho=trend.test.rho, p=trend.test.p, n=trend.n)
+
+
 def paper_comparison(profile: Profile, classes: list[int], scale_index: int = 0) -> str:
-    """What the SENet paper found, what this profile shows (computed), and why they may differ."""
+    """What the SENet paper found, what this profile shows (computed, with ``attnviz.claims``'s
+    criteria), and why they may differ."""
     gates = [g for g in profile.gates if kind_named(g["kind"]).channel_gate]
     if not gates:
         return _("The SENet paper's *role of excitation* is about SE gates; this model has none. For SK "
                  "units, the paper's question is how the kernel choice moves with the object's size: "
                  "see the Scale experiment page.")
-    names = [g["name"] for g in gates]
-    scores = [specificity(profile, n, classes, scale_index) for n in names]
-    stages = [g.get("stage") for g in gates]
-    last = max(s for s in stages if s is not None) if any(s is not None for s in stages) else None
-    last_blocks = [n for n, st_ in zip(names, stages) if st_ == last] or names[-1:]
-    level = float(np.mean([profile.overall_mean(n, scale_index)[0].mean() for n in last_blocks]))
-    half = max(1, len(scores) // 2)
-    early, late = float(np.mean(scores[:half])), float(np.mean(scores[half:]))
-    trend = "rises" if late > early * 1.2 else "falls" if late < early / 1.2 else "level"
-    saturation = _("near 1, as in the paper") if level > 0.8 else _("far from 1: not saturated")
-    return (
-        _("**The paper** (SE-ResNet-50, 1000 ImageNet classes, 50 images per class): early blocks treat "
-          "the classes alike, later blocks are class-specific, and the last blocks (SE_5_2, SE_5_3) "
-          "saturate near 1, so they hardly matter.")
-        + "\n\n"
-        + _("**This model** ({model}, {classes} classes): class specificity {trend} with depth (mean {early:.3f} "
-            "in the first half of the blocks, {late:.3f} in the second); its last stage ({blocks}) averages "
-            "{level:.2f}, {saturation}.").format(
-            model=profile.model, classes=len(profile.class_names), trend=_(TRENDS[trend]), early=early, late=late,
-            blocks=", ".join(last_blocks), level=level, saturation=saturation)
-        + "\n\n"
-        + _("**Why they may differ**: this is a small network trained on a few classes, which has little reason "
-            "to specialise its deepest blocks per class, and was not trained as long as the paper's. With an "
-            "internet connection, choose *legacy_seresnet50* (the paper's model) in the sidebar to compare."))
+    reading = claims.excitation_reading(profile, gates, classes, scale_index)
+    verdicts = reading.verdicts
+    before = reading.eta_trend.blocks
+    saturated = [s.gate for s in reading.last_stage if s.saturated]
+    last = ", ".join(f"{s.gate} {s.share_high:.0%}" for s in reading.last_stage)
+    paper = _(
+        "**The paper** (Hu et al., SENet, Section 7.2 *Role of Excitation*: SE-ResNet-50 on ImageNet; the figure "
+        "shows the mean excitation of 50 uniformly sampled channels of several blocks for four classes, goldfish, "
+        "pug, plane and cliff, 50 images each, beside the mean over all classes): in the earlier blocks the classes' "
+        "lines nearly coincide, the excitation is class-agnostic; deeper, they part and it becomes class-specific. "
+        "In the last stage, SE_5_2 tends toward saturation, most of its values close to 1, and SE_5_3 is similar "
+        "across classes up to a modest change in scale; the authors suggest the last stage's SE blocks matter less "
+        "for recalibration.")
+    if not reading.enough_images:
+        this = _(
+            "**This model** ({model}, {classes} classes): some class has fewer than {minimum} images, so its class "
+            "statistics are not distinguishable from chance at this sample size and no verdict is drawn. The "
+            "charts show the values with their noise floor.").format(
+            model=profile.model, classes=len(classes), minimum=MIN_IMAGES_PER_CLASS)
+    else:
+        dependent = [n for n, v in verdicts.items() if v in ("dependent", "weak")]
+        agnostic = [n for n, v in verdicts.items() if v == "agnostic"]
+        this = _(
+            "**This model** ({model}, {classes} classes, {images} images): class dependence η² {eta_trend} over "
+            "the blocks before the last stage ({blocks}); class specificity {spec_trend}. Blocks whose "
+            "dependence on the class is beyond chance and at least small: {dependent}; class-agnostic: "
+            "{agnostic}. Last stage, share of values ≥ 0.9: {last} — {saturation}.").format(
+            model=profile.model, classes=len(classes), images=reading.dependences[0].images,
+            eta_trend=_trend_text(reading.eta_trend), blocks=", ".join(before) or "—",
+            spec_trend=_trend_text(reading.specificity_trend), dependent=", ".join(dependent) or _("none"),
+            agnostic=", ".join(agnostic) or _("none"), last=last,
+            saturation=(_("saturated: {blocks}").format(blocks=", ".join(saturated)) if saturated
+                        else _("none saturated")))
+    criteria = _(
+        "**How this is decided**: a block is class-dependent when its η² is beyond chance (F-test of every "
+        "channel, Bonferroni over the channels, p < {alpha}) and its bias-corrected ω² is at least {small} "
+        "across its interval, class-agnostic when the interval of ω² stays below {small}; a trend with depth is "
+        "Spearman's rank correlation with the block's position (p < {alpha}); a block is saturated when at least "
+        "half of its values are ≥ 0.9.").format(alpha=claims.ALPHA, small=claims.SMALL_EFFECT)
+    why = _("**Why they may differ**: this is a small network trained on a few classes, and was not trained as long "
+            "as the paper's. With an internet connection, choose *legacy_seresnet50* (the paper's model) in the "
+            "sidebar to compare.")
+    return "\n\n".join([paper, this, criteria, why])
