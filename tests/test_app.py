@@ -88,15 +88,17 @@ def test_opens_on_the_home_page_with_pictures_and_three_ways_to_start(app):
     assert "Device:** CPU" in text_of(at.sidebar.markdown)
 
 
-def test_explore_starts_with_a_hint_and_an_example_button(app):
+def test_explore_starts_on_a_live_example_and_an_emptied_picker_gets_the_example_button(app):
     at = goto(app.run(), "Explore a photo")
-    no_trace(at)
-    assert "Upload photos" in text_of(at.info)
-    at.button(key="example").click().run()
     no_trace(at)
     titles = chart_titles(at)
     assert any(t.startswith("Top-5: tench") for t in titles), titles  # a sample photo is named by its class
     assert any(t.startswith("Excitation of every SE block") for t in titles)
+    at.sidebar.multiselect(key="samples").set_value([]).run()
+    assert "Upload photos" in text_of(at.info)
+    at.button(key="example").click().run()
+    no_trace(at)
+    assert any(t.startswith("Top-5: tench") for t in chart_titles(at))
 
 
 def test_se_upload_shows_the_excitation_charts(app, goldfish):
@@ -152,6 +154,7 @@ def test_sk_model_shows_the_selection_charts(app, goldfish, samples_dir):
     at = upload(at, ("goldfish.jpg", goldfish.read_bytes()),
                 ("tench.jpg", (samples_dir / "n01440764_tench.JPEG").read_bytes()))
     no_trace(at)
+    at.selectbox(key="explore_block").set_value("SK_5_2").run()
     keys = chart_keys(at)
     assert "chart_block_mean_difference" in keys
     # Each channel's split between the two kernels, per photo (the degenerate b-against-a scatter is gone).
@@ -204,7 +207,8 @@ def test_starts_without_any_bundled_model(app, tmp_path, monkeypatch):
     at = app.run()
     no_trace(at)
     assert "No bundled model is installed" in text_of(at.sidebar.info)
-    assert not [m for m in at.sidebar.multiselect if m.key == "samples"]  # no samples folder: hidden
+    # No samples folder: the photos scikit-image ships are offered instead.
+    assert at.sidebar.multiselect(key="samples").options == ["tabby", "espresso", "astronaut", "rocket"]
     assert at.sidebar.file_uploader(key="uploads") is not None
 
 

@@ -51,6 +51,7 @@ def _app(assets, samples_dir, monkeypatch, data_root: Path | None) -> AppTest:
 def test_channel_view_shows_the_top_images_with_where_the_channel_fires(assets, samples_dir, nette_dir, monkeypatch):
     at = _app(assets, samples_dir, monkeypatch, nette_dir.parent)
     assert not at.exception, [e.value for e in at.exception]
+    at.selectbox(key="explore_block").set_value("SE_5_2").run()
     at.number_input(key="channel_SE_5_2").set_value(7).run()
     assert not at.exception
     markdown = "\n".join(str(m.value) for m in at.markdown)

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from tiny import tiny
 
-from attnviz.views.explore import explore_charts
+from attnviz.views.explore import ExploreOptions, explore_charts
 
 
 def test_explore_charts_per_kind(sk_model, photos):
     from attnviz.inference import analyse_images
 
     analyses = analyse_images(sk_model, [p.image for p in photos], ["tench", "goldfish"])
-    keys = [c.key for c in explore_charts(sk_model, analyses)]
+    keys = [c.key for c in explore_charts(sk_model, analyses, ExploreOptions(block="SK_5_2"))]
     assert keys == ["mean_difference", "b_split_SK_5_2_tench", "b_split_SK_5_2_goldfish"]
     se = tiny("se_resnet18_half", size=64)
     keys = [c.key for c in explore_charts(se, analyse_images(se, [photos[0].image], ["tench"]))]

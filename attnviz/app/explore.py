@@ -31,7 +31,7 @@ def page(ctx: Context) -> None:
         st.info(_("**{model}** has no channel attention gate (SE, ECA, SK or split attention) "
                   "that attnviz recognises; choose another model.").format(model=loaded.name))
         return
-    if not images_ready(ctx.images):
+    if not images_ready(ctx.images, live_example=True):
         return
     analysed = ctx.analysed()
     if not analysed:
@@ -84,8 +84,9 @@ def one_block(ctx: Context, analyses, options: explore.ExploreOptions, beside, p
     """The chosen gate's charts (beside the page's narrow overview chart) and what one of its
     channels responds to; choosing another gate or channel redraws only these."""
     names = [g.name for g in ctx.loaded.gates]
+    default = names.index(explore.default_block(ctx.loaded, analyses, profile).name)
     options.block = st.selectbox(_("Block shown in detail"), names, key="explore_block", format_func=gate_label(ctx),
-                                 index=query_choice("gate", names, len(names) - 1))
+                                 index=query_choice("gate", names, default))
     remember("gate", options.block)
     gate = ctx.loaded.gate(options.block)
     block = explore.block_charts(gate, analyses, options, profile)

@@ -11,7 +11,8 @@ from attnviz.app.render import guard
 from attnviz.app.state import Context, current_context, served_model, walkthrough_of
 from attnviz.figures.diagram import se_diagram, sk_diagram
 from attnviz.i18n import _, ngettext
-from attnviz.serving.inputs import ImageInput, decode, knows, read_files, samples_folder
+from attnviz.serving.inputs import ImageInput, decode, knows, read_files
+from attnviz.serving.samples import sample_photos
 from attnviz.serving.models import ModelRequest, ServedModel
 from attnviz.zoo import bundled_models
 
@@ -19,15 +20,15 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 
 def picture_photo(model: ServedModel):
-    """A sample photo of a class the model knows (else the first sample, else a plain gradient)."""
-    folder = samples_folder(PROJECT)
-    if folder is not None:
-        items = read_files(sorted(folder.iterdir())[:200], labelled=True)
-        known = [i for i in items if i.label and knows(model.loaded.class_names, i.label)]
-        for item in known or items:
-            image = decode(item)
-            if image.ok:
-                return image
+    """A sample photo of a class the model knows, else the first sample (the samples folder's, else
+    the photos scikit-image ships); a plain gradient only when neither can be read."""
+    labels = sample_photos(PROJECT)
+    known = [p for p in labels if knows(model.loaded.class_names, labels[p])]
+    for path in known + [p for p in labels if p not in known]:
+        [item] = read_files([Path(path)])
+        image = decode(ImageInput(labels[path], item.data, labels[path]))
+        if image.ok:
+            return image
     gradient = Image.linear_gradient("L").resize((256, 256)).convert("RGB")
     return decode(ImageInput(_("a grey gradient"), _png(gradient)))
 

@@ -154,18 +154,31 @@ def no_images_hint() -> None:
         st.button(_("Show an example image"), on_click=use_example, type="primary", key="example")
 
 
-def images_ready(images: Sequence[DecodedImage]) -> bool:
-    """Every page's image preamble: list the refused files, and hint at uploads when none is good."""
+def start_live_example() -> None:
+    """Open on a live example: once per session, a page that has no image at all asks the sidebar
+    (in a rerun, before its picker is drawn) to choose the first sample photo. Emptying the picker
+    afterwards is respected: the page then shows the hint."""
+    if "_example" in st.session_state and not st.session_state.get("_example_started"):
+        st.session_state["_example_started"] = True
+        st.session_state["_start_example"] = True
+        st.rerun()
+
+
+def images_ready(images: Sequence[DecodedImage], live_example: bool = False) -> bool:
+    """Every page's image preamble: list the refused files, and hint at uploads when none is good.
+    ``live_example``: with no image at all, start on a sample photo instead (Explore, Learn)."""
     show_bad_files(images)
     if not any(im.ok for im in images):
+        if live_example and not images:
+            start_live_example()
         no_images_hint()
         return False
     return True
 
 
-def pick_image(images: Sequence[DecodedImage], key: str) -> DecodedImage | None:
+def pick_image(images: Sequence[DecodedImage], key: str, live_example: bool = False) -> DecodedImage | None:
     """One of the readable images (a picker when there are several), or None after the hint."""
-    if not images_ready(images):
+    if not images_ready(images, live_example):
         return None
     good = [im for im in images if im.ok]
     if len(good) == 1:

@@ -9,10 +9,11 @@ import streamlit as st
 from ..errors import ModelLoadError
 from ..i18n import _, sentences
 from ..serving import server_limits
-from ..serving.inputs import ImageInput, knows, read_files, sample_label, samples_folder, session_caps, unique_names
+from ..serving.inputs import ImageInput, knows, read_files, session_caps, unique_names
+from ..serving.samples import sample_photos
 from ..serving.models import FILE, PRETRAINED, RANDOM, WEIGHT_MODES, ModelRequest, ServedModel, model_choices, upload_key
 from ..zoo import WeightsBlob, bundled_dir, default_model_name
-from .state import Context, data_root, decoded, query_choice, remember, sample_files, served_model
+from .state import Context, data_root, decoded, query_choice, remember, served_model
 
 
 @st.cache_resource(ttl=600, show_spinner=False)
@@ -84,23 +85,29 @@ def pick_images(app_dir: Path, class_names: list[str] | None = None):
         shot = st.sidebar.camera_input(_("Hold an object up to the camera"), key="camera")
         if shot is not None:
             items.append(ImageInput("camera photo", shot.getvalue()))
-    folder = samples_folder(app_dir)
-    if folder is not None:
-        files = sample_files(str(folder))
-        labels = {str(p): sample_label(p) for p in files}
+    # A frame frozen on the Live page (attnviz/app/live.py): one image like any other, until unticked.
+    frozen = st.session_state.get("_live_frozen")
+    if frozen is not None and st.sidebar.checkbox(_("Frozen live frame: {name}").format(name=frozen[0]), value=True,
+                                                  key=f"use_frozen_{frozen[0]}"):
+        items.append(ImageInput(*frozen))
+    labels = sample_photos(app_dir)  # the samples folder's, else the photos scikit-image ships
+    if labels:
         known = [p for p in labels if class_names and knows(class_names, labels[p])]
         options = known + [p for p in labels if p not in known]  # photos the model knows first
         st.session_state["_example"] = options[0]
+        if st.session_state.pop("_start_example", False):  # a page asked to open on a live example
+            st.session_state["samples"] = [options[0]]
         chosen = st.sidebar.multiselect(
             _("Sample photos ({known} of {total} of classes this model knows, marked ✓)").format(
-                known=len(known), total=len(files)), options,
+                known=len(known), total=len(labels)), options,
             format_func=lambda p: f"✓ {labels[p]}" if p in known else labels[p], key="samples",
             placeholder=_("Choose sample photos"))
-        items += read_files((Path(p) for p in chosen), labelled=True)
+        items += [ImageInput(labels[p], item.data, labels[p]) for p, item in
+                  zip(chosen, read_files(Path(p) for p in chosen))]
     items = [ImageInput(name, item.data, item.label)
              for name, item in zip(unique_names(i.name for i in items), items)]
     kept, refused = session_caps(items, limits.images_per_session, limits.upload_bytes_per_session)
-    return [decoded(item.name, item.digest, item.data) for item in kept] + refused
+    return [decoded(item.name, item.digest, item.data, item.label) for item in kept] + refused
 
 
 def load_once(request: ModelRequest) -> ServedModel | None:

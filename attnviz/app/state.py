@@ -8,7 +8,7 @@ the sha256 of its bytes), so no page passes cache keys by hand. Analyses go thro
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import streamlit as st
@@ -46,13 +46,15 @@ def analysis_cache() -> AnalysisCache:
     return AnalysisCache()
 
 
-def decoded(name: str, digest: str, data: bytes) -> DecodedImage:
+def decoded(name: str, digest: str, data: bytes, label: str | None = None) -> DecodedImage:
     """Decoded once per (name, content) into bounded copies (at most about 2 MB an image, so the
     cache holds at most about 100 MB whatever the uploads declare); nothing is pickled. A file
     that cannot be decoded is told in the reader's language: its reason is cached per language
-    (a failure holds no pixels), the pictures once for every language."""
+    (a failure holds no pixels), the pictures once for every language. ``label`` (the true class
+    of a sample photo) is put back on the cached decode: the vocabulary note needs it."""
     image = _decoded(name, digest, data)
-    return _refused(name, digest, data, current_language()) if image.error else image
+    image = _refused(name, digest, data, current_language()) if image.error else image
+    return image if image.label == label else replace(image, label=label)
 
 
 @st.cache_resource(max_entries=48, show_spinner=False)

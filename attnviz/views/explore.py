@@ -27,7 +27,7 @@ from .chart import Chart
 class ExploreOptions:
     """The page's display choices; none of them needs a new forward pass."""
 
-    block: str | None = None             # the gate of the block charts (default: the deepest)
+    block: str | None = None             # the gate of the block charts (default: default_block)
     sort_channels: bool = False
     distribution: str = "violin"         # 'violin' | 'box'
 
@@ -156,14 +156,33 @@ def block_charts(gate: Gate, analyses: Sequence[ImageAnalysis], options: Explore
     return []
 
 
-def default_block(loaded: LoadedModel) -> Gate:
-    """The gate shown by default: the deepest."""
-    return loaded.gates[-1]
+def between_photos(gate: Gate, analyses: Sequence[ImageAnalysis]) -> float:
+    """How much ``gate``'s values differ between the photos: the mean over its values (every path
+    and channel) of their standard deviation across the photos."""
+    stacked = np.stack([np.asarray(a.values[gate.name], dtype=float).reshape(-1) for a in analyses])
+    return float(stacked.std(axis=0).mean())
+
+
+def default_block(loaded: LoadedModel, analyses: Sequence[ImageAnalysis] = (),
+                  profile: Profile | None = None) -> Gate:
+    """The gate shown by default: the one whose values differ most between photos, so that the
+    detail view shows something that depends on the photo. With several photos, between these
+    photos; with one, between the class means of the model's class profile; with neither, the deepest gate."""
+    gates = loaded.gates
+    if len(analyses) >= 2:
+        return max(gates, key=lambda g: between_photos(g, analyses))
+    if profile is not None:
+        present = profile.counts(0) > 0
+        known = [g for g in gates if g.name in profile.gate_names]
+        if present.sum() >= 2 and known:
+            # the class means (K, P, C) of the present classes, their spread across classes
+            return max(known, key=lambda g: float(profile.mean(g.name, 0)[present].std(axis=0).mean()))
+    return gates[-1]
 
 
 def explore_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
                    options: ExploreOptions | None = None, profile: Profile | None = None) -> list[Chart]:
-    """Every chart of the page: the overview, then the chosen block's (default: the deepest)."""
+    """Every chart of the page: the overview, then the chosen block's (default: ``default_block``)."""
     options = options or ExploreOptions()
-    gate = loaded.gate(options.block) if options.block else default_block(loaded)
+    gate = loaded.gate(options.block) if options.block else default_block(loaded, analyses, profile)
     return overview_charts(loaded, analyses, options, profile) + block_charts(gate, analyses, options, profile)
