@@ -87,7 +87,8 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
     """Decode requests from ``inp`` until it closes; one reply per request on ``out``."""
     from .errors import ImageLoadError
     from .i18n import language
-    from .images import decode_views, memory_refusal
+    from .imagecost import DecodeLimits
+    from .images import DECODE_LIMITS, decode_views, memory_refusal
     from .memory import return_freed_memory
 
     write_frames(out, json.dumps({"ready": True, "pid": os.getpid()}).encode())
@@ -103,7 +104,8 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
         with language(request.get("language")):
             try:
                 _limit(request.get("memory_bytes"), request.get("cpu_seconds"))
-                views, _cost = decode_views(data, name)
+                limits = DecodeLimits(**request["limits"]) if request.get("limits") else DECODE_LIMITS
+                views, _cost = decode_views(data, name, limits)
                 blobs = [_pixels(views.model), _pixels(views.display)]
                 reply = {"ok": True, "size": list(views.size), "notes": list(views.notes),
                          "model": list(views.model.size), "display": list(views.display.size)}

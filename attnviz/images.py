@@ -116,10 +116,10 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return out
 
 
-def _pixel_limit(name: str, detail: str) -> ImageLoadError:
+def _pixel_limit(name: str, detail: str, limit: int = MAX_PIXELS) -> ImageLoadError:
     return ImageLoadError(name, _("is {detail}, over the limit of {limit:,} pixels "
                                   "(a possible decompression bomb); downscale it first").format(detail=detail,
-                                                                                                 limit=MAX_PIXELS))
+                                                                                                 limit=limit))
 
 
 def _dimensions(width: int, height: int) -> str:
@@ -186,13 +186,14 @@ def _cost_refusal(name: str, what: str, found: int, limit: int) -> ImageLoadErro
     return too_costly(name, detail.format(found=found, limit=limit))
 
 
-def inspect_cost(data: bytes, name: str, draft_target: int | None = None) -> DecodeCost:
+def inspect_cost(data: bytes, name: str, draft_target: int | None = None,
+                 limits: DecodeLimits = DECODE_LIMITS) -> DecodeCost:
     """What decoding ``data`` will cost, read from its structure (``attnviz.imagecost``); raises
     the file's ``ImageLoadError`` when it is empty, no image, a format the app does not accept,
-    declares too many pixels, or costs more than ``DECODE_LIMITS`` allow."""
+    declares too many pixels, or costs more than ``limits`` allow."""
     if not data:
         raise ImageLoadError(name, _("the file is empty (0 bytes); {help}").format(help=_(_HELP)))
-    cost = estimate(data, DECODE_LIMITS, draft_target)
+    cost = estimate(data, limits, draft_target)
     if cost.format is None:
         what = _sniff_non_image(data[:2048])
         if what:
@@ -202,9 +203,9 @@ def inspect_cost(data: bytes, name: str, draft_target: int | None = None) -> Dec
     if cost.format not in _PLUGINS:
         raise ImageLoadError(name, _("{format} images are not supported; {help}").format(format=cost.format,
                                                                                            help=_(_HELP)))
-    if cost.pixels > MAX_PIXELS:
-        raise _pixel_limit(name, _dimensions(cost.width, cost.height))
-    over = over_limit(cost, DECODE_LIMITS)
+    if cost.pixels > limits.max_pixels:
+        raise _pixel_limit(name, _dimensions(cost.width, cost.height), limits.max_pixels)
+    over = over_limit(cost, limits)
     if over is not None:
         raise _cost_refusal(name, *over)
     return cost
@@ -215,9 +216,10 @@ def _damaged_headers(name: str, fmt: str) -> ImageLoadError:
                                   "re-export or re-download the file").format(format=fmt))
 
 
-def _open(data: bytes, name: str, draft_target: int | None = None) -> tuple[Image.Image, DecodeCost]:
+def _open(data: bytes, name: str, draft_target: int | None = None,
+          limits: DecodeLimits = DECODE_LIMITS) -> tuple[Image.Image, DecodeCost]:
     """Open (read the header of) an image and check it before any pixel is decoded."""
-    cost = inspect_cost(data, name, draft_target)
+    cost = inspect_cost(data, name, draft_target, limits)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -241,8 +243,8 @@ def _open(data: bytes, name: str, draft_target: int | None = None) -> tuple[Imag
                                                                                            help=_(_HELP)))
     if width <= 0 or height <= 0:
         raise ImageLoadError(name, _("has zero size ({size})").format(size=_dimensions(width, height)))
-    if width * height > MAX_PIXELS:
-        raise _pixel_limit(name, _dimensions(width, height))
+    if width * height > limits.max_pixels:
+        raise _pixel_limit(name, _dimensions(width, height), limits.max_pixels)
     return image, cost
 
 
@@ -369,11 +371,11 @@ def display_view(image: Image.Image, side: int = DISPLAY_SIDE, aspect: float = D
     return framed
 
 
-def decode_views(data: bytes, name: str) -> tuple[ImageViews, DecodeCost]:
+def decode_views(data: bytes, name: str, limits: DecodeLimits = DECODE_LIMITS) -> tuple[ImageViews, DecodeCost]:
     """The bounded views of one image, decoded in this process without a budget (what a decoder
     process runs), with the cost read from its structure."""
     target = max(MODEL_VIEW_SIDE, DISPLAY_SIDE)
-    image, cost = _open(data, name, draft_target=target)
+    image, cost = _open(data, name, target, limits)
     notes: list[str] = []
     try:
         if image.format in ("JPEG", "MPO"):

@@ -158,3 +158,85 @@ def escapes() -> dict[str, bytes]:
     except (KeyError, OSError, ValueError):
         pass
     return files
+
+
+# ---------------------------------------------------------------- costly files (issue 26, items 2 and 3)
+
+
+def _jpeg_segments(data: bytes) -> tuple[bytes, bytes]:
+    """A JPEG split before its first SOS: (SOI and the tables, the scans and EOI)."""
+    at = data.index(b"\xff\xda")
+    return data[:at], data[at:]
+
+
+def progressive_jpeg(side: int = 8000) -> bytes:
+    """A flat progressive side² JPEG: a few hundred KB whose decode keeps every DCT coefficient."""
+    return _saved(Image.new("RGB", (side, side), (120, 140, 160)), "JPEG", progressive=True, quality=90,
+                  subsampling=0)
+
+
+def repeated_scans_jpeg(side: int = 2000, scans: int = 3000) -> bytes:
+    """A progressive JPEG whose last scan is repeated ``scans`` times: each repeat costs the
+    decoder a pass over the whole image."""
+    head, body = _jpeg_segments(progressive_jpeg(side))
+    last = body.rindex(b"\xff\xda")
+    return head + body[:-2] + body[last:-2] * scans + b"\xff\xd9"
+
+
+def comment_flood_jpeg(megabytes: float = 25) -> bytes:
+    """A small JPEG preceded by empty comment markers (FF FE 00 02) filling ``megabytes``."""
+    head, body = _jpeg_segments(_saved(Image.new("RGB", (64, 64), (9, 9, 9)), "JPEG"))
+    count = int(megabytes * 2**20) // 4
+    return head[:2] + b"\xff\xfe\x00\x02" * count + head[2:] + body
+
+
+def exif_flood_jpeg(megabytes: float = 1) -> bytes:
+    """A small JPEG with APP1 Exif blocks of 64 KB filling ``megabytes``."""
+    head, body = _jpeg_segments(_saved(Image.new("RGB", (64, 64), (9, 9, 9)), "JPEG"))
+    block = b"Exif\x00\x00" + _ifd([(0x010F, 2, 4, b"abc\x00")])
+    block += b"\x00" * (65533 - len(block))
+    app1 = b"\xff\xe1" + struct.pack(">H", len(block) + 2) + block
+    return head[:2] + app1 * max(1, int(megabytes * 2**20) // len(app1)) + head[2:] + body
+
+
+def many_strips_tiff(strips: int = 2_800_000) -> bytes:
+    """A 1 x ``strips`` grey TIFF with one strip per row: 8 bytes of offsets per pixel."""
+    header = 8 + 2 + 12 * 7 + 4
+    offsets_at, counts_at = header, header + 4 * strips
+    pixels_at = counts_at + 4 * strips
+    entries = [(256, 4, 1, struct.pack("<I", 1)), (257, 4, 1, struct.pack("<I", strips)),
+               (258, 3, 1, struct.pack("<H", 8)), (262, 3, 1, struct.pack("<H", 1)),
+               (273, 4, strips, struct.pack("<I", offsets_at)), (278, 4, 1, struct.pack("<I", 1)),
+               (279, 4, strips, struct.pack("<I", counts_at))]
+    table = b"".join(struct.pack("<HHI", t, k, c) + v.ljust(4, b"\0") for t, k, c, v in entries)
+    return (b"II*\x00" + struct.pack("<IH", 8, len(entries)) + table + b"\0\0\0\0"
+            + struct.pack(f"<{strips}I", *range(pixels_at, pixels_at + strips)) + struct.pack("<I", 1) * strips
+            + b"\x80" * strips)
+
+
+def lossless_webp(side: int = 8000) -> bytes:
+    """A flat side² lossless WebP (a few KB)."""
+    return _saved(Image.new("RGB", (side, side), (30, 60, 90)), "WEBP", lossless=True, method=0, quality=0)
+
+
+def rle4_bmp(side: int = 8000) -> bytes:
+    """A side² 4-bit run-length-encoded BMP: runs of 255 pixels, about 8 bytes per 1000 pixels."""
+    row = b"".join(struct.pack("BB", min(255, side - x), 0x12) for x in range(0, side, 255)) + b"\x00\x00"
+    bits = row * side + b"\x00\x01"
+    palette = bytes(range(64))
+    offset = 14 + 40 + len(palette)
+    return (b"BM" + struct.pack("<IHHI", offset + len(bits), 0, 0, offset)
+            + struct.pack("<IiiHHIIiiII", 40, side, side, 1, 4, 2, len(bits), 2835, 2835, 16, 0) + palette + bits)
+
+
+def costly_files() -> dict[str, bytes]:
+    """The files of issue 26 (items 2 and 3) that cost memory or CPU out of proportion to their size."""
+    return {
+        "progressive_8000.jpg": progressive_jpeg(8000),
+        "repeated_scans.jpg": repeated_scans_jpeg(),
+        "comment_flood_25mb.jpg": comment_flood_jpeg(25),
+        "exif_flood_2mb.jpg": exif_flood_jpeg(2),
+        "strips_2800000.tif": many_strips_tiff(),
+        "lossless_8000.webp": lossless_webp(8000),
+        "rle4_8000.bmp": rle4_bmp(8000),
+    }

@@ -10,13 +10,14 @@ server kills a worker that has not answered within a wall-clock limit. A file th
 is refused by name with the limit it passed; the worker is replaced and the other files go on.
 
 Settings (environment): ``ATTNVIZ_DECODE_WORKERS`` (default 2; 0 decodes in the server process
-under the budget alone, as the CLI does), ``ATTNVIZ_DECODE_CPU_SECONDS`` (default 5),
-``ATTNVIZ_DECODE_WALL_SECONDS`` (default 20). Where ``resource`` is missing (Windows) only the
+under the budget alone, as the CLI does), ``ATTNVIZ_DECODE_CPU_SECONDS`` (default 10: a
+64-megapixel PNG takes about 3 s here), ``ATTNVIZ_DECODE_WALL_SECONDS`` (default 30). Where ``resource`` is missing (Windows) only the
 wall-clock limit holds.
 """
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import json
 import os
 import select
@@ -33,7 +34,8 @@ from PIL import Image
 from ..decode_worker import write_frames
 from ..errors import ImageLoadError
 from ..i18n import _, current_language
-from ..images import (DECODE_BUDGET, DISPLAY_SIDE, MODEL_VIEW_ASPECT, MODEL_VIEW_SIDE, ImageViews, decode_views,
+from ..imagecost import DecodeLimits
+from ..images import (DECODE_BUDGET, DECODE_LIMITS, DISPLAY_SIDE, MODEL_VIEW_ASPECT, MODEL_VIEW_SIDE, ImageViews, decode_views,
                       inspect_cost, memory_refusal, too_costly)
 from ..memory import MiB, return_freed_memory
 from .limits import _env_int
@@ -47,8 +49,9 @@ _START_SECONDS = 60.0  # a worker's start (imports); far more than it needs on a
 @dataclass(frozen=True)
 class DecoderSettings:
     workers: int = 2               # ATTNVIZ_DECODE_WORKERS (0: decode in this process)
-    cpu_seconds: float = 5.0       # ATTNVIZ_DECODE_CPU_SECONDS: CPU time one file may take
-    wall_seconds: float = 20.0     # ATTNVIZ_DECODE_WALL_SECONDS: time one file may take in a worker
+    cpu_seconds: float = 10.0      # ATTNVIZ_DECODE_CPU_SECONDS: CPU time one file may take
+    wall_seconds: float = 30.0     # ATTNVIZ_DECODE_WALL_SECONDS: time one file may take in a worker
+    limits: DecodeLimits = DECODE_LIMITS  # what a file's structure may cost (attnviz.imagecost)
 
     @classmethod
     def from_environment(cls) -> "DecoderSettings":
@@ -127,7 +130,7 @@ class _Worker:
 
     def decode(self, data: bytes, name: str, memory_bytes: int, settings: DecoderSettings) -> tuple[dict, list[bytes]]:
         header = {"name": name, "language": current_language(), "memory_bytes": memory_bytes,
-                  "cpu_seconds": settings.cpu_seconds}
+                  "cpu_seconds": settings.cpu_seconds, "limits": dataclasses.asdict(settings.limits)}
         try:
             write_frames(self.proc.stdin, json.dumps(header).encode(), data)
             deadline = time.monotonic() + settings.wall_seconds
@@ -208,11 +211,12 @@ class DecoderPool:
 
     def decode(self, data: bytes, name: str) -> ImageViews:
         """The views of one file, or its ``ImageLoadError``."""
-        cost = inspect_cost(data, name, draft_target=max(MODEL_VIEW_SIDE, DISPLAY_SIDE))
+        limits = self.settings.limits
+        cost = inspect_cost(data, name, max(MODEL_VIEW_SIDE, DISPLAY_SIDE), limits)
         if self.settings.workers == 0:
             with DECODE_BUDGET.reserve(cost.bytes_needed):
                 try:
-                    return decode_views(data, name)[0]
+                    return decode_views(data, name, limits)[0]
                 finally:
                     return_freed_memory()
         with DECODE_BUDGET.reserve(cost.bytes_needed), self._slots:

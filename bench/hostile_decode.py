@@ -1,0 +1,164 @@
+"""What the costly files of issue 26 (items 2 and 3) cost the server, before and after the decode
+budget; and what the decoder processes cost an ordinary photo.
+
+    python bench/hostile_decode.py                       # the files, this tree's decoder
+    python bench/hostile_decode.py --before b0ab357      # the same files, the decoder of a commit
+    python bench/hostile_decode.py --photos              # ms per sample photo, in process vs workers
+
+Each file is decoded by ``attnviz.serving.inputs.decode`` (what the app calls for an upload) in a
+fresh Python process, as the server would, and measured from /proc: the server process's peak
+resident memory above what it held before the decode (VmHWM after clear_refs), the decoder
+processes' peak (their maxrss, read when they have ended), CPU seconds of both, and wall time. A
+decode still running after ``--timeout`` seconds is killed; its figures are then the last /proc
+readings. The files are built by tests/hostile.py (``costly_files``) before any measurement.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MiB = 1 << 20
+
+
+def _proc_figures(pid: int) -> tuple[float, float]:
+    """(peak RSS in MiB, CPU seconds) of a running process, from /proc."""
+    peak = 0.0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return peak, 0.0
+    return peak, cpu
+
+
+def child(path: Path, code: Path) -> None:
+    """Decode one file as the server does and print the figures as JSON."""
+    sys.path.insert(0, str(code))
+    import warnings
+
+    warnings.simplefilter("ignore")
+    from attnviz.memory import peak_rss, reset_peak_rss, rss
+    from attnviz.serving.inputs import ImageInput, decode
+
+    data = path.read_bytes()
+    item = ImageInput(path.name, data)
+    _ = item.digest
+    before = rss()
+    reset_peak_rss()
+    started, cpu0 = time.perf_counter(), time.process_time()
+    try:
+        out = decode(item)
+        outcome = "decoded" if out.ok else f"refused: {out.error}"
+    except Exception as exc:  # noqa: BLE001 - the old decoder let some escape
+        outcome = f"escaped: {type(exc).__name__}: {exc}"
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    server_peak = (peak_rss() - before) / MiB
+    try:
+        from attnviz.serving.decoding import decoder_pool
+
+        decoder_pool().close()
+    except ImportError:
+        pass
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"outcome": outcome, "wall": wall, "cpu": cpu + children.ru_utime + children.ru_stime,
+                      "server_mib": server_peak, "worker_mib": children.ru_maxrss / 1024}))
+
+
+def measure(path: Path, code: Path, timeout: float) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, __file__, "--child", str(path), "--code", str(code)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    deadline, last = time.monotonic() + timeout, (0.0, 0.0)
+    while proc.poll() is None and time.monotonic() < deadline:
+        last = _proc_figures(proc.pid)
+        time.sleep(0.2)
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+        return {"outcome": f"still decoding after {timeout:.0f} s (killed)", "wall": timeout, "cpu": last[1],
+                "server_mib": last[0], "worker_mib": 0.0}
+    return json.loads(proc.stdout.read().strip().splitlines()[-1])
+
+
+def photos(code: Path) -> None:
+    """Decode every sample photo in process and through the decoder processes; ms per photo."""
+    sys.path.insert(0, str(code))
+    from attnviz.serving.decoding import DecoderPool, DecoderSettings
+
+    folder = ROOT.parent / "shared" / "data" / "imagenet-samples"
+    files = sorted(folder.iterdir())
+    data = [(p.name, p.read_bytes()) for p in files]
+    rows = {}
+    for label, workers in (("in process", 0), ("decoder processes (1)", 1), ("decoder processes (2)", 2)):
+        pool = DecoderPool(DecoderSettings(workers=workers))
+        pool.decode(data[0][1], data[0][0])  # warm: start a worker
+        started = time.perf_counter()
+        for name, raw in data:
+            pool.decode(raw, name)
+        rows[label] = (time.perf_counter() - started) / len(data) * 1000
+        pool.close()
+    print(f"{len(data)} sample photos ({sum(len(d) for _, d in data) / len(data) / 1024:.0f} KB each on average), "
+          "one after another:")
+    for label, ms in rows.items():
+        print(f"  {label:24s} {ms:6.1f} ms per photo")
+    base = rows["in process"]
+    print(f"  overhead of the decoder process: {rows['decoder processes (1)'] - base:+.1f} ms per photo "
+          f"({rows['decoder processes (1)'] / base:.2f}x)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", metavar="COMMIT", help="measure the decoder of this commit (git archive)")
+    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--photos", action="store_true")
+    parser.add_argument("--only", help="comma-separated file names")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--code", type=Path, default=ROOT, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.code)
+        return 0
+    if args.photos:
+        photos(args.code)
+        return 0
+    work = Path(tempfile.mkdtemp(prefix="attnviz-hostile-"))
+    code = ROOT
+    if args.before:
+        code = work / "code"
+        code.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before, "attnviz"], check=True,
+                                 capture_output=True).stdout
+        tarfile.open(fileobj=__import__("io").BytesIO(archive)).extractall(code, filter="data")
+    sys.path.insert(0, str(ROOT / "tests"))
+    from hostile import costly_files
+
+    files = costly_files()
+    wanted = set(args.only.split(",")) if args.only else set(files)
+    print(f"decoder: {'commit ' + args.before if args.before else 'this tree'}; timeout {args.timeout:.0f} s")
+    print(f"{'file':24s} {'size':>9s} {'server +MiB':>11s} {'decoder MiB':>11s} {'CPU s':>7s} {'wall s':>7s}  outcome")
+    for name, data in files.items():
+        if name not in wanted:
+            continue
+        path = work / name
+        path.write_bytes(data)
+        row = measure(path, code, args.timeout)
+        print(f"{name:24s} {len(data) / MiB:7.2f}MB {row['server_mib']:11.0f} {row['worker_mib']:11.0f} "
+              f"{row['cpu']:7.1f} {row['wall']:7.1f}  {row['outcome'][:110]}", flush=True)
+        path.unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
