@@ -11,8 +11,8 @@ from typing import Callable
 
 import torch.nn as nn
 from timm.models.resnest import ResNestBottleneck
-from timm.models.resnet import BasicBlock, ResNet
-from timm.models.sknet import SelectiveKernelBasic
+from timm.models.resnet import BasicBlock, Bottleneck, ResNet
+from timm.models.sknet import SelectiveKernelBasic, SelectiveKernelBottleneck
 
 # Half the width of ResNet-18: conv2_x .. conv5_x.
 WIDTHS = (32, 64, 128, 256)
@@ -52,10 +52,52 @@ def resnest_half(num_classes: int = 10) -> ResNet:
     )
 
 
+# Five eighths of ResNet's width: the widest whose SK-ResNet-26 still fits the 16 MiB that one fp16
+# file may take on its way back from a GPU machine (bench/gpu/train.py). At full width the files
+# would be 21.5 (SE-18), 30.7 (SK-18), 29.3 (SE-26) and 39.0 MiB (SK-26); at 5/8 they are 8.4,
+# 12.1, 11.5 and 15.3 MiB.
+WIDTHS_5OF8 = (40, 80, 160, 320)
+# The SKNet paper's SK unit: both paths see every input channel (timm's default, split_input=True,
+# gives each path half of them), d = max(C/16, 32).
+SK_PAPER = dict(rd_ratio=1 / 16, rd_divisor=32, split_input=False)
+
+
+def se_resnet18_5of8(num_classes: int = 10) -> ResNet:
+    """SE-ResNet-18 at 5/8 width (40-320 channels): timm's SEModule after the second conv of each
+    BasicBlock, reduction 1/16 rounded up to a multiple of 8 hidden units."""
+    return ResNet(block=BasicBlock, layers=(2, 2, 2, 2), channels=WIDTHS_5OF8,
+                  num_classes=num_classes, block_args=dict(attn_layer="se"))
+
+
+def sk_resnet18_5of8(num_classes: int = 10) -> ResNet:
+    """SK-ResNet-18 at 5/8 width: timm's SelectiveKernel in place of each BasicBlock's first conv
+    (3x3 path + dilated 3x3 "5x5" path, both over all input channels as in the paper)."""
+    return ResNet(block=SelectiveKernelBasic, layers=(2, 2, 2, 2), channels=WIDTHS_5OF8,
+                  num_classes=num_classes, block_args=dict(sk_kwargs=SK_PAPER), zero_init_last=False)
+
+
+def se_resnet26_5of8(num_classes: int = 10) -> ResNet:
+    """SE-ResNet-26 at 5/8 width: timm's resnet26 layout (two Bottlenecks per stage, outputs 4x the
+    width, 160-1280 channels) with an SEModule on each bottleneck's output."""
+    return ResNet(block=Bottleneck, layers=(2, 2, 2, 2), channels=WIDTHS_5OF8,
+                  num_classes=num_classes, block_args=dict(attn_layer="se"))
+
+
+def sk_resnet26_5of8(num_classes: int = 10) -> ResNet:
+    """SK-ResNet-26 at 5/8 width: timm's SelectiveKernelBottleneck (the SK unit as each bottleneck's
+    middle conv, both paths over all its input channels), two per stage."""
+    return ResNet(block=SelectiveKernelBottleneck, layers=(2, 2, 2, 2), channels=WIDTHS_5OF8,
+                  num_classes=num_classes, block_args=dict(sk_kwargs=SK_PAPER), zero_init_last=False)
+
+
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "se_resnet18_half": se_resnet18_half,
     "sk_resnet18_half": sk_resnet18_half,
     "resnest_half": resnest_half,
+    "se_resnet18_5of8": se_resnet18_5of8,
+    "sk_resnet18_5of8": sk_resnet18_5of8,
+    "se_resnet26_5of8": se_resnet26_5of8,
+    "sk_resnet26_5of8": sk_resnet26_5of8,
 }
 
 
