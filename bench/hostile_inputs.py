@@ -65,29 +65,44 @@ def weights_case(rows: int):
     return make, call
 
 
-def names_profile(mb: int = 30) -> bytes:
-    """A profile-shaped upload: one SE gate of 8 channels, and ``mb`` MB of class names."""
-    classes = 30_000
-    name = "x" * (mb * 1_000_000 // classes)
-    meta = {"schema": 2, "model": "se_resnet18_half", "class_names": [f"{name}{k}" for k in range(classes)],
-            "gates": [{"name": "layer1.0", "kind": "se", "channels": 8, "paths": 1}], "scales": [1.0]}
-    tensors = {"count": ("I64", [1, classes]), "top1_correct": ("I64", [1, classes]),
-               "bin_edges": ("F64", [3]), "mean/layer1.0": ("F64", [1, classes, 1, 8])}
-    return safetensors_bytes(tensors, {"attnviz_profile": json.dumps(meta)})
+def names_profile(loaded, classes: int = 1000, chars: int = 15_000) -> bytes:
+    """A real profile of ``loaded`` (one grey image) whose ``classes`` class names have ``chars``
+    characters each (stored twice: as names and as class folders): 30 MB of names in a 32 MB
+    file, as in the issue."""
+    from PIL import Image
+
+    from attnviz.profiling import profile_images
+
+    names = [f"{k:05d}" + "x" * (chars - 5) for k in range(classes)]
+    profile = profile_images(loaded, [Image.new("RGB", (64, 64), (128, 128, 128))], [0], names)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "names.profile.safetensors"
+        profile.save(path)
+        return path.read_bytes()
 
 
-def profile_case():
+def profile_case(classes: int = 1000):
     def make():
-        sys.path.insert(0, str(ROOT / "tests"))
-        from attnviz.zoo import load_model
+        from attnviz.architectures import build_architecture
+        from attnviz.zoo import wrap_model
 
-        return names_profile(), load_model("se_resnet18_half", device="cpu")
+        loaded = wrap_model(build_architecture("se_resnet18_half", 10), "se_resnet18_half",
+                            [f"class {k}" for k in range(10)],
+                            data_config={"input_size": (3, 64, 64), "interpolation": "bilinear",
+                                         "mean": (0.5,) * 3, "std": (0.25,) * 3, "crop_pct": 1.0})
+        data = names_profile(loaded, classes)
+        print(f"upload: {len(data) / 1e6:.1f} MB", file=sys.stderr)  # noqa: T201
+        return data, loaded
 
     def call(made):
         from attnviz.profiles import profile_from_bytes
+        from attnviz.views import compare
 
         data, loaded = made
-        profile_from_bytes(data, "names.profile.safetensors", loaded)
+        profile = profile_from_bytes(data, "names.profile.safetensors", loaded)
+        # What the page then draws: the first ten classes, every block.
+        compare.compare_charts(profile, compare.CompareOptions(blocks=profile.gate_names, classes=list(range(10)),
+                                                               similarity_block=profile.gate_names[-1]))
     return make, call
 
 
@@ -112,7 +127,8 @@ def zip_case():
 
 
 CASES = {"weights_400k": weights_case(400_000), "weights_3m": weights_case(3_000_000),
-         "profile_names": profile_case(), "zip_entries": zip_case()}
+         "profile_names": profile_case(),
+         "profile_names_12mb": profile_case(400), "weights_50k": weights_case(50_000), "zip_entries": zip_case()}
 
 
 def run_one(name: str) -> dict:
