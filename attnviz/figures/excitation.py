@@ -18,8 +18,18 @@ def se_gates(gates: Sequence[Gate]) -> list[Gate]:
     return [g for g in gates if g.kind.channel_gate]
 
 
+def value_range(values: Sequence[np.ndarray]) -> tuple[float, float]:
+    """The colour range of excitation heatmaps: the 1st to 99th percentile of all ``values``
+    together, so that several photos' heatmaps share one scale, and values that all sit near 0.5
+    still show their differences instead of one flat colour."""
+    low, high = (float(v) for v in np.percentile(np.concatenate([np.ravel(v) for v in values]), [1, 99]))
+    if high - low < 0.02:
+        low, high = low - 0.01, high + 0.01
+    return low, high
+
+
 def excitation_heatmap(gates: Sequence[Gate], analysis: ImageAnalysis, width: int | None = None,
-                       title: str | None = None) -> go.Figure:
+                       title: str | None = None, colour_range: tuple[float, float] | None = None) -> go.Figure:
     """Excitation s of every SE block of one image: rows are blocks in depth order.
 
     Blocks have different channel counts, so each row is stretched to a common ``width`` (default:
@@ -39,11 +49,7 @@ def excitation_heatmap(gates: Sequence[Gate], analysis: ImageAnalysis, width: in
     x = (np.arange(width) + 0.5) / width
     labels = [f"{g.name} ({g.channels})" for g in rows]
     z = np.asarray(z)
-    # Colours fitted to the data (1st to 99th percentile): values that all sit near 0.5 still
-    # show their differences instead of one flat colour.
-    low, high = (float(v) for v in np.percentile(z, [1, 99]))
-    if high - low < 0.02:
-        low, high = low - 0.01, high + 0.01
+    low, high = colour_range or value_range([z])
     fig = go.Figure(go.Heatmap(
         z=z, x=x, y=labels, customdata=np.asarray(channel), zmin=low, zmax=high,
         colorscale=VALUE_SCALE, colorbar=dict(title="s"), name=analysis.name, meta={"custom": [_("channel")]},

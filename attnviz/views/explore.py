@@ -76,14 +76,20 @@ def overview_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
     channel_gates = excitation.se_gates(gates)
     if channel_gates:
         first = channel_gates[0]
+        # One colour scale for every photo shown, so that colours compare across the heatmaps.
+        shared = excitation.value_range([a.values[g.name] for a in analyses for g in channel_gates])
+        scale = (_("on one scale for the {n} photos shown ({low:.2f} to {high:.2f})").format(
+            n=len(analyses), low=shared[0], high=shared[1]) if len(analyses) > 1 else
+            _("on a scale fitted to this photo ({low:.2f} to {high:.2f})").format(low=shared[0], high=shared[1]))
         for analysis in analyses:
             values = np.concatenate([analysis.values[g.name].reshape(-1) for g in channel_gates])
             charts.append(Chart(
-                f"excitation_heatmap_{analysis.name}", excitation.excitation_heatmap(gates, analysis),
+                f"excitation_heatmap_{analysis.name}",
+                excitation.excitation_heatmap(gates, analysis, colour_range=shared),
                 _("Each row is one block ({gate} = stage {stage}, block {block}, as in the paper), from the "
-                  "input (top) to the output; colour is a channel's excitation s, on a scale fitted to this "
-                  "photo. {reading}").format(gate=first.name, stage=first.stage, block=first.block,
-                                             reading=excitation_reading(values))))
+                  "input (top) to the output; colour is a channel's excitation s, {scale}. {reading}").format(
+                    gate=first.name, stage=first.stage, block=first.block, scale=scale,
+                    reading=excitation_reading(values))))
         spread = {g.name: float(np.ptp(np.concatenate([a.values[g.name].reshape(-1) for a in analyses])))
                   for g in channel_gates}
         widest, narrowest = max(spread, key=spread.get), min(spread, key=spread.get)
@@ -96,14 +102,7 @@ def overview_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
     units = selection.sk_gates(gates)
     if units:
         dataset = dataset_mean_difference(profile, units)
-        leaning = [g.name for g in units if np.mean([selection.mean_difference(a.values[g.name]) for a in analyses]) > 0]
-        caption = _("SKNet's mean attention difference: the mean over a unit's channels of b − a (b: weight of "
-                    "the dilated “5×5” path, a: of the 3×3 path). Above 0 the unit leans to the larger kernel.")
-        caption = sentences(
-            caption, ngettext("Here {leaning} of {units} unit leans to it.", "Here {leaning} of {units} units lean to it.",
-                              len(units)).format(leaning=len(leaning), units=len(units)),
-            _("Leaning: {names}.").format(names=", ".join(leaning)) if leaning else "",
-            _("The dashed line is the dataset's average (the model's class profile).") if dataset else "")
+        caption = mean_difference_caption(units, analyses, bool(dataset))
         charts.append(Chart(
             "mean_difference", selection.mean_difference_by_depth(gates, analyses, dataset=dataset),
             caption, wide=False))
@@ -113,6 +112,43 @@ def overview_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
     return charts
 
 
+def block_bars_caption(gate: Gate, analyses: Sequence[ImageAnalysis]) -> str:
+    """How to read one block's excitation chart and what it shows, from the arrays it draws: bars
+    for one photo, one line per photo for several, each photo's extremes named with the photo."""
+    def extremes(analysis: ImageAnalysis) -> dict:
+        s = np.asarray(analysis.values[gate.name], dtype=float).reshape(-1)
+        top, bottom = int(np.argmax(s)), int(np.argmin(s))
+        return dict(image=analysis.name, top=top, s_top=s[top], bottom=bottom, s_bottom=s[bottom])
+
+    if len(analyses) == 1:
+        return _("Each bar is one channel's excitation s: near 1 the channel passes through, near 0 it is "
+                 "silenced. Most excited: channel {top} (s = {s_top:.2f}); least: channel {bottom} "
+                 "(s = {s_bottom:.2f}).").format(**extremes(analyses[0]))
+    per_photo = [_("{image}: most excited channel {top} (s = {s_top:.2f}), least channel {bottom} "
+                   "(s = {s_bottom:.2f}).").format(**extremes(a)) for a in analyses]
+    return sentences(_("Each line is one photo, across the block's channels: near 1 a channel passes through, "
+                       "near 0 it is silenced."), *per_photo)
+
+
+def mean_difference_caption(units: Sequence[Gate], analyses: Sequence[ImageAnalysis], dataset: bool) -> str:
+    """The SK depth chart's caption: which units lean to the larger kernel, per photo drawn."""
+    def leaning(analysis: ImageAnalysis) -> list[str]:
+        return [g.name for g in units if selection.mean_difference(analysis.values[g.name]) > 0]
+
+    caption = _("SKNet's mean attention difference: the mean over a unit's channels of b − a (b: weight of "
+                "the dilated “5×5” path, a: of the 3×3 path). Above 0 the unit leans to the larger kernel.")
+    if len(analyses) == 1:
+        names = leaning(analyses[0])
+        told = [ngettext("Here {leaning} of {units} unit leans to it.", "Here {leaning} of {units} units lean to it.",
+                         len(units)).format(leaning=len(names), units=len(units)),
+                _("Leaning: {names}.").format(names=", ".join(names)) if names else ""]
+    else:
+        told = [ngettext("{image}: {leaning} of {units} unit leans to it.", "{image}: {leaning} of {units} units lean to it.",
+                         len(units)).format(image=a.name, leaning=len(leaning(a)), units=len(units)) for a in analyses]
+    return sentences(caption, *told,
+                     _("The dashed line is the dataset's average (the model's class profile).") if dataset else "")
+
+
 def block_charts(gate: Gate, analyses: Sequence[ImageAnalysis], options: ExploreOptions | None = None,
                  profile: Profile | None = None) -> list[Chart]:
     """The charts of one gate, as its kind calls for."""
@@ -120,13 +156,8 @@ def block_charts(gate: Gate, analyses: Sequence[ImageAnalysis], options: Explore
     where = (_("{gate} is stage {stage}, block {block}.").format(gate=gate.name, stage=gate.stage, block=gate.block)
              if gate.stage is not None else "")
     if gate.kind.channel_gate:
-        s = analyses[0].values[gate.name].reshape(-1)
-        top, bottom = int(np.argmax(s)), int(np.argmin(s))
         return [Chart(f"excitation_bars_{gate.name}", excitation.block_bars(gate, analyses, sort=options.sort_channels),
-                      sentences(where, _("Each bar is one channel's excitation s: near 1 the channel passes through, "
-                                         "near 0 it is silenced. Most excited: channel {top} (s = {s_top:.2f}); "
-                                         "least: channel {bottom} (s = {s_bottom:.2f}).").format(
-                          top=top, s_top=s[top], bottom=bottom, s_bottom=s[bottom])), wide=False)]
+                      sentences(where, block_bars_caption(gate, analyses)), wide=False)]
     if gate.kind.kernel_selection:
         dataset_b = None
         if profile is not None and gate.name in profile.gate_names:
