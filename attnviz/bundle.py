@@ -3,9 +3,12 @@
 ``attnviz bundle runs/x.safetensors --name NAME`` copies the weights and their metadata into
 ``assets/models``, measures the model on the val split with ``attnviz.evaluate``, computes its
 class profile over the whole val split with ``attnviz.profiling`` (for SK models at the SKNet
-paper's zooms 1.0x, 1.5x, 2.0x), summarises the attention (per-stage class specificity of SE
-excitation, mean attention difference b - a of SK units per zoom) and writes a model card.
-Everything in the card is measured here; nothing is typed in by hand.
+paper's zooms 1.0x, 1.5x, 2.0x), summarises the attention (``attention_analysis``: every gate's
+class dependence on the value its kind compares, from ``attnviz.class_stats.class_dependence`` -
+the numbers the Compare page shows - with the verdicts of ``attnviz.claims``, and the mean
+attention difference b - a of multi-path units per zoom) and writes a model card.
+Everything in the card is measured here; nothing is typed in by hand. ``refresh_card`` redoes
+the analysis and the card of a bundled model from its shipped profile.
 """
 from __future__ import annotations
 
@@ -16,39 +19,95 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from . import claims, class_stats
 from .evaluate import evaluate_folder
 from .profiles import Profile
-from .stats import class_specificity
 from .zoo import bundled_dir, load_model
 
 
-def stage_specificity(profile: Profile, scale_index: int = 0) -> dict[int, float]:
-    """Mean class specificity (attnviz.stats.class_specificity) of the gates of each stage."""
-    by_stage: dict[int, list[float]] = {}
-    counts = profile.counts(scale_index)
-    for gate in profile.gates:
-        means = profile.mean(gate["name"], scale_index)[:, 0, :]  # (K, C) of path 0
-        by_stage.setdefault(gate.get("stage") or 0, []).append(class_specificity(means, counts))
-    return {stage: float(np.mean(v)) for stage, v in sorted(by_stage.items())}
-
-
-def gate_specificity(profile: Profile, scale_index: int = 0) -> dict[str, float]:
-    counts = profile.counts(scale_index)
-    return {g["name"]: class_specificity(profile.mean(g["name"], scale_index)[:, 0, :], counts)
-            for g in profile.gates}
-
-
 def mean_attention_difference(profile: Profile) -> dict[str, dict[str, float]]:
-    """Per multi-path gate and scale: mean over images and channels of b - a (path 1 - path 0)."""
-    out: dict[str, dict[str, float]] = {}
-    for gate in profile.gates:
-        if gate["paths"] < 2:
-            continue
-        out[gate["name"]] = {}
-        for si, scale in enumerate(profile.scales):
-            overall = profile.overall_mean(gate["name"], si)  # (P, C)
-            out[gate["name"]][f"{scale:g}"] = float((overall[1] - overall[0]).mean())
-    return out
+    """Per multi-path gate and scale: ``class_stats.mean_attention_difference`` over every image."""
+    return {g["name"]: {f"{scale:g}": class_stats.mean_attention_difference(profile, g["name"], si)
+                        for si, scale in enumerate(profile.scales)}
+            for g in profile.gates if g["paths"] >= 2}
+
+
+def attention_analysis(profile: Profile) -> dict:
+    """The card's attention section: per gate, ``class_stats.class_dependence`` over every class
+    at the first scale (on the compared path: s for SE and ECA, b for SK, the last split for split
+    attention) with its verdict, the depth trends of eta squared and class specificity over the
+    blocks before the last stage, the last stage's saturation, and the mean attention difference
+    of multi-path gates."""
+    deps = [class_stats.class_dependence(profile, g["name"]) for g in profile.gates]
+    reading = claims.excitation_reading(profile, profile.gates, None, 0, deps)
+    analysis: dict = {
+        "profile_accuracy": profile.accuracy(0),
+        "class_dependence": {d.gate: {**d.as_dict(), "path": class_stats.compared_path(g),
+                                      "verdict": reading.verdicts[d.gate]}
+                             for d, g in zip(deps, profile.gates)},
+        "depth_trend": {name: {"blocks": list(t.blocks), "rho": t.test.rho, "p": t.test.p, "n": t.n,
+                               "exact": t.test.exact, "verdict": t.verdict}
+                        for name, t in (("eta_squared", reading.eta_trend),
+                                        ("specificity", reading.specificity_trend))},
+        "last_stage_saturation": {x.gate: {"share_at_least_0.9": x.share_high, "mean": x.mean,
+                                           "saturated": x.saturated} for x in reading.last_stage},
+    }
+    if any(g["paths"] >= 2 for g in profile.gates):
+        analysis["mean_attention_difference"] = mean_attention_difference(profile)
+    return _finite(analysis)
+
+
+def _finite(value):
+    """The value with every nan or infinity replaced by None (JSON has neither)."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+#: The card's class-dependence section lies between these (invisible) lines, so that
+#: ``refresh_card`` can replace it in a card that was edited by hand elsewhere.
+DEPENDENCE_START, DEPENDENCE_END = "<!-- class dependence: attnviz.bundle -->", "<!-- /class dependence -->"
+
+
+def _interval(pair) -> str:
+    return "–" if not pair or pair[0] is None else f"{pair[0]:.3f}–{pair[1]:.3f}"
+
+
+def _dependence_lines(analysis: dict) -> list[str]:
+    deps = analysis["class_dependence"]
+    lines = ["- How much each gate depends on the class (`attnviz class-stats`, the numbers of the Compare "
+             "page), on the value its kind compares: η² is the mean over channels of the share of the "
+             "image-to-image variation that the class explains (one-way ANOVA), with a 95 % basic bootstrap "
+             "interval (parametric, from the class means and variances) and its noise floor (95th percentile "
+             "by chance with these image counts); ω² is bias-corrected; p is the F-test of every channel, "
+             "Bonferroni over the channels. Class specificity compares the class means only (the share of "
+             "their spread over classes and channels that lies between classes; it ignores how single images "
+             "vary). Verdicts as stated in `attnviz/claims.py`.",
+             "",
+             _table([[g, f"{d['eta_squared']:.3f}", _interval(d["eta_squared_interval"]),
+                      f"{d['eta_squared_null_q95']:.4f}" if d["eta_squared_null_q95"] is not None else "–",
+                      f"{d['omega_squared']:.3f}" if d["omega_squared"] is not None else "–",
+                      f"{d['p']:.2g}" if d["p"] is not None else "–", f"{d['specificity']:.3f}",
+                      f"{d['specificity_null_q95']:.4f}" if d["specificity_null_q95"] is not None else "–",
+                      claims.VERDICTS[d["verdict"]]] for g, d in deps.items()],
+                    ["gate", "η²", "95 % interval", "noise floor", "ω²", "p", "class specificity",
+                     "its noise floor", "verdict"])]
+    for name, label in (("eta_squared", "η²"), ("specificity", "Class specificity")):
+        t = analysis["depth_trend"][name]
+        if t["n"] >= 3 and t["rho"] is not None:
+            lines += ["", f"- {label} with depth over the {t['n']} gates before the last stage "
+                          f"({', '.join(t['blocks'])}): Spearman ρ = {t['rho']:+.2f}, p = {t['p']:.2g} "
+                          f"({'exact' if t.get('exact') else 't approximation'}) — {claims.TRENDS[t['verdict']]}."]
+    saturation = analysis.get("last_stage_saturation", {})
+    if saturation:
+        lines += ["", "- Last stage, share of values ≥ 0.9 (saturated when at least half): " + "; ".join(
+            f"{g} {v['share_at_least_0.9']:.1%}{' (saturated)' if v['saturated'] else ''}"
+            for g, v in saturation.items()) + "."]
+    return lines
 
 
 def _command(cmd: str) -> str:
@@ -117,12 +176,8 @@ def model_card(meta: dict) -> str:
               f"- Class profile: `{meta['profile_file']}` (command: `{meta['profile_command']}`).",
               ]
     analysis = meta.get("analysis", {})
-    if "stage_specificity" in analysis:
-        lines += ["- Class specificity per stage (share of the variance of class-mean excitations that lies "
-                  "between classes; 0 = class-agnostic):",
-                  "",
-                  _table([[f"stage {s}", f"{v:.3f}"] for s, v in analysis["stage_specificity"].items()],
-                         ["stage", "class specificity"])]
+    if "class_dependence" in analysis:
+        lines += [DEPENDENCE_START, *_dependence_lines(analysis), DEPENDENCE_END]
     if "mean_attention_difference" in analysis:
         diffs = analysis["mean_attention_difference"]
         scales = list(next(iter(diffs.values())).keys())
@@ -178,16 +233,33 @@ def package(run_weights: str | Path, name: str, description: str, data: str | Pa
     meta["profile_file"] = str(profile_path.relative_to(bundled_dir().parent.parent))
     meta["profile_command"] = (f"attnviz profile {val} --model {name} --out {meta['profile_file']}"
                                + (f" --scales {scale_arg}" if len(scales) > 1 else ""))
-    analysis: dict = {"profile_accuracy": profile.accuracy(0)}
-    if any(g["paths"] == 1 for g in profile.gates):
-        analysis["stage_specificity"] = {str(k): v for k, v in stage_specificity(profile).items()}
-        analysis["gate_specificity"] = gate_specificity(profile)
-    if any(g["paths"] > 1 for g in profile.gates):
-        analysis["mean_attention_difference"] = mean_attention_difference(profile)
-    meta["analysis"] = analysis
+    meta["analysis"] = attention_analysis(profile)
     if command:
         meta["bundle_command"] = command
     meta_path.write_text(json.dumps(meta, indent=1))
     weights.with_suffix(".md").write_text(model_card(meta))
     log(f"wrote {weights}, {meta_path}, {weights.with_suffix('.md')} and {profile_path}")
+    return meta
+
+
+def refresh_card(name: str) -> dict:
+    """Redo a bundled model's attention analysis from its shipped profile: its metadata, and the
+    class-dependence section of its card (between ``DEPENDENCE_START`` and ``DEPENDENCE_END``; the
+    whole card when it has none). The evaluation and training records are kept as measured."""
+    from .profiles import bundled_profile_path, load_profile
+
+    meta_path = bundled_dir() / f"{name}.json"
+    meta = json.loads(meta_path.read_text())
+    profile = load_profile(bundled_profile_path(name))
+    meta["analysis"] = attention_analysis(profile)
+    meta_path.write_text(json.dumps(meta, indent=1))
+    card_path = meta_path.with_suffix(".md")
+    card = card_path.read_text() if card_path.is_file() else ""
+    section = "\n".join([DEPENDENCE_START, *_dependence_lines(meta["analysis"]), DEPENDENCE_END])
+    if DEPENDENCE_START in card and DEPENDENCE_END in card:
+        head, rest = card.split(DEPENDENCE_START, 1)
+        card = head + section + rest.split(DEPENDENCE_END, 1)[1]
+    else:
+        card = model_card(meta)
+    card_path.write_text(card)
     return meta

@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
-from attnviz.bundle import mean_attention_difference, package, stage_specificity
+from attnviz.bundle import attention_analysis, package
 from attnviz.profiles import load_profile
 from attnviz.train import TrainConfig, train
 from attnviz.zoo import bundled_models, default_model_name, load_model
@@ -31,22 +32,36 @@ def test_package_a_tiny_sk_run(nette_dir, tmp_path, monkeypatch):
     assert profile.scales == [1.0, 2.0] and profile.counts(0).tolist() == [1] * 10
     diffs = meta["analysis"]["mean_attention_difference"]
     assert set(diffs) == {g.name for g in loaded.gates}
-    assert diffs == json.loads(json.dumps(mean_attention_difference(profile)))
+    for gate, by_scale in diffs.items():          # written again: every image counted once, b - a
+        for si, scale in enumerate(profile.scales):
+            n = profile.counts(si).astype(float)
+            means = profile.mean(gate, si)
+            expected = float((n[:, None] * (means[:, 1] - means[:, 0])).sum(axis=0).mean() / n.sum())
+            assert by_scale[f"{scale:g}"] == pytest.approx(expected, abs=1e-12)
     assert f"{diffs['SK_2_1']['2']:+.4f}" in card
+    assert json.loads(json.dumps(meta["analysis"])) == meta["analysis"]
 
 
-def test_stage_specificity_of_a_profile(samples_dir):
+def test_the_card_measures_class_dependence_on_the_compared_path(samples_dir):
+    """The card's eta squared of an SK unit is that of b (path 1), the value the Compare page compares,
+    written again here from the per-class moments; the unequal class counts make the weighting count."""
     from attnviz.architectures import build_architecture
     from attnviz.images import load_image
     from attnviz.profiling import profile_images
     from attnviz.zoo import wrap_model
 
-    loaded = wrap_model(build_architecture("se_resnet18_half", 10), "se", [str(i) for i in range(10)],
+    loaded = wrap_model(build_architecture("sk_resnet18_half", 10), "sk", [str(i) for i in range(10)],
                         {"input_size": (3, 64, 64), "interpolation": "bilinear", "crop_pct": 1.0,
                          "mean": (0.5, 0.5, 0.5), "std": (0.25, 0.25, 0.25)})
-    files = sorted(samples_dir.glob("*.JPEG"))[:6]
-    profile = profile_images(loaded, [load_image(f) for f in files], [0, 0, 0, 1, 1, 1], ["a", "b"])
-    spec = stage_specificity(profile)
-    assert list(spec) == [2, 3, 4, 5]
-    assert all(0.0 <= v <= 1.0 for v in spec.values())
-    assert not np.isnan(list(spec.values())).any()
+    files = sorted(samples_dir.glob("*.JPEG"))[:9]
+    profile = profile_images(loaded, [load_image(f) for f in files], [0, 0, 1, 1, 1, 1, 1, 2, 2], ["a", "b", "c"])
+    analysis = attention_analysis(profile)
+    for gate in profile.gate_names:
+        n = profile.counts().astype(float)
+        m, m2 = profile.mean(gate)[:, 1], profile.m2[gate][0][:, 1]
+        grand = (n[:, None] * m).sum(axis=0) / n.sum()
+        ssb = (n[:, None] * (m - grand) ** 2).sum(axis=0)
+        eta = float(np.mean(ssb / (ssb + m2.sum(axis=0))))
+        assert analysis["class_dependence"][gate]["eta_squared"] == pytest.approx(eta, rel=1e-9)
+        assert analysis["class_dependence"][gate]["path"] == 1
+        assert analysis["class_dependence"][gate]["verdict"] == "too_few"       # 2 to 5 images per class
