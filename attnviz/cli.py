@@ -92,7 +92,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     analyses = iter(analyse_images(loaded, [i.image for i in good], [i.name for i in good]))
     report = []
     for item in items:
-        report.append(_inspect_row(loaded, next(analyses), args.values) if item.ok
+        report.append({**_inspect_row(loaded, next(analyses), args.values),
+                       **({"notes": list(item.notes)} if item.notes else {})} if item.ok
                       else {"file": item.name, "ok": False, "error": item.error})
     if args.json:
         print(json.dumps({"model": loaded.name, "device": loaded.device_label, "images": report}, indent=1))
@@ -104,6 +105,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                 print(f"REFUSED {row['error']}")
                 continue
             print(row["file"])
+            for note in row.get("notes", ()):
+                print(f"  note: {note}")
             for t in row["top5"]:
                 print(f"  {t['prob']:7.2%}  {t['label']} ({t['index']})")
             table = []
