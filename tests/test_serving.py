@@ -134,30 +134,45 @@ def test_zip_paths_never_touch_the_disk(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- shared and queued jobs
 
 
+def until(condition, timeout: float = 30.0) -> None:
+    """Wait for ``condition()`` to hold (checked whenever a thread may have moved), or fail. The
+    outcome never depends on how long anything takes, only on the order the events allow."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the threads never reached the expected state"
+        threading.Event().wait(0.001)
+
+
 def test_the_same_job_asked_twice_at_once_is_computed_once():
     store = SharedResults()
-    calls = []
+    calls, release = [], threading.Event()
 
     def slow():
         calls.append(1)
-        time.sleep(0.3)
+        release.wait(30)  # held until every other caller waits for this computation
         return "profile"
 
     results = []
-    threads = [threading.Thread(target=lambda: results.append(store.get("k", slow))) for _ in range(4)]
-    for t in threads:
+    first = threading.Thread(target=lambda: results.append(store.get("k", slow)))
+    first.start()
+    until(lambda: store.in_flight("k"))
+    others = [threading.Thread(target=lambda: results.append(store.get("k", slow))) for _ in range(3)]
+    for t in others:
         t.start()
-    for t in threads:
-        t.join(5)
+    until(lambda: store.waiting("k") == 3)
+    release.set()
+    for t in [first, *others]:
+        t.join(30)
     assert results == ["profile"] * 4 and len(calls) == 1 and store.computed == 1
-    assert "k" in store and not store.in_flight("k")
+    assert "k" in store and not store.in_flight("k") and store.waiting("k") == 0
 
 
 def test_a_failed_job_is_not_stored_and_reaches_every_waiter():
     store = SharedResults()
+    release = threading.Event()
 
     def boom():
-        time.sleep(0.1)
+        release.wait(30)
         raise AttnvizError("no images")
 
     errors = []
@@ -169,10 +184,14 @@ def test_a_failed_job_is_not_stored_and_reaches_every_waiter():
             errors.append(str(exc))
 
     threads = [threading.Thread(target=ask) for _ in range(3)]
-    for t in threads:
+    threads[0].start()
+    until(lambda: store.in_flight("k"))
+    for t in threads[1:]:
         t.start()
+    until(lambda: store.waiting("k") == 2)
+    release.set()
     for t in threads:
-        t.join(5)
+        t.join(30)
     assert errors == ["no images"] * 3 and "k" not in store
     assert store.get("k", lambda: 1) == 1
 
@@ -188,31 +207,46 @@ def test_store_computes_once_and_forgets_the_least_recently_used():
 
 
 def test_queue_runs_one_at_a_time_in_order_and_tells_the_waiting_where_they_stand():
+    """Arrival order is made by events (each job starts once the one before it runs or waits),
+    and each running job is held until the test lets it finish: no sleep orders anything."""
     queue = JobQueue(slots=1)
     order, seen_ahead, running, worst = [], {}, [0], [0]
     lock = threading.Lock()
+    inside = [threading.Event() for _ in range(4)]
+    waiting = [threading.Event() for _ in range(4)]
+    finish = [threading.Event() for _ in range(4)]
 
     def job(i):
-        def waiting(ahead):
-            seen_ahead.setdefault(i, set()).add(ahead)
-        with queue.slot(on_wait=waiting, poll_seconds=0.02):
+        def on_wait(ahead):
+            with lock:
+                seen_ahead.setdefault(i, []).append(ahead)
+            waiting[i].set()
+        with queue.slot(on_wait=on_wait, poll_seconds=0.01):
             with lock:
                 running[0] += 1
                 worst[0] = max(worst[0], running[0])
                 order.append(i)
-            time.sleep(0.1)
+            inside[i].set()
+            finish[i].wait(30)
             with lock:
                 running[0] -= 1
 
-    threads = []
+    threads = [threading.Thread(target=job, args=(i,)) for i in range(4)]
+    threads[0].start()
+    assert inside[0].wait(30)
+    for i in range(1, 4):
+        threads[i].start()
+        assert waiting[i].wait(30)  # job i stands in the queue before job i + 1 arrives
+    assert seen_ahead[3][0] == 3  # one running and two waiting ahead of it
     for i in range(4):
-        threads.append(threading.Thread(target=job, args=(i,)))
-        threads[-1].start()
-        time.sleep(0.02)  # arrive in order
+        assert inside[i].wait(30)
+        assert order == list(range(i + 1)) and running[0] == 1
+        finish[i].set()
     for t in threads:
-        t.join(5)
+        t.join(30)
     assert order == [0, 1, 2, 3] and worst[0] == 1
     assert max(seen_ahead[3]) == 3 and min(seen_ahead[3]) >= 1
+    assert seen_ahead[3] == sorted(seen_ahead[3], reverse=True)  # its place only ever improves
 
 
 # ---------------------------------------------------------------- limits

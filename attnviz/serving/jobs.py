@@ -21,6 +21,7 @@ class SharedResults:
         self.max_entries = max_entries
         self._entries: OrderedDict = OrderedDict()
         self._flights: dict[Hashable, Future] = {}
+        self._waiters: dict[Hashable, int] = {}
         self._lock = threading.Lock()
         self.computed = 0  # jobs actually run (for tests and benches)
 
@@ -32,6 +33,11 @@ class SharedResults:
         """True while some session is computing ``key``."""
         with self._lock:
             return key in self._flights
+
+    def waiting(self, key: Hashable) -> int:
+        """Callers waiting for another caller's computation of ``key``."""
+        with self._lock:
+            return self._waiters.get(key, 0)
 
     def get(self, key: Hashable, compute: Callable[[], object] | None = None):
         """The result for ``key``: stored, being computed by another caller (wait for it), or
@@ -48,7 +54,15 @@ class SharedResults:
                     raise KeyError(key)
                 flight = self._flights[key] = Future()
         if not owner:
-            return flight.result()
+            with self._lock:
+                self._waiters[key] = self._waiters.get(key, 0) + 1
+            try:
+                return flight.result()
+            finally:
+                with self._lock:
+                    self._waiters[key] -= 1
+                    if not self._waiters[key]:
+                        del self._waiters[key]
         try:
             value = compute()
         except BaseException as exc:
