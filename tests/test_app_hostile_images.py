@@ -96,3 +96,15 @@ def test_every_bad_file_beside_a_good_photo_leaves_its_charts(app, goldfish, pag
     warnings = text(at.warning)
     for name in refused:
         assert f"**{name}** was skipped: " in warnings, name
+
+
+def test_a_photo_with_an_invalid_orientation_is_shown_with_a_note(app, goldfish):
+    import struct
+
+    from hostile import _ifd, jpeg_with_exif
+
+    nine = jpeg_with_exif(_ifd([(0x0112, 3, 1, struct.pack("<H", 9))]))
+    at = on_page(app.run(), "explore", [("goldfish.jpg", goldfish.read_bytes()), ("nine.jpg", nine)])
+    assert not at.exception
+    assert "**nine.jpg**: invalid EXIF orientation (9): ignored" in text(at.caption)
+    assert {"Top-5: goldfish.jpg", "Top-5: nine.jpg"} <= set(titles(at))

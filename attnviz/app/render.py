@@ -100,11 +100,14 @@ def show_charts(charts: Sequence[Chart], untrained: bool = False, key_prefix: st
 
 
 def show_bad_files(images: Sequence[DecodedImage]) -> None:
-    """One message per file that could not be read, beside its name."""
+    """One message per file that could not be read, beside its name; a note for a file read with
+    something ignored (a damaged EXIF orientation)."""
     for im in images:
         if not im.ok:
             st.warning(_("**{name}** was skipped: {error}").format(name=im.name, error=im.error),
                        icon=":material/warning:")
+        elif im.notes:
+            st.caption(_("**{name}**: {notes}").format(name=im.name, notes="; ".join(im.notes)))
 
 
 def analyse(cache: AnalysisCache, model: ServedModel,

@@ -54,6 +54,8 @@ def decoded(name: str, digest: str, data: bytes, label: str | None = None) -> De
     of a sample photo) is put back on the cached decode: the vocabulary note needs it."""
     image = _decoded(name, digest, data)
     image = _refused(name, digest, data, current_language()) if image.error else image
+    if image.notes:  # what the decoder ignored (a damaged EXIF orientation), in the reader's language
+        image = replace(image, notes=_notes(name, digest, data, current_language()))
     return image if image.label == label else replace(image, label=label)
 
 
@@ -65,6 +67,11 @@ def _decoded(name: str, digest: str, _data: bytes) -> DecodedImage:
 @st.cache_resource(max_entries=48, show_spinner=False)
 def _refused(name: str, digest: str, _data: bytes, language: str) -> DecodedImage:
     return decode(ImageInput(name, _data))
+
+
+@st.cache_resource(max_entries=48, show_spinner=False)
+def _notes(name: str, digest: str, _data: bytes, language: str) -> tuple[str, ...]:
+    return decode(ImageInput(name, _data)).notes  # the notes only: no pixels kept per language
 
 
 @st.cache_resource(ttl=600, show_spinner=False)
