@@ -41,6 +41,7 @@ PAGES = [
     ("scale", N_("Scale experiment (SK)"), ":material/zoom_in:", "scale"),
     ("attribution", N_("Attribution"), ":material/target:", "attribution"),
     ("models", N_("Compare models"), ":material/compare:", "models"),
+    ("live", N_("Live camera"), ":material/videocam:", "live"),
 ]
 
 

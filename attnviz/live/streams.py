@@ -19,6 +19,12 @@ def live_limit() -> int:
     return _env_int("ATTNVIZ_MAX_LIVE", DEFAULT_MAX_LIVE, 1)
 
 
+def limit_message(limit: int) -> str:
+    """What the visitor over the limit reads (in the reader's language: call it in the page's run)."""
+    return _("All {limit} live places of this server are taken (ATTNVIZ_MAX_LIVE={limit}); try again when a "
+             "stream ends, or look at a photo on the Explore page meanwhile.").format(limit=limit)
+
+
 class LiveLimitError(AttnvizError):
     """Every live place is taken."""
 
@@ -40,9 +46,7 @@ class LiveStreams:
         """A started stream, or LiveLimitError when ``limit`` streams run already."""
         with self._lock:
             if len(self._streams) >= self.limit:
-                raise LiveLimitError(_(
-                    "All {limit} live places of this server are taken (ATTNVIZ_MAX_LIVE={limit}); try again "
-                    "when a stream ends, or look at a photo on the Explore page meanwhile.").format(limit=self.limit))
+                raise LiveLimitError(limit_message(self.limit))
             stream = LiveStream(loaded, gate, on_close=self._release, **options)
             self._streams.add(stream)
         return stream.start()

@@ -1,0 +1,61 @@
+"""The Live page's "freeze" in Streamlit's AppTest: a frozen frame reaches Explore with its charts,
+and leaves when unticked. (streamlit-webrtc needs Streamlit's real runtime, which AppTest does not
+have: the page itself is tested in the browser, tests/test_browser_live.py.)"""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from bundled_kit import write_bundled
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="module")
+def assets(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("assets")
+    write_bundled(folder, "se_resnet18_half", "test_se", default=True)
+    write_bundled(folder, "sk_resnet18_half", "test_sk")
+    return folder
+
+
+@pytest.fixture
+def app(assets, samples_dir, monkeypatch) -> AppTest:
+    monkeypatch.setenv("ATTNVIZ_ASSETS", str(assets))
+    monkeypatch.setenv("ATTNVIZ_SAMPLES", str(samples_dir))
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def no_trace(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Traceback" not in texts(at.error) + texts(at.markdown)
+
+
+def test_a_frozen_frame_opens_in_explore_with_its_charts(app):
+    at = app.run()
+    frame = np.zeros((240, 320, 3), np.uint8)
+    frame[60:180, 100:220] = (250, 250, 250)
+    buffer = io.BytesIO()
+    Image.fromarray(frame).save(buffer, format="PNG")
+    at.session_state["_live_frozen"] = ("live frame 10:00:00", buffer.getvalue())
+    at.switch_page("attnviz/app/explore.py").run()
+    no_trace(at)
+    titles = [json.loads(e.proto.spec)["layout"].get("title", {}).get("text", "") for e in at.get("plotly_chart")]
+    assert any("live frame 10:00:00" in t for t in titles), titles
+    box = at.sidebar.checkbox(key="use_frozen_live frame 10:00:00")
+    assert box.value
+    box.uncheck()
+    at.run()
+    titles = [json.loads(e.proto.spec)["layout"].get("title", {}).get("text", "") for e in at.get("plotly_chart")]
+    assert not any("live frame" in t for t in titles)
