@@ -23,9 +23,14 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         raise AttnvizError(f"device {device!r} was asked for, but no CUDA GPU is available here; "
                            "use --device cpu or auto")
     try:
-        return torch.device(name)
+        dev = torch.device(name)
     except RuntimeError:
         raise AttnvizError(f"unknown device {device!r}; use auto, cpu or cuda") from None
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        # Else the first tensor moved there fails with CUDA's "invalid device ordinal".
+        raise AttnvizError(f"device {device!r} was asked for, but this machine has "
+                           f"{torch.cuda.device_count()} CUDA GPU(s), numbered from 0; use cuda or cuda:0")
+    return dev
 
 
 def describe_device(device: torch.device) -> str:

@@ -195,6 +195,15 @@ def test_a_thousand_captures_leave_allocated_memory_flat_and_no_hooks(images):
     assert not has_hooks(loaded.model)
 
 
+def test_a_gpu_number_beyond_the_machines_is_a_clear_error():
+    from attnviz.devices import resolve_device
+    from attnviz.errors import AttnvizError
+
+    assert resolve_device("cuda:0") == torch.device("cuda:0")
+    with pytest.raises(AttnvizError, match="numbered from 0"):
+        resolve_device(f"cuda:{torch.cuda.device_count()}")
+
+
 def test_the_app_pages_run_on_the_gpu_and_name_it(samples_dir, monkeypatch):
     """Explore, Compare classes, Scale experiment and Attribution with the shipped models, the
     device 'auto' (CUDA here); the sidebar names the GPU."""
