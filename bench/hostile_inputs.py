@@ -117,7 +117,11 @@ def many_entries_zip(entries: int = 1_200_000) -> bytes:
 
 def zip_case():
     def make():
-        return many_entries_zip()
+        import attnviz.serving  # noqa: F401 - imported, as on a running server
+
+        data = many_entries_zip()
+        print(f"zip: {len(data) / 1e6:.1f} MB", file=sys.stderr)  # noqa: T201
+        return data
 
     def call(data):
         from attnviz.serving import ServerLimits, read_zip_classes
@@ -166,7 +170,9 @@ def main() -> None:
             print(f"{name}: the process died (rc {out.returncode}) {out.stderr.strip()[-300:]}")
             continue
         r = json.loads(lines[-1])
-        print(f"{r['case']}: {r['seconds']} s, peak +{r['peak_rise_mib']} MiB; {r['message']}")
+        made = " ".join(line for line in out.stderr.splitlines() if line.startswith(("upload:", "zip:")))
+        print(f"{r['case']}: {made + '; ' if made else ''}{r['seconds']} s, peak +{r['peak_rise_mib']} MiB; "
+              f"{r['message']}")
 
 
 if __name__ == "__main__":
