@@ -215,7 +215,8 @@ def test_every_page_with_both_bundled_models(shipped_server, samples_dir, tmp_pa
             for model in models:
                 page.set_viewport_size({"width": 1500, "height": 1100})
                 page.goto(f"{shipped_server.url}/explore?model={model}", wait_until="domcontentloaded")
-                page.get_by_role("button", name="Show an example image").click(timeout=120_000)
+                # Explore opens on a live example (the first sample photo), no click needed.
+                page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=120_000)
                 for name, title in PAGES:
                     page.set_viewport_size({"width": 1500, "height": 1100})
                     page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()

@@ -6,11 +6,11 @@ import streamlit as st
 from attnviz.app.language import fragment, translated
 from attnviz.app.render import guard, images_ready, show_chart, show_charts, show_image
 from attnviz.errors import AttnvizError
-from attnviz.i18n import N_, _, ngettext
+from attnviz.i18n import N_, _, current_language, language, ngettext
 from attnviz.profiles import dataset_name
 from attnviz.app.state import (Context, channel_picture, current_context, data_root, gate_label, query_choice, remember,
                                shipped_profile)
-from attnviz.serving.inputs import vocabulary_note
+from attnviz.openset import bundled_calibration, photo_note
 from attnviz.views import channel as channel_views
 from attnviz.views import explore, report
 
@@ -38,6 +38,7 @@ def page(ctx: Context) -> None:
         return
     analyses = [analysis for __, analysis in analysed]
     profile = shipped_profile(ctx.model)
+    calibration = bundled_calibration(loaded.name)  # the open-set threshold of a bundled model
     options = explore.ExploreOptions()
     with st.expander(_("Display options"), expanded=False):
         left, right = st.columns(2)
@@ -54,7 +55,7 @@ def page(ctx: Context) -> None:
         for i, (image, analysis) in enumerate(analysed[start:start + per_row]):
             with cols[2 * i]:
                 show_image(image)
-                note = vocabulary_note(loaded.class_names, image.label)
+                note = photo_note(loaded.class_names, image.label, calibration, analysis.probs)
                 if note:
                     st.warning(note, icon=":material/label_off:")
             with cols[2 * i + 1]:
@@ -69,14 +70,21 @@ def page(ctx: Context) -> None:
     wide = [c for c in overview if c.wide]
     show_charts(wide, ctx.untrained)
     one_block(ctx, analyses, options, [c for c in overview if not c.wide], profile)
+    lang = current_language()  # Streamlit makes the file after the run, when no language is set
     st.download_button(
         _("⬇ Report to hand out (HTML)"), key="explore_report", on_click="ignore", mime="text/html",
         file_name=f"attnviz_{loaded.name}_report.html",
-        data=lambda: report.explore_report(
-            loaded, [(im.name, im.display or im.image, a, vocabulary_note(loaded.class_names, im.label))
-                     for im, a in analysed], profile).encode("utf-8"),
+        data=lambda: explore_report(loaded, analysed, profile, calibration, lang),
         help=_("One file with the photos, their top-5, every chart (interactive) and the numbers behind "
                "them; it opens offline"))
+
+
+def explore_report(loaded, analysed, profile, calibration, lang: str) -> bytes:
+    """The page as one HTML file, in the page's language ``lang``."""
+    with language(lang):
+        return report.explore_report(
+            loaded, [(im.name, im.display or im.image, a, photo_note(loaded.class_names, im.label, calibration, a.probs))
+                     for im, a in analysed], profile).encode("utf-8")
 
 
 @fragment
