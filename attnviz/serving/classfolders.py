@@ -37,9 +37,15 @@ class ClassFolders:
 
 def bounded_loader(read: Callable[[str], bytes] | None = None) -> ImageLoader:
     """Samples decoded into bounded copies (the model view), as uploads are; ``read`` turns a
-    sample into bytes (a zip entry), else the sample is a file path."""
+    sample into bytes (a visitor's zip entry: decoded in a decoder process with its limits, as an
+    upload is), else the sample is a file path of the operator's data root (decoded here, under
+    the same structure checks and memory budget)."""
     def load(sample, name: str) -> Image.Image:
-        return load_views(read(str(sample)) if read is not None else sample, name).model
+        if read is not None:
+            from .decoding import decoder_pool
+
+            return decoder_pool().decode(read(str(sample)), name).model
+        return load_views(sample, name).model
     return load
 
 
