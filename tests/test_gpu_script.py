@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +51,7 @@ def test_run_sh_writes_the_log_the_pytest_output_and_every_figure(tmp_path, samp
 
 
 def test_train_sh_writes_weights_the_loader_and_evaluate_accept(tmp_path, monkeypatch):
+    from attnviz.bundle import package
     from attnviz.evaluate import evaluate_folder
     from attnviz.train_gpu import pack_folder
     from attnviz.zoo import bundled_models, load_model
@@ -76,12 +76,13 @@ def test_train_sh_writes_weights_the_loader_and_evaluate_accept(tmp_path, monkey
 
     subprocess.run([sys.executable, str(ROOT / "bench" / "gpu" / "train.py"), "--cards", str(out)], check=True,
                    capture_output=True)
-    assets = tmp_path / "assets" / "models"
-    assets.mkdir(parents=True)
-    for name in names:
-        for suffix in (".safetensors", ".json"):
-            shutil.copyfile(out / f"{name}{suffix}", assets / f"{name}{suffix}")
     monkeypatch.setenv("ATTNVIZ_ASSETS", str(tmp_path / "assets"))
+    for name in names:
+        # What a session does with the weights that come back: attnviz bundle (evaluate, profile, card).
+        meta = package(out / f"{name}.safetensors", name, "test run", tmp_path / "nette", scales=(1.0, 1.5),
+                       batch_size=4, workers=0, device="cpu", log=lambda _: None)
+        assert meta["evaluation"]["images"] == 4 and meta["training"]["hardware"].startswith("CPU")
+        assert (tmp_path / "assets" / "models" / f"{name}.md").is_file()
     assert set(bundled_models()) == set(names)
     for name in names:
         loaded = load_model(name, device="cpu")

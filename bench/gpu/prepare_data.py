@@ -1,4 +1,4 @@
-"""Prepare, on the development machine, what the GPU commands carry (bench/gpu/README.md).
+"""Prepare, on the development machine, what the GPU commands carry (README, "On a GPU").
 
 Writes into bench/gpu/data/ (ignored by git, named in the device call's ``carry``):
 
