@@ -204,7 +204,11 @@ def inspect_cost(data: bytes, name: str, draft_target: int | None = None,
         raise ImageLoadError(name, _("{format} images are not supported; {help}").format(format=cost.format,
                                                                                            help=_(_HELP)))
     if cost.pixels > limits.max_pixels:
-        raise _pixel_limit(name, _dimensions(cost.width, cost.height), limits.max_pixels)
+        # Beyond Pillow's own bomb limit the message has always given the count (Pillow's error
+        # did); below it, the dimensions.
+        detail = (_("{count:,} pixels").format(count=cost.pixels) if cost.pixels > 2 * Image.MAX_IMAGE_PIXELS
+                  else _dimensions(cost.width, cost.height))
+        raise _pixel_limit(name, detail, limits.max_pixels)
     over = over_limit(cost, limits)
     if over is not None:
         raise _cost_refusal(name, *over)
@@ -212,8 +216,8 @@ def inspect_cost(data: bytes, name: str, draft_target: int | None = None,
 
 
 def _damaged_headers(name: str, fmt: str) -> ImageLoadError:
-    return ImageLoadError(name, _("damaged file: the headers of this {format} image cannot be read; "
-                                  "re-export or re-download the file").format(format=fmt))
+    return ImageLoadError(name, _("damaged file: this {format} image is truncated or corrupt and its headers "
+                                  "cannot be read; re-export or re-download the file").format(format=fmt))
 
 
 def _open(data: bytes, name: str, draft_target: int | None = None,
