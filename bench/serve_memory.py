@@ -104,11 +104,25 @@ async def run_sessions(url: str, files: list[list[dict]], expect: int, pid: int,
             times = await asyncio.gather(*(one_session(browser, url, mine, expect, timeout_s)
                                            for mine in files))
             peak = peak_rss(pid)
+            decoders = [peak_rss(child) or 0 for child in children(pid)]
             await asyncio.sleep(3)
             after = rss(pid)
         finally:
             await browser.close()
+    print(f"decoder processes: {len(decoders)}, their peaks together {sum(decoders) / MiB:.0f} MiB "
+          "(outside the server's own figures below)")
     return base, peak, after, times
+
+
+def children(pid: int) -> list[int]:
+    """The server's child processes (its image decoders, attnviz.serving.decoding), from /proc."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
 
 
 def main() -> None:
