@@ -7,8 +7,9 @@ are analysed; the values drawn into the returned video change with the frames; t
 still segment equals `attnviz inspect` on that frame (probabilities within ``PROB_TOL``, VP8
 compression lies between the two); the SK chart's b − a reaches the values the offline scale
 experiment (``attnviz.scale.zoom``, as the Scale page) computes at 1.0× and 2.0×, so it moves in
-the direction the Scale page shows; "freeze" opens the frame in Explore; and a second browser
-over ``ATTNVIZ_MAX_LIVE=1`` is told the limit.
+the direction the Scale page shows; "freeze" opens the frame in Explore; a second browser over
+``ATTNVIZ_MAX_LIVE=1`` is told the limit, and once the first has left the page a third one gets
+the place.
 """
 from __future__ import annotations
 
@@ -190,5 +191,12 @@ def test_live_page_with_the_fake_camera(live_server, samples_dir, tmp_path):
             finally:
                 page.screenshot(path=str(tmp_path / "frozen.png"), full_page=True)
             assert page.get_by_text("Traceback").count() == 0
+            # Leaving the page ended the first stream and gave its place back: a new visitor gets it.
+            third = browser.new_page(viewport={"width": 1500, "height": 1100}, locale="en-US")
+            third.goto(f"{live_server.url}/live?model={MODEL}", wait_until="domcontentloaded")
+            third.frame_locator('iframe[title*="streamlit_webrtc"]').get_by_role(
+                "button", name="Start the camera").click(timeout=120_000)
+            expect(third.get_by_text("frames analysed")).to_be_visible(timeout=120_000)
+            assert third.get_by_text("ATTNVIZ_MAX_LIVE=1").count() == 0
         finally:
             browser.close()
