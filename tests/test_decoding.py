@@ -130,3 +130,14 @@ def test_the_served_decode_keeps_notes_and_speaks_the_readers_language():
         refused = decode(ImageInput("icon.jpg", seed_files()["ico.ico"]))
     assert not refused.ok and "ICO" in refused.error and "JPEG" in refused.error
     assert refused.error != decode(ImageInput("icon.jpg", seed_files()["ico.ico"])).error  # not English
+
+
+def test_where_no_decoder_process_can_start_the_server_decodes_in_process(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")  # Popen fails as in a sandbox
+    pool = DecoderPool(DecoderSettings(workers=1))
+    views = pool.decode(seed_files()["jpeg_exif.jpg"], "x.jpg")
+    assert views.size == (16, 24) and pool.started == 0
+    with pytest.raises(ImageLoadError, match="DDS images are not supported"):
+        pool.decode(seed_files()["dds.dds"], "x.jpg")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import json
+import logging
 import os
 import select
 import signal
@@ -39,6 +40,8 @@ from ..images import (DECODE_BUDGET, DECODE_LIMITS, DISPLAY_SIDE, MODEL_VIEW_ASP
                       inspect_cost, memory_refusal, too_costly)
 from ..memory import MiB, return_freed_memory
 from .limits import _env_int
+
+log = logging.getLogger("attnviz.decoding")
 
 #: Added to a file's estimated memory in the worker's limit: the decoder's own buffers, the
 #: views it sends back, the reply.
@@ -220,7 +223,16 @@ class DecoderPool:
                 finally:
                     return_freed_memory()
         with DECODE_BUDGET.reserve(cost.bytes_needed), self._slots:
-            worker = self._take()
+            try:
+                worker = self._take()
+            except (OSError, RuntimeError, ValueError):
+                # No process can be started here (a sandbox, exhausted process table): decode in
+                # this process, under the structure checks and the memory budget only.
+                log.exception("the image decoder process could not be started; decoding in the server")
+                try:
+                    return decode_views(data, name, limits)[0]
+                finally:
+                    return_freed_memory()
             try:
                 reply, blobs = worker.decode(data, name, cost.bytes_needed + MEMORY_MARGIN, self.settings)
             except WorkerGone as gone:
