@@ -27,6 +27,9 @@ REFRESH = 0.5
 #: Camera resolution asked of the browser (the model sees its centre crop at 128-144 px).
 CONSTRAINTS = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480}, "frameRate": {"ideal": 30}},
                "audio": False}
+#: Frames above this many pixels are scaled down first: the constraints above are a wish a browser
+#: may ignore, and every frame is converted and drawn (memory and time follow its size).
+MAX_PIXELS = 1280 * 720
 FROZEN = "_live_frozen"  # session key: (name, PNG bytes) of a frozen frame, read by the sidebar
 
 
@@ -40,15 +43,15 @@ class LiveProcessor:
     """streamlit-webrtc's video processor for one connection: each frame to the stream and back
     with the values drawn in; the stream ends with the track (``on_ended``)."""
 
-    def __init__(self, streams: LiveStreams, model, gate: str) -> None:
-        self.streams, self.model = streams, model
+    def __init__(self, streams: LiveStreams, loaded, gate: str) -> None:
+        self.streams, self.loaded = streams, loaded
         self.refused = False
         self.stream = None
         self._open(gate)
 
     def _open(self, gate: str) -> None:
         try:
-            self.stream = self.streams.open(self.model.loaded, gate)
+            self.stream = self.streams.open(self.loaded, gate)
             self.refused = False
         except LiveLimitError:
             self.refused = True
@@ -60,6 +63,10 @@ class LiveProcessor:
             stream = self.stream
         if stream is None or stream.closed:
             return frame
+        if frame.width * frame.height > MAX_PIXELS:
+            scale = (MAX_PIXELS / (frame.width * frame.height)) ** 0.5
+            frame = frame.reformat(width=max(2, int(frame.width * scale) // 2 * 2),
+                                   height=max(2, int(frame.height * scale) // 2 * 2))
         out = stream.on_frame(frame.to_ndarray(format="rgb24"))
         return av.VideoFrame.from_ndarray(out, format="rgb24")
 
@@ -106,7 +113,7 @@ def page(ctx: Context) -> None:
         webrtc = webrtc_streamer(
             key=f"live_{loaded.name}", mode=WebRtcMode.SENDRECV, rtc_configuration=rtc_configuration(),
             media_stream_constraints=CONSTRAINTS, async_processing=True, translations=translations(),
-            video_processor_factory=lambda: LiveProcessor(streams, ctx.model, gate))
+            video_processor_factory=lambda: LiveProcessor(streams, loaded, gate))
         st.caption(legend(ctx, gate))
     processor = webrtc.video_processor
     if processor is not None and processor.stream is not None and not processor.stream.closed:
