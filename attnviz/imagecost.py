@@ -91,7 +91,7 @@ class DecodeCost:
     metadata: int = 0                    # bytes of EXIF, XMP, ICC, comments, text
     exif_segments: int = 0
     strips: int = 0                      # TIFF strips or tiles
-    frames: int = 1
+    frames: int = 1                      # recorded, not limited: only the first frame is decoded
     rle: bool = False
     draft_scale: int = 1                 # JPEG: the decoder's reduction (1, 2, 4 or 8)
     damaged: list[str] = field(default_factory=list)  # what the structure reader could not follow
