@@ -20,6 +20,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import claims, class_stats
+from .atomic import write_text
 from .evaluate import evaluate_folder
 from .profiles import Profile
 from .zoo import bundled_dir, load_model
@@ -214,7 +215,7 @@ def package(run_weights: str | Path, name: str, description: str, data: str | Pa
     if notes:
         meta["training"]["notes"] = notes
     meta_path = weights.with_suffix(".json")
-    meta_path.write_text(json.dumps(meta, indent=1))  # now loadable by name
+    write_text(meta_path, json.dumps(meta, indent=1))  # now loadable by name
 
     loaded = load_model(name, device=device)
     meta["gates"] = [g.info() for g in loaded.gates]
@@ -236,8 +237,8 @@ def package(run_weights: str | Path, name: str, description: str, data: str | Pa
     meta["analysis"] = attention_analysis(profile)
     if command:
         meta["bundle_command"] = command
-    meta_path.write_text(json.dumps(meta, indent=1))
-    weights.with_suffix(".md").write_text(model_card(meta))
+    write_text(meta_path, json.dumps(meta, indent=1))
+    write_text(weights.with_suffix(".md"), model_card(meta))
     log(f"wrote {weights}, {meta_path}, {weights.with_suffix('.md')} and {profile_path}")
     return meta
 
@@ -252,7 +253,7 @@ def refresh_card(name: str) -> dict:
     meta = json.loads(meta_path.read_text())
     profile = load_profile(bundled_profile_path(name))
     meta["analysis"] = attention_analysis(profile)
-    meta_path.write_text(json.dumps(meta, indent=1))
+    write_text(meta_path, json.dumps(meta, indent=1))
     card_path = meta_path.with_suffix(".md")
     card = card_path.read_text() if card_path.is_file() else ""
     section = "\n".join([DEPENDENCE_START, *_dependence_lines(meta["analysis"]), DEPENDENCE_END])
@@ -261,5 +262,5 @@ def refresh_card(name: str) -> dict:
         card = head + section + rest.split(DEPENDENCE_END, 1)[1]
     else:
         card = model_card(meta)
-    card_path.write_text(card)
+    write_text(card_path, card)
     return meta

@@ -6,6 +6,7 @@ import json
 import sys
 from typing import Sequence
 
+from . import atomic
 from .errors import AttnvizError
 from .i18n import LANGUAGES
 
@@ -334,7 +335,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     with language(args.lang):  # the report's texts; this command's own messages stay English
         page = explore_report(loaded, [(i.name, i.image, a, None) for i, a in zip(good, analyses)])
-    Path(args.out).write_text(page, encoding="utf-8")
+    atomic.write_text(args.out, page)
     print(f"wrote {args.out} ({len(page.encode()) / 1e6:.1f} MB): {len(good)} image(s), model {loaded.name}")
     return 1 if len(good) < len(items) else 0
 

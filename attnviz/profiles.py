@@ -226,7 +226,9 @@ class Profile:
         import csv
 
         columns = ["scale", "class", "gate", "kind", "path", "channel", "count", "mean", "std"]
-        with open(path, "w", newline="") as fh:
+        from .atomic import atomic_path
+
+        with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=columns)
             writer.writeheader()
             for row in self.to_rows():
@@ -261,8 +263,10 @@ class Profile:
                 "skipped": self.skipped,
                 "created": self.created or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "extra": self.extra, "samples": {str(k): list(v) for k, v in self.samples.items()}}
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        save_file(tensors, str(path), metadata={"attnviz_profile": json.dumps(meta)})
+        from .atomic import atomic_path
+
+        with atomic_path(path) as tmp:
+            save_file(tensors, str(tmp), metadata={"attnviz_profile": json.dumps(meta)})
 
 
 #: Bounds on what a profile may declare, checked from its header before any tensor is read (an

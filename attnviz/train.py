@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader, RandomSampler
 from torchvision.datasets import ImageFolder
 
 from .architectures import build_architecture
+from .atomic import atomic_path, write_text
 from .classes import folder_class_name, imagenet_index
 from .devices import resolve_device
 
@@ -225,16 +226,18 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> dict:
         if (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs:
             record["val_top1"] = evaluate_loader(model, val_loader, device, num_classes)["top1"]
         history.append(record)
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "epoch": epoch + 1, "history": history, "elapsed_s": elapsed,
-                    "config": asdict(cfg), "commands": commands,
-                    "schedule_changes": schedule_changes}, ckpt_path)
+        with atomic_path(ckpt_path) as tmp:  # Ctrl-C mid-save keeps the last epoch's checkpoint
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "epoch": epoch + 1, "history": history, "elapsed_s": elapsed,
+                        "config": asdict(cfg), "commands": commands,
+                        "schedule_changes": schedule_changes}, tmp)
         log(json.dumps(record))
 
     final = evaluate_loader(model, val_loader, device, num_classes)
     weights = {k: v.detach().to("cpu", torch.float16 if v.is_floating_point() else v.dtype).contiguous()
                for k, v in model.state_dict().items()}
-    save_file(weights, str(out))
+    with atomic_path(out) as tmp:
+        save_file(weights, str(tmp))
     # Accuracy of the fp16 file as shipped, not of the fp32 model in memory.
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in weights.items()})
     shipped = evaluate_loader(model, val_loader, device, num_classes)
@@ -262,7 +265,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> dict:
         },
         "val": {"fp32_top1": final["top1"], **shipped},
     }
-    out.with_suffix(".json").write_text(json.dumps(meta, indent=1))
+    write_text(out.with_suffix(".json"), json.dumps(meta, indent=1))
     log(f"wrote {out} (val top-1 {shipped['top1']:.4f}, top-5 {shipped['top5']:.4f})")
     return meta
 

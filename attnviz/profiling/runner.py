@@ -30,6 +30,7 @@ from PIL import Image
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from ..atomic import atomic_path
 from ..capture import AttentionCapture
 from ..errors import AttnvizError
 from ..evaluate import class_targets
@@ -199,9 +200,8 @@ def _save_checkpoint(path: Path, acc: ProfileAccumulator, done: np.ndarray, skip
         tensors.update({f"topimages:{k}": v for k, v in tops.state_dict().items()})
     tensors["done"] = torch.from_numpy(done.astype(np.uint8))
     meta = {"fingerprint": fingerprint, "skipped": skipped}
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata={"attnviz_checkpoint": json.dumps(meta)})
-    os.replace(tmp, path)  # atomic: a checkpoint is either the old one or the new one, never half
+    with atomic_path(path) as tmp:  # a checkpoint is either the old one or the new one, never half
+        save_file(tensors, str(tmp), metadata={"attnviz_checkpoint": json.dumps(meta)})
 
 
 def _load_checkpoint(path: Path, acc: ProfileAccumulator, n_samples: int,
@@ -394,9 +394,7 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
                            for i in tops.referenced()}
     if world.is_main:
         if out is not None:
-            tmp = Path(out).with_name(Path(out).name + ".tmp")
-            profile.save(tmp)
-            os.replace(tmp, out)
+            profile.save(out)           # whole or not at all (attnviz.atomic), as the CSV
         if csv_out is not None:
             profile.write_csv(csv_out)
     distributed.barrier(world)
