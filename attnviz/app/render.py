@@ -15,6 +15,7 @@ from ..serving.analyses import AnalysisCache
 from ..serving.inputs import DecodedImage
 from ..serving.models import ServedModel
 from ..views.chart import Chart, mark_untrained
+from .present import for_projector, presenting
 
 log = logging.getLogger("attnviz.app")
 
@@ -50,6 +51,8 @@ def show_chart(chart: Chart, untrained: bool = False, key_prefix: str = "", sele
 
 def _show_chart(chart: Chart, untrained: bool, key_prefix: str, selectable: bool = False):
     fig = mark_untrained(chart.figure) if untrained else chart.figure
+    if presenting():
+        fig = for_projector(fig)
     key = f"{key_prefix}{chart.key}"
     name = safe_filename(key)
     event = st.plotly_chart(fig, key=f"chart_{key}", config=chart_config(name, "png"), width="stretch",
@@ -73,6 +76,8 @@ def show_charts(charts: Sequence[Chart], untrained: bool = False, key_prefix: st
     (``columns=1``: every chart takes the full width, e.g. inside a side-by-side column). Charts
     whose key is in ``selectable`` can be clicked; returns {key: selected points} for those."""
     picked: dict = {}
+    if presenting():
+        columns = 1  # presenter mode: every chart full width, one per screen
 
     def one(chart: Chart) -> None:
         points = show_chart(chart, untrained, key_prefix, chart.key in selectable)

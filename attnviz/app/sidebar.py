@@ -13,6 +13,7 @@ from ..serving.inputs import ImageInput, knows, read_files, session_caps, unique
 from ..serving.samples import sample_photos
 from ..serving.models import FILE, PRETRAINED, RANDOM, WEIGHT_MODES, ModelRequest, ServedModel, model_choices, upload_key
 from ..zoo import WeightsBlob, bundled_dir, default_model_name
+from .present import presenter_toggle
 from .state import Context, data_root, decoded, query_choice, remember, served_model
 
 
@@ -142,6 +143,7 @@ def sidebar(app_dir: Path, starting=None) -> Context | None:
     start-up message, cleared once the model is ready."""
     st.sidebar.title("attnviz")
     st.sidebar.caption(_("Channel attention in CNNs, made visible"))
+    presenter_toggle()  # ?present=1: for a projector
     request = pick_model()
     if request is None:
         images = pick_images(app_dir)
