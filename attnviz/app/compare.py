@@ -6,6 +6,7 @@ import streamlit as st
 
 from attnviz import class_stats
 from attnviz.i18n import N_, _, ngettext
+from attnviz.preprocess import preprocessing_path
 from attnviz.profiles import Profile, dataset_name, profile_from_bytes
 from attnviz.profiling import profile_images
 from attnviz.serving import classfolders, server_limits
@@ -109,12 +110,16 @@ def from_images(ctx: Context) -> Profile | None:
             no_images_hint()
         return None
     st.caption(_("Each image counts for the class in its *label* column: the predicted class by "
-                 "default; type another label to correct it."))
+                 "default; type another label to correct it. The *preprocessing* column says how the model's "
+                 "input was made from the copy of the photo this server keeps (its centre, at most 2:1, short "
+                 "side at most 512 pixels): *timm* is the model's own timm evaluation transform, *crop-first* "
+                 "the memory-saving path for extreme strips, within a few grey levels of it."))
     table = st.data_editor(
         {"image": [im.name for im, __ in analysed],
+         "preprocessing": [preprocessing_path(ctx.loaded.transform, im.image.size) for im, __ in analysed],
          "label": [a.top(ctx.loaded.class_names, 1)[0]["label"] for __, a in analysed]},
-        disabled=["image"], hide_index=True, key="labels", width="stretch",
-        column_config={"image": _("image"), "label": _("label")})
+        disabled=["image", "preprocessing"], hide_index=True, key="labels", width="stretch",
+        column_config={"image": _("image"), "preprocessing": _("preprocessing"), "label": _("label")})
     indices, names = class_stats.labelled_classes(table["label"])
     images = [im for im, __ in analysed]
     key = (ctx.model.key, tuple(im.digest for im in images), tuple(table["label"]))

@@ -24,6 +24,7 @@ from torch.utils.data import Dataset
 from ..classes import folder_class_name
 from ..errors import AttnvizError, ImageLoadError
 from ..images import EXTENSIONS, load_image
+from ..preprocess import PATH_CROP_FIRST, preprocessing_path
 from ..scale import zoom
 
 
@@ -156,11 +157,12 @@ class ProfileImages(Dataset):
         try:
             image = self.loader(path, name)
             views = torch.stack([self.transform(zoom(image, s)) for s in self.scales])
+            crop_first = preprocessing_path(self.transform, image.size) == PATH_CROP_FIRST
         except ImageLoadError as exc:
             return {"index": index, "file": name, "error": exc.reason}
         except (OSError, ValueError, RuntimeError) as exc:  # a decodable file the transform refuses
             return {"index": index, "file": name, "error": f"cannot be preprocessed ({exc})"}
-        return {"index": index, "label": label, "views": views}
+        return {"index": index, "label": label, "views": views, "file": name, "crop_first": crop_first}
 
 
 @dataclass
@@ -171,6 +173,7 @@ class Batch:
     labels: torch.Tensor           # (N,) class indices
     views: torch.Tensor | None     # (S, N, 3, H, W), each scale contiguous; None if N == 0
     failed: list[dict]             # {"index", "file", "error"} of the unreadable ones
+    crop_first: list[str] = field(default_factory=list)  # readable images preprocessed crop-first
 
     def __len__(self) -> int:
         return int(self.index.shape[0])
@@ -178,7 +181,7 @@ class Batch:
     def pin_memory(self) -> "Batch":
         # DataLoader(pin_memory=True) calls this on custom batch types.
         return Batch(self.index, self.labels,
-                     self.views.pin_memory() if self.views is not None else None, self.failed)
+                     self.views.pin_memory() if self.views is not None else None, self.failed, self.crop_first)
 
 
 def collate(items: list[dict]) -> Batch:
@@ -187,4 +190,4 @@ def collate(items: list[dict]) -> Batch:
     views = torch.stack([it["views"] for it in good], dim=1) if good else None
     return Batch(index=torch.tensor([it["index"] for it in good], dtype=torch.int64),
                  labels=torch.tensor([it["label"] for it in good], dtype=torch.int64),
-                 views=views, failed=failed)
+                 views=views, failed=failed, crop_first=[it["file"] for it in good if it.get("crop_first")])

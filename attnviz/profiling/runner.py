@@ -8,8 +8,14 @@ sample ids already counted, so ``resume=True`` continues an interrupted run with
 image twice. Started by ``torchrun``, each process profiles its shard and the statistics are
 merged at the end (``distributed.py``).
 
-Decoding stays in the CPU workers (``attnviz.images.load_image`` + the model's timm transform),
-so a profile sees exactly the pixels that the app and ``analyse_images`` see. torchvision's CUDA
+Decoding stays in the CPU workers (``attnviz.images.load_image`` + the model's transform,
+``attnviz.preprocess``: timm's own eval transform, crop-first only for images over its pixel
+budget; the profile's ``extra["preprocessing"]`` states the rule and lists the images that took
+crop-first). So a profile sees the pixels that ``analyse_images`` sees for the same file. The
+served app does not hand the model the file itself but its bounded copy (``attnviz.images.
+model_view``: the centre at most 2:1, short side at most 512 pixels, resampled bicubically), so
+for photos larger than that the app's pixels, and its gate values, differ slightly from a
+profile's. torchvision's CUDA
 ``decode_jpeg`` is not used: it is deprecated since torchvision 0.29, ignores EXIF orientation on
 the GPU, and resizing tensors instead of PIL images would shift every value slightly.
 """
@@ -35,6 +41,7 @@ from ..capture import AttentionCapture
 from ..errors import AttnvizError
 from ..evaluate import class_targets
 from ..images import load_image
+from ..preprocess import PATH_CROP_FIRST, preprocessing_path, preprocessing_rule
 from ..profiles import DEFAULT_BINS, SCHEMA_VERSION, Profile, dataset_name
 from ..scale import zoom
 from ..zoo import LoadedModel
@@ -125,6 +132,11 @@ def profiling_step(loaded: LoadedModel, acc: ProfileAccumulator, targets: Sequen
         yield step
 
 
+def _preprocessing(loaded: LoadedModel, crop_first: list[str]) -> dict:
+    """What the profile records of its preprocessing: the rule, and the images that took crop-first."""
+    return {"rule": preprocessing_rule(loaded.transform), "crop_first": list(crop_first)}
+
+
 def _profile_fields(loaded: LoadedModel, weights_hash: str | None, **extra) -> dict:
     return {"weights_hash": weights_hash,
             "extra": {"weights": loaded.weights, "source": loaded.source, "amp": loaded.amp,
@@ -165,7 +177,10 @@ def profile_images(loaded: LoadedModel, images: Sequence[Image.Image], labels: S
             step(views, torch.tensor(labels[start:start + batch_size], dtype=torch.int64))
     return acc.to_profile(loaded.name, class_names, scales, data="(images in memory)",
                           class_folders=list(class_names), labels_match=targets is not None,
-                          **_profile_fields(loaded, file_sha256(loaded.weights), images=list(names) if names is not None else None))
+                          **_profile_fields(loaded, file_sha256(loaded.weights), images=list(names) if names is not None else None,
+                                            preprocessing=_preprocessing(loaded, [
+                                                (names[i] if names is not None else str(i)) for i, img in enumerate(images)
+                                                if preprocessing_path(loaded.transform, img.size) == PATH_CROP_FIRST])))
 
 
 # ---------------------------------------------------------------- checkpoints
@@ -312,6 +327,7 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
     tops = TopImages(loaded.gates, top_images, loaded.device) if top_images else None
     done = np.zeros(len(dataset), dtype=bool)
     skipped: list[dict] = []
+    crop_first: list[str] = []
     fingerprint = _run_fingerprint(loaded, dataset, scales, bins, channel_hist, weights_hash, top_images)
     ckpt = checkpoint_path(out, world) if out is not None else None
     if resume:
@@ -342,6 +358,7 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
                 if len(batch):
                     step(batch.views, batch.labels, batch.index)
                 done[batch.index.numpy()] = True
+                crop_first += batch.crop_first
                 for failure in batch.failed:
                     done[failure["index"]] = True
                     skipped.append({"file": failure["file"], "reason": failure["error"]})
@@ -374,6 +391,7 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
             merged.merge_(part)
         tops = merged
     skipped = sorted(distributed.gather_lists(skipped, world), key=lambda s: s["file"])
+    crop_first = sorted(distributed.gather_lists(crop_first, world))
     skipped += [{"file": "", "reason": reason} for reason in dataset.excluded]
     if not int(acc.count[0].sum()):  # every image counts once at each scale
         if ckpt is not None and ckpt.exists():
@@ -386,7 +404,8 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
         class_folders=dataset.class_folders, labels_match=targets is not None, skipped=skipped,
         **_profile_fields(loaded, weights_hash, labels_csv=str(dataset.csv) if dataset.csv else None,
                           per_class_limit=per_class_limit, bins=bins, processes=world.size,
-                          seconds=round(seconds, 3), model_targets=targets, top_images=top_images))
+                          seconds=round(seconds, 3), model_targets=targets, top_images=top_images,
+                          preprocessing=_preprocessing(loaded, crop_first)))
     if tops is not None:
         profile.top_images = {name: {kind: (tops.value[kind][name].cpu().numpy(), tops.index[kind][name].cpu().numpy())
                                      for kind in ("top", "bottom")} for name in tops.value["top"]}
