@@ -96,12 +96,12 @@ async def run_sessions(url: str, files: list[list[dict]], expect: int, pid: int,
             # Warm-up: one page loads the model, so the baseline includes it (as on a running server).
             page = await browser.new_page()
             await page.goto(url, wait_until="domcontentloaded")
-            await page.get_by_text("Explore an image").first.wait_for(timeout=120_000)
+            await page.get_by_text("Explore a photo").first.wait_for(timeout=120_000)
             await page.close()
             await asyncio.sleep(2)
             base = rss(pid)
             reset_peak_rss(pid)
-            times = await asyncio.gather(*(one_session(browser, url, mine, expect, timeout_s)
+            times = await asyncio.gather(*(one_session(browser, f"{url}/explore", mine, expect, timeout_s)
                                            for mine in files))
             peak = peak_rss(pid)
             decoders = [peak_rss(child) or 0 for child in children(pid)]
