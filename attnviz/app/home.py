@@ -8,9 +8,9 @@ import streamlit as st
 from PIL import Image
 
 from attnviz.app.render import guard
-from attnviz.app.state import Context, current_context, served_model, walkthrough_of
+from attnviz.app.state import HASH, Context, current_context, served_model, walkthrough_of
 from attnviz.figures.diagram import se_diagram, sk_diagram
-from attnviz.i18n import _, ngettext
+from attnviz.i18n import _, current_language, ngettext
 from attnviz.serving.inputs import ImageInput, decode, knows, read_files
 from attnviz.serving.samples import sample_photos
 from attnviz.serving.models import ModelRequest, ServedModel
@@ -50,12 +50,23 @@ def model_with(ctx: Context, kind_flag: str) -> ServedModel | None:
     return None
 
 
-def picture(model: ServedModel, kind_flag: str, draw) -> None:
+#: The home page's two pictures: the kind's flag -> its diagram.
+DIAGRAMS = {"channel_gate": se_diagram, "kernel_selection": sk_diagram}
+
+
+@st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=HASH)
+def drawn_picture(model: ServedModel, kind_flag: str, language: str):
+    """(figure, photo, gate) of one picture, drawn once per model and language for every visitor:
+    a class opening the app at once would otherwise read the samples and draw it thirty times."""
     gates = [g for g in model.loaded.gates if getattr(g.kind, kind_flag)]
     gate = gates[len(gates) // 2]
     photo = picture_photo(model)
-    w = walkthrough_of(model, photo, gate.name)
-    st.plotly_chart(draw(w), width="stretch", config={"displaylogo": False}, key=f"home_{kind_flag}")
+    return DIAGRAMS[kind_flag](walkthrough_of(model, photo, gate.name)), photo, gate
+
+
+def picture(model: ServedModel, kind_flag: str) -> None:
+    figure, photo, gate = drawn_picture(model, kind_flag, current_language())
+    st.plotly_chart(figure, width="stretch", config={"displaylogo": False}, key=f"home_{kind_flag}")
     st.caption(_("Drawn from {model} on the photo *{photo}*: the bars are the weights "
                  "{gate} (stage {stage}, block {block}) gave to its first channels.").format(
                      model=model.loaded.name, photo=photo.name, gate=gate.name, stage=gate.stage, block=gate.block))
@@ -71,14 +82,13 @@ def page(ctx: Context) -> None:
         "- a **Selective Kernel (SK)** unit lets every channel choose between a small (3×3) and a "
         "larger (dilated, “5×5”) filter: weights *a* and *b* with *a* + *b* = 1."))
     left, right = st.columns(2)
-    for column, flag, draw, what in ((left, "channel_gate", se_diagram, "SE"),
-                                     (right, "kernel_selection", sk_diagram, "SK")):
+    for column, flag, what in ((left, "channel_gate", "SE"), (right, "kernel_selection", "SK")):
         with column:
             model = model_with(ctx, flag)
             if model is None:
                 st.info(_("No {kind} model is available to draw this picture.").format(kind=what))
             else:
-                picture(model, flag, draw)
+                picture(model, flag)
     st.subheader(_("Start"))
     cols = st.columns(3)
     cols[0].page_link("attnviz/app/explore.py", label=_("Explore a photo"), icon=":material/image_search:",

@@ -30,20 +30,111 @@ def hover(template: str, **values: object) -> str:
     return template
 
 
+def use_template(fig: go.Figure, name: str) -> go.Figure:
+    """Give ``fig`` one of plotly's registered templates without validating it again.
+
+    ``update_layout(template=name)`` validates and copies the whole template (every trace type's
+    defaults) on each figure: about 30 ms, most of a chart's cost on a server drawing for a class.
+    The registered templates are valid already; plotly gives a figure its default template the
+    same way (``BaseFigure._initialize_layout_template``), with validation off for the assignment.
+    """
+    import plotly.io as pio
+
+    layout = fig.layout
+    layout._validate = False
+    try:
+        layout.template = pio.templates[name]
+    finally:
+        layout._validate = fig._validate
+    return fig
+
+
+#: The layout rule every chart follows, so that no text collides at any width and in any language:
+#: the title wraps (never cut) to the width of the narrowest place a chart is shown (half of a
+#: 1280-pixel page), the legend sits below the plot area (never over the title or subplot titles)
+#: and the margins grow with the wrapped title and the legend's rows. Subplot titles wrap too
+#: (``subplot_titles``).
+TITLE_UNITS = 44        # a title line, in widths of a Latin character (a CJK character counts 2)
+LEGEND_UNITS = 48       # a legend row, likewise (entries add their symbol's width)
+LINE_PX = 24            # one line of title or legend
+
+
+def text_units(text: str) -> int:
+    """Display width of ``text`` in Latin-character widths: CJK and full-width characters count 2."""
+    import unicodedata
+
+    plain = re.sub(r"<[^>]+>", "", text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in plain)
+
+
+def wrap(text: str, units: int = TITLE_UNITS) -> str:
+    """``text`` broken with <br> into lines of at most ``units`` (at spaces; CJK text, which has
+    none, between any two characters); existing <br> are kept."""
+    lines = []
+    for paragraph in re.split(r"<br\s*/?>", text):
+        line = ""
+        tokens = re.findall(r"[^\s\u3000-\u9fff\uff00-\uffef]+\s*|[\u3000-\u9fff\uff00-\uffef]|\s+", paragraph)
+        for token in tokens:
+            if line and text_units(line + token.rstrip()) > units:
+                lines.append(line.rstrip())
+                line = token.lstrip()
+            else:
+                line += token
+        lines.append(line.rstrip())
+    return "<br>".join(lines)
+
+
+def subplot_titles(titles, columns: int = 1) -> list[str]:
+    """Subplot titles wrapped to their panel's share of the narrowest chart width."""
+    return [wrap(t, max(16, TITLE_UNITS // columns)) for t in titles]
+
+
+def legend_rows(names: list[str], units: int = LEGEND_UNITS) -> int:
+    """Rows a horizontal legend of these entries takes at the narrowest chart width."""
+    rows, used = 1, 0
+    for name in names:
+        width = text_units(name) + 5  # the symbol and the gap
+        if used and used + width > units:
+            rows, used = rows + 1, 0
+        used += width
+    return rows
+
+
 def finish(fig: go.Figure, title: str, height: int | None = None, **layout) -> go.Figure:
-    """Common layout: white template, a title, large fonts, compact margins; the font stack of the
-    reader's language, so that Chinese and Japanese render in the chart and in its PNG/SVG export."""
-    legends = [t for t in fig.data if getattr(t, "showlegend", None) is not False and t.name]
-    if len(legends) > 1 and "legend" not in layout:
-        # Several series: a horizontal legend between the title and the plot keeps the plot wide
-        # (a legend at the side squeezes half-width charts).
-        layout["legend"] = dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom")
-        layout.setdefault("margin", dict(l=60, r=20, t=100, b=50))
-    layout = {"margin": dict(l=60, r=20, t=60, b=50), **layout}
+    """Common layout: white template, a wrapped title, large fonts, the legend below the plot and
+    margins that fit both (TITLE_UNITS above); the font stack of the reader's language, so that
+    Chinese and Japanese render in the chart and in its PNG/SVG export."""
+    title = wrap(title)
+    lines = title.count("<br>") + 1
+    legends = [t.name for t in fig.data if getattr(t, "showlegend", None) is not False and t.name]
+    legend_shown = fig.layout.showlegend is not False and len(legends) > 1
+    margin = dict(l=60, r=20, t=30 + LINE_PX * lines, b=60)
+    asked_legend = dict(layout.get("legend") or {})
+    beside = (asked_legend.get("x", fig.layout.legend.x) or 0) >= 1  # right of the plot area: kept
+    if legend_shown and not beside:
+        # Below the plot area, under the x axis's title, in the figure's own coordinates: it
+        # never covers the title, subplot titles or data, and the margin makes room for its rows.
+        # A position asked elsewhere (over the plot, above it) gives way to this rule.
+        rows = legend_rows(legends)
+        layout["legend"] = {**asked_legend, **dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom",
+                                                   yref="container")}
+        margin["b"] = 70 + LINE_PX * rows
+    asked = dict(layout.pop("margin", {}))
+    # A chart's own margins are kept, but never below what the title and the legend need.
+    margin = {**margin, **asked, "t": max(margin["t"], asked.get("t", 0)),
+              "b": max(margin["b"], asked.get("b", 0)) if legend_shown else asked.get("b", margin["b"])}
+    layout = {"margin": margin, **layout}
     family = font_family()
-    fig.update_layout(template="plotly_white", title=dict(text=title, x=0.01, xanchor="left"),
+    use_template(fig, "plotly_white")
+    # The title sits just above the plot area and pushes the top margin as far as its lines need
+    # (plotly's title automargin); above subplot titles (annotations on the plot area's top edge)
+    # it keeps their height free.
+    top_labels = [a for a in fig.layout.annotations if a.yref == "paper" and a.yanchor == "bottom" and (a.y or 0) >= 0.95]
+    clear = max([LINE_PX * ((a.text or "").count("<br>") + 1) for a in top_labels], default=0)
+    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left", xref="container", y=1, yref="paper",
+                                 yanchor="bottom", automargin=True, pad=dict(b=10 + clear)),
                       font=dict(size=FONT_SIZE, family=family),
                       hoverlabel=dict(font=dict(size=FONT_SIZE, family=family)), **layout)
     if height:
-        fig.update_layout(height=height)
+        fig.update_layout(height=height + margin["t"] - 60 + margin["b"] - 60)
     return fig
