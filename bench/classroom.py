@@ -10,7 +10,7 @@ figures are the server's alone. Two modes:
 after its end, so no session is served from another's cache). Reported: the time from a session's
 upload to the last chart of the run that shows them (median, p95, max), the server's CPU time per
 photo (utime+stime from /proc/<pid>/stat over the phase) and its peak memory (VmHWM, reset before
-the uploads).
+the uploads; the decoder worker processes' CPU is counted with the server's).
 
 ``first-page``: N visitors open the app's address at once (the page HTML, then the websocket);
 reported: the time until each one's first words arrive (median, p95, max) and until its first run
@@ -45,10 +45,30 @@ SAMPLES = ROOT.parent / "shared" / "data" / "imagenet-samples"
 MiB = 2**20
 
 
+def descendants(pid: int) -> list[int]:
+    """The process and its living descendants (the server's decoder workers)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for children in Path(f"/proc/{p}/task").glob("*/children"):
+            try:
+                todo += [int(c) for c in children.read_text().split()]
+            except OSError:
+                continue
+    return out
+
+
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (and its waited-for children), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    """utime + stime of a process and its descendants (waited-for children included), in seconds."""
+    total = 0
+    for p in descendants(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(v) for v in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def load() -> str:

@@ -9,10 +9,11 @@ import streamlit as st
 from ..errors import ModelLoadError
 from ..i18n import _, sentences
 from ..serving import server_limits
-from ..serving.inputs import ImageInput, knows, read_files, session_caps, unique_names
+from ..serving.inputs import DecodedImage, ImageInput, knows, read_files, session_caps, unique_names
 from ..serving.samples import sample_photos
 from ..serving.models import FILE, PRETRAINED, RANDOM, WEIGHT_MODES, ModelRequest, ServedModel, model_choices, upload_key
 from ..zoo import WeightsBlob, bundled_dir, default_model_name
+from .sessions import admitted_uploads
 from .present import presenter_toggle
 from .state import Context, data_root, decoded, query_choice, remember, served_model
 
@@ -79,7 +80,11 @@ def pick_images(app_dir: Path, class_names: list[str] | None = None):
         max_upload_size=limits.image_mb,
         help=_("JPEG, PNG, WebP, BMP, TIFF or GIF; up to {images} images and {mb} MB in all").format(
             images=limits.images_per_session, mb=limits.upload_mb_per_session))
-    items = [ImageInput(f.name, f.getvalue()) for f in uploads or []]
+    # Checked on the server before a byte is read (the uploader's size cap is the browser's only);
+    # each upload is read once a session, and a refused one's bytes are let go now.
+    admission = admitted_uploads(uploads or [], limits)
+    items = list(admission.admitted)
+    over = [DecodedImage(name=name, error=reason) for name, reason in admission.refused]
     # The camera: a student holds an object up; the photo goes through the same caps, decoding
     # and caches as an upload.
     if st.sidebar.toggle(_("Take a photo with the camera"), key="use_camera"):
@@ -105,10 +110,10 @@ def pick_images(app_dir: Path, class_names: list[str] | None = None):
             placeholder=_("Choose sample photos"))
         items += [ImageInput(labels[p], item.data, labels[p]) for p, item in
                   zip(chosen, read_files(Path(p) for p in chosen))]
-    items = [ImageInput(name, item.data, item.label)
+    items = [item if name == item.name else ImageInput(name, item.data, item.label)  # kept: its digest is known
              for name, item in zip(unique_names(i.name for i in items), items)]
     kept, refused = session_caps(items, limits.images_per_session, limits.upload_bytes_per_session)
-    return [decoded(item.name, item.digest, item.data, item.label) for item in kept] + refused
+    return [decoded(item.name, item.digest, item.data, item.label) for item in kept] + over + refused
 
 
 def load_once(request: ModelRequest) -> ServedModel | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -29,8 +30,9 @@ class ImageInput:
     data: bytes
     label: str | None = None     # the true class, when known (sample photos are named by it)
 
-    @property
+    @cached_property
     def digest(self) -> str:
+        """Computed once per input (an upload's input is kept for the session, so once per upload)."""
         return image_digest(self.data)
 
 
