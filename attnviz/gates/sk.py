@@ -21,7 +21,8 @@ a small or a large convolution kernel, depending on the image.
 
 1. **Split** — two branches convolve the input: $\tilde{\mathbf{U}}$ with a 3×3 kernel and
    $\hat{\mathbf{U}}$ with a "5×5" one (as in SKNet, a 3×3 kernel with dilation 2, which sees a
-   5×5 window; timm's SK-ResNets give each branch half of the input channels).
+   5×5 window; timm's skresnet18, skresnet34 and skresnet50 give each branch half of the input
+   channels, while skresnext50_32x4d, like SKNet, feeds all of them to both).
 2. **Fuse** — add the branches, average over positions, and compress:
    $\mathbf{U} = \tilde{\mathbf{U}} + \hat{\mathbf{U}}$,
    $s_c = \frac{1}{H W} \sum_{i,j} U_c(i, j)$,
@@ -35,7 +36,8 @@ a small or a large convolution kernel, depending on the image.
    $\mathbf{V}_c = a_c \cdot \tilde{\mathbf{U}}_c + b_c \cdot \hat{\mathbf{U}}_c$.
 
 $b_c > 0.5$ means channel $c$ prefers the larger kernel. SKNet's *mean attention difference*
-$\frac{1}{C}\sum_c (b_c - a_c)$ summarises a unit; it rises when objects get bigger.
+$\frac{1}{C}\sum_c (b_c - a_c)$ summarises a unit; in the paper's experiment with enlarged objects
+it rises for the units of the early and middle stages as the object gets bigger, not for the last ones.
 """)
 
 
@@ -45,6 +47,9 @@ class SelectiveKernel(SelectionKind):
     prefix = "SK"
     paper = "Li et al., 2019"
     learn_text = TEXT
+    scale_text = N_("Each SK unit has two paths: a 3×3 convolution (weight a) and a “5×5” one — in SKNet and "
+                    "here a 3×3 with dilation 2, which sees a 5×5 window (weight b); per channel a + b = 1. Does "
+                    "the unit move toward the larger kernel?")
     kernel_selection = True
 
     def path_names(self, paths: int) -> list[str]:

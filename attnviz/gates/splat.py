@@ -3,7 +3,8 @@ radix = 1).
 
 The gate lives in ``SplitAttn.rsoftmax`` (timm's ``RadixSoftmax``), whose output (B, radix * C)
 is laid out radix-major after its transpose, so it reshapes to (B, radix, C) in the channel order
-of the block's output. Radix 1 is an SE-like sigmoid gate, radix 2 an SK-like selection.
+of the block's output. Radix 1 is an SE-like sigmoid gate, radix 2 a softmax over two splits in SK's form (but with one
+kernel size for every split: no choice of receptive field).
 """
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ TEXT = N_(r"""
    $a_r(c) = \frac{\exp(\mathcal{G}^c_r(\mathbf{s}))}{\sum_{j=1}^{R} \exp(\mathcal{G}^c_j(\mathbf{s}))}$
    (a sigmoid when $R = 1$), and $\mathbf{V}_c = \sum_r a_r(c)\, \mathbf{U}_{r,c}$.
 
-With $R = 2$ this is exactly SK's selection between two branches.
+With $R = 2$ the selection has SK's form, a softmax over two branches per channel, but every split
+is convolved with the same kernel size and dilation: it weighs two feature maps of the same receptive
+field, not a small and a large one, so it is no choice of receptive field.
 """)
 
 
@@ -36,6 +39,10 @@ class SplitAttention(SelectionKind):
     prefix = "SPLAT"
     paper = "Zhang et al., 2020"
     learn_text = TEXT
+    scale_text = N_("Each split-attention unit weighs its splits (groups of the same 3×3 convolution, with the "
+                    "same window; the weights of a channel's splits add up to 1): with two splits, the page "
+                    "compares the second split's weight b with the first's a. The splits do not differ in "
+                    "kernel size, so a shift here is a shift between splits, not toward a larger kernel.")
     split_attention = True
     path_words = (N_("split"), N_("splits"))
 
