@@ -5,6 +5,7 @@ has when uploaded alone. AppTest, in this process; the bundled-format SE and SK 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,8 @@ def titles(at: AppTest) -> list[str]:
 
 
 def text(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    """The elements' text as the reader sees it (Markdown's backslash escapes of names removed)."""
+    return re.sub(r"\\(.)", r"\1", "\n".join(str(e.value) for e in elements))
 
 
 def on_page(at: AppTest, page: str, files: list[tuple[str, bytes]]) -> AppTest:
