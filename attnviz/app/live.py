@@ -115,9 +115,20 @@ def page(ctx: Context) -> None:
             media_stream_constraints=CONSTRAINTS, async_processing=True, translations=translations(),
             video_processor_factory=lambda: LiveProcessor(streams, loaded, gate))
         st.caption(legend(ctx, gate))
+        # Outside the panel that redraws itself twice a second, so that a click is never lost
+        # to a redraw; the click reruns the page and takes the latest analysed frame.
+        freeze = st.button(_("Freeze: open this frame in Explore"), key="live_freeze", icon=":material/pause:")
     processor = webrtc.video_processor
-    if processor is not None and processor.stream is not None and not processor.stream.closed:
-        processor.stream.set_gate(gate)
+    stream = processor.stream if processor is not None else None
+    if stream is not None and not stream.closed:
+        stream.set_gate(gate)
+    if freeze:
+        png = stream.latest_frame_png() if stream is not None else None
+        if png is None:
+            left.info(_("No frame has been analysed yet: start the camera first."))
+        else:
+            st.session_state[FROZEN] = (_("live frame {time}").format(time=time.strftime("%H:%M:%S")), png)
+            st.switch_page("attnviz/app/explore.py")
     with right:
         live_panel(ctx, webrtc, streams)
 
@@ -172,11 +183,6 @@ def live_panel(ctx: Context, webrtc, streams: LiveStreams) -> None:
         y_title = _("mean {label}").format(label=label)
     st.plotly_chart(history_lines(times, series, title, y_title, zero_line=reading.selection), key="live_history",
                     config={"displayModeBar": False}, width="stretch")
-    if st.button(_("Freeze: open this frame in Explore"), key="live_freeze", icon=":material/pause:"):
-        png = stream.latest_frame_png()
-        if png is not None:
-            st.session_state[FROZEN] = (_("live frame {time}").format(time=time.strftime("%H:%M:%S")), png)
-            st.switch_page("attnviz/app/explore.py")
 
 
 if (ctx := current_context()) is not None:
