@@ -55,7 +55,11 @@ def chart_titles(at: AppTest) -> list[str]:
 
 
 def text_of(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    """The elements' text as the reader sees it: names are put in as literal Markdown
+    (``attnviz.literal.markdown_text``: punctuation backslash-escaped), so the escapes are undone."""
+    from attnviz.literal import unescape_markdown
+
+    return "\n".join(unescape_markdown(str(e.value)) for e in elements)
 
 
 def no_trace(at: AppTest) -> None:

@@ -40,7 +40,10 @@ def titles(at: AppTest) -> list[str]:
 
 
 def text(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    """The elements' text as the reader sees it (names are put in as literal Markdown, escaped)."""
+    from attnviz.literal import unescape_markdown
+
+    return unescape_markdown("\n".join(str(e.value) for e in elements))
 
 
 def upload(at: AppTest, files) -> AppTest:

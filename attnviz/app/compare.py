@@ -6,6 +6,7 @@ import streamlit as st
 
 from attnviz import class_stats
 from attnviz.i18n import N_, _, ngettext
+from attnviz.literal import markdown_text
 from attnviz.preprocess import preprocessing_path
 from attnviz.profiles import Profile, dataset_name, profile_from_bytes
 from attnviz.profiling import profile_images
@@ -65,9 +66,9 @@ def charts(ctx: Context, profile: Profile) -> None:
     counts = profile.counts(scale_index)
     images = int(counts[classes].sum()) if classes else 0
     if profile.data:
-        source = _("profile of {model}, {dataset}").format(model=profile.model, dataset=dataset_name(profile.data))
+        source = _("profile of {model}, {dataset}").format(model=markdown_text(profile.model), dataset=markdown_text(dataset_name(profile.data)))
     else:
-        source = _("profile of {model}").format(model=profile.model)
+        source = _("profile of {model}").format(model=markdown_text(profile.model))
     summary = ngettext("{images} image in {classes} classes ({source}).",
                        "{images} images in {classes} classes ({source}).", images).format(
         images=images, classes=len(classes), source=source)
@@ -164,7 +165,7 @@ def from_folders(ctx: Context) -> Profile | None:
     if folders is None:
         return None
     for line in folders.left_out:
-        st.warning(f"**{line}**", icon=":material/warning:")
+        st.warning(f"**{markdown_text(line)}**", icon=":material/warning:")
     key = (ctx.model.key, *folders.key)
     store = profile_store()
     if key not in store:
@@ -199,7 +200,8 @@ def from_folders(ctx: Context) -> Profile | None:
         note.empty()
     profile = store.get(key)
     for item in profile.skipped:
-        st.warning(_("**{file}** was skipped: {reason}").format(file=item.get("file", item), reason=item.get("reason", "")),
+        st.warning(_("**{file}** was skipped: {reason}").format(file=markdown_text(item.get("file", item)),
+                                                                  reason=markdown_text(item.get("reason", ""))),
                    icon=":material/warning:")
     return profile
 

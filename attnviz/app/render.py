@@ -10,6 +10,7 @@ import streamlit as st
 from ..errors import AttnvizError
 from ..figures.export import chart_config, figure_csv, figure_html, safe_filename
 from ..i18n import _, ngettext
+from ..literal import markdown_text
 from ..inference import ImageAnalysis
 from ..serving.analyses import AnalysisCache
 from ..serving.inputs import DecodedImage
@@ -109,10 +110,11 @@ def show_bad_files(images: Sequence[DecodedImage]) -> None:
     something ignored (a damaged EXIF orientation)."""
     for im in images:
         if not im.ok:
-            st.warning(_("**{name}** was skipped: {error}").format(name=im.name, error=im.error),
+            st.warning(_("**{name}** was skipped: {error}").format(name=markdown_text(im.name),
+                                                                   error=markdown_text(im.error)),
                        icon=":material/warning:")
         elif im.notes:
-            st.caption(_("**{name}**: {notes}").format(name=im.name, notes="; ".join(im.notes)))
+            st.caption(_("**{name}**: {notes}").format(name=markdown_text(im.name), notes="; ".join(im.notes)))
 
 
 def analyse(cache: AnalysisCache, model: ServedModel,
@@ -138,7 +140,7 @@ def analyse(cache: AnalysisCache, model: ServedModel,
     for im in good:
         if im.digest in failures:
             st.warning(_("**{name}**: {error}; the other images are unaffected.").format(
-                name=im.name, error=failures[im.digest]), icon=":material/warning:")
+                name=markdown_text(im.name), error=markdown_text(failures[im.digest])), icon=":material/warning:")
     return list(zip([im for im in good if im.digest not in failures], analyses))
 
 
@@ -149,7 +151,7 @@ def show_image(image: DecodedImage, caption: str | None = None, width: int | str
     except Exception as exc:  # noqa: BLE001 - one picture must not take the page down
         log.exception("showing %s failed", image.name)
         st.warning(_("**{name}** cannot be shown here ({error}); its charts are below.").format(
-            name=image.name, error=type(exc).__name__), icon=":material/warning:")
+            name=markdown_text(image.name), error=type(exc).__name__), icon=":material/warning:")
 
 
 def use_example() -> None:

@@ -11,6 +11,7 @@ from plotly.subplots import make_subplots
 
 from ..class_stats import BlockClassMeans
 from ..i18n import N_, _
+from ..literal import chart_text
 from .style import REFERENCE_COLOR, VALUE_SCALE, finish, series_colors
 
 
@@ -46,12 +47,12 @@ def role_of_excitation(blocks: Sequence[BlockClassMeans], class_names: Sequence[
             fig.add_trace(go.Scatter(
                 x=x + x[::-1], y=np.concatenate([mean + std, (mean - std)[::-1]]),
                 fill="toself", fillcolor=_hex_to_rgba(colour, 0.18), line=dict(width=0),
-                name=_("{name} ± std").format(name=class_names[band_class]), legendgroup="band", showlegend=i == 0,
+                name=_("{name} ± std").format(name=chart_text(class_names[band_class])), legendgroup="band", showlegend=i == 0,
                 hoverinfo="skip", meta={"x": channel, "y": _("mean ± std (band outline)")}),
                 row=r + 1, col=c + 1)
         order = [k for k in range(len(class_names)) if k != highlight] + ([highlight] if highlight is not None else [])
         for k in order:
-            name = class_names[k]
+            name = chart_text(class_names[k])
             faded = highlight is not None and k != highlight
             fig.add_trace(go.Scatter(
                 x=x, y=block.means[k], customdata=np.stack([np.full(len(x), block.gate), custom], axis=1),
@@ -127,7 +128,7 @@ def similarity_matrix(class_names: Sequence[str], matrix: np.ndarray, gate: str,
     else:
         zmin, zmax, scale = (float(off.min()) if off.size else 0.0), 1.0, VALUE_SCALE
     fig = go.Figure(go.Heatmap(
-        z=m, x=list(class_names), y=list(class_names), zmin=zmin, zmax=zmax, colorscale=scale,
+        z=m, x=[chart_text(n) for n in class_names], y=[chart_text(n) for n in class_names], zmin=zmin, zmax=zmax, colorscale=scale,
         colorbar=dict(title=_("cosine")), text=np.vectorize(lambda v: f"{v:.2f}")(m),
         texttemplate="%{text}" if len(m) <= 12 else None,
         hovertemplate=_("%{y} vs %{x}: %{z:.4f}<extra></extra>")))
@@ -142,9 +143,9 @@ def class_mix_bars(class_names: Sequence[str], listed: Sequence[float], dataset:
                    title: str) -> go.Figure:
     """Share of each class among a channel's top images beside its share of the dataset."""
     fig = go.Figure([
-        go.Bar(x=list(class_names), y=list(listed), name=_("among the top images"), marker_color="#6a3d9a",
+        go.Bar(x=[chart_text(n) for n in class_names], y=list(listed), name=_("among the top images"), marker_color="#6a3d9a",
                hovertemplate=_("%{x}: %{y:.0%} of the top images<extra></extra>")),
-        go.Bar(x=list(class_names), y=list(dataset), name=_("in the whole dataset"), marker_color="#bbbbbb",
+        go.Bar(x=[chart_text(n) for n in class_names], y=list(dataset), name=_("in the whole dataset"), marker_color="#bbbbbb",
                hovertemplate=_("%{x}: %{y:.0%} of the dataset<extra></extra>"))])
     fig.update_layout(barmode="group")
     fig.update_yaxes(title=_("share of images"), tickformat=".0%")

@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from ..literal import chart_text
 from ..gates import Gate
 from ..i18n import _
 from ..inference import ImageAnalysis
@@ -52,14 +53,14 @@ def excitation_heatmap(gates: Sequence[Gate], analysis: ImageAnalysis, width: in
     low, high = colour_range or value_range([z])
     fig = go.Figure(go.Heatmap(
         z=z, x=x, y=labels, customdata=np.asarray(channel), zmin=low, zmax=high,
-        colorscale=VALUE_SCALE, colorbar=dict(title="s"), name=analysis.name, meta={"custom": [_("channel")]},
+        colorscale=VALUE_SCALE, colorbar=dict(title="s"), name=chart_text(analysis.name), meta={"custom": [_("channel")]},
         hovertemplate=_("%{y}<br>channel %{customdata}<br>s = %{z:.3f}<extra></extra>")))
     prefix = rows[0].name.split("_")[0]  # 'SE', or 'ECA' for efficient channel attention
     fig.update_yaxes(autorange="reversed", title=_("{prefix} block (channels), input → output").format(prefix=prefix))
     fig.update_xaxes(title=_("channels of the block, first → last (blocks differ in width; hover for the index)"),
                      range=[0, 1], showticklabels=False)
     return finish(fig, title or _("Excitation of every {prefix} block — {image}").format(prefix=prefix,
-                                                                                        image=analysis.name),
+                                                                                        image=chart_text(analysis.name)),
                   height=max(320, 60 + 28 * len(rows)))
 
 
@@ -73,8 +74,8 @@ def excitation_distribution(gates: Sequence[Gate], analyses: Sequence[ImageAnaly
     for colour, analysis in zip(series_colors(len(analyses)), analyses):
         xs = np.concatenate([[g.name] * g.channels for g in blocks if g.name in analysis.values])
         ys = np.concatenate([analysis.values[g.name].reshape(-1) for g in blocks if g.name in analysis.values])
-        common = dict(x=xs, y=ys, name=analysis.name, marker_color=colour, legendgroup=analysis.name,
-                      hovertemplate="%{x}: s = %{y:.3f}<extra>" + analysis.name + "</extra>")
+        common = dict(x=xs, y=ys, name=chart_text(analysis.name), marker_color=colour, legendgroup=chart_text(analysis.name),
+                      hovertemplate="%{x}: s = %{y:.3f}<extra>" + chart_text(analysis.name) + "</extra>")
         if style == "violin":
             fig.add_trace(go.Violin(**common, points=False, box_visible=True, meanline_visible=True,
                                     spanmode="hard"))
@@ -100,7 +101,7 @@ def block_bars(gate: Gate, analyses: Sequence[ImageAnalysis], sort: bool = False
     fig = go.Figure()
     for colour, analysis in zip(series_colors(len(analyses)), analyses):
         s = analysis.values[gate.name].reshape(-1)[order]
-        common = dict(x=np.arange(len(order)), y=s, customdata=order, name=analysis.name,
+        common = dict(x=np.arange(len(order)), y=s, customdata=order, name=chart_text(analysis.name),
                       meta={"custom": [_("channel")]},
                       hovertemplate=_("channel %{customdata}: s = %{y:.3f}<extra>%{fullData.name}</extra>"))
         if len(analyses) == 1:

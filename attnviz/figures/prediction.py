@@ -5,6 +5,7 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
+from ..literal import chart_text
 from ..i18n import _
 from .style import finish
 
@@ -12,7 +13,7 @@ from .style import finish
 def top_k_bars(top: Sequence[dict], title: str | None = None, color: str = "#1f77b4") -> go.Figure:
     """top: dicts with 'label' and 'prob' (as ImageAnalysis.top returns), most likely first;
     title: by default "Top-5 prediction" in the reader's language."""
-    labels = [row["label"] for row in top][::-1]
+    labels = [chart_text(row["label"]) for row in top][::-1]  # class names may be a profile's
     probs = [row["prob"] for row in top][::-1]
     fig = go.Figure(go.Bar(x=probs, y=labels, orientation="h", marker_color=color,
                            text=[f"{p:.1%}" for p in probs], textposition="auto",

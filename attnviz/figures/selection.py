@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..literal import chart_text
 from ..gates import Gate
 from ..i18n import _
 from ..inference import ImageAnalysis
@@ -56,7 +57,7 @@ def selection_scatter(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis], 
         for colour, analysis in zip(colours, analyses):
             v = analysis.values[gate.name]
             fig.add_trace(go.Scattergl(
-                x=v[0], y=v[1], mode="markers", name=analysis.name, legendgroup=analysis.name,
+                x=v[0], y=v[1], mode="markers", name=chart_text(analysis.name), legendgroup=chart_text(analysis.name),
                 showlegend=i == 0 and len(analyses) > 1, meta={"x": "a (3x3)", "y": "b (5x5)", "custom": custom_names},
                 marker=dict(color=colour, size=5, opacity=0.7),
                 customdata=np.stack([np.full(len(v[0]), gate.name), np.arange(len(v[0]))], axis=1),
@@ -86,7 +87,7 @@ def mean_difference_by_depth(gates: Sequence[Gate], analyses: Sequence[ImageAnal
     for colour, analysis in zip(series_colors(len(analyses)), analyses):
         fig.add_trace(go.Scatter(
             x=names, y=[mean_difference(analysis.values[n]) for n in names], mode="lines+markers",
-            name=analysis.name, line=dict(color=colour, width=2), marker=dict(size=8),
+            name=chart_text(analysis.name), line=dict(color=colour, width=2), marker=dict(size=8),
             hovertemplate="%{x}: mean(b − a) = %{y:.4f}<extra>%{fullData.name}</extra>"))
     fig.add_hline(y=0, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
     fig.update_xaxes(title=_("SK unit (input → output)"))
@@ -133,7 +134,7 @@ def b_histogram(gate: Gate, analyses: Sequence[ImageAnalysis], bins: int = 40,
     fig = go.Figure()
     for colour, analysis in zip(series_colors(len(analyses)), analyses):
         fig.add_trace(go.Histogram(
-            x=analysis.values[gate.name][1], name=analysis.name, marker_color=colour,
+            x=analysis.values[gate.name][1], name=chart_text(analysis.name), marker_color=colour,
             opacity=0.65 if len(analyses) > 1 else 1.0,
             xbins=dict(start=0, end=1.0 + 1e-9, size=1.0 / bins),
             hovertemplate=_("b in %{x}: %{y} channels<extra>%{fullData.name}</extra>")))

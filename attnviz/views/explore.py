@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..literal import chart_text, markdown_text
 from ..class_stats import mean_attention_difference
 from ..figures import excitation, prediction, selection, split
 from ..gates import Gate
@@ -34,11 +35,11 @@ class ExploreOptions:
 
 def prediction_chart(loaded: LoadedModel, analysis: ImageAnalysis, k: int = 5) -> Chart:
     top = analysis.top(loaded.class_names, k)
-    fig = prediction.top_k_bars(top, title=_("Top-{k}: {image}").format(k=k, image=analysis.name))
+    fig = prediction.top_k_bars(top, title=_("Top-{k}: {image}").format(k=k, image=chart_text(analysis.name)))
     return Chart(f"top{k}_{analysis.name}", fig,
                  _("The model's {k} most likely classes among the {known} it knows; "
                    "'{label}' gets {prob:.0%}.").format(k=k, known=len(loaded.class_names),
-                                                        label=top[0]["label"], prob=top[0]["prob"]))
+                                                        label=markdown_text(top[0]["label"]), prob=top[0]["prob"]))
 
 
 def excitation_reading(values: np.ndarray) -> str:
@@ -118,7 +119,7 @@ def block_bars_caption(gate: Gate, analyses: Sequence[ImageAnalysis]) -> str:
     def extremes(analysis: ImageAnalysis) -> dict:
         s = np.asarray(analysis.values[gate.name], dtype=float).reshape(-1)
         top, bottom = int(np.argmax(s)), int(np.argmin(s))
-        return dict(image=analysis.name, top=top, s_top=s[top], bottom=bottom, s_bottom=s[bottom])
+        return dict(image=markdown_text(analysis.name), top=top, s_top=s[top], bottom=bottom, s_bottom=s[bottom])
 
     if len(analyses) == 1:
         return _("Each bar is one channel's excitation s: near 1 the channel passes through, near 0 it is "
@@ -144,7 +145,7 @@ def mean_difference_caption(units: Sequence[Gate], analyses: Sequence[ImageAnaly
                 _("Leaning: {names}.").format(names=", ".join(names)) if names else ""]
     else:
         told = [ngettext("{image}: {leaning} of {units} unit leans to it.", "{image}: {leaning} of {units} units lean to it.",
-                         len(units)).format(image=a.name, leaning=len(leaning(a)), units=len(units)) for a in analyses]
+                         len(units)).format(image=markdown_text(a.name), leaning=len(leaning(a)), units=len(units)) for a in analyses]
     return sentences(caption, *told,
                      _("The dashed line is the dataset's average (the model's class profile).") if dataset else "")
 
@@ -175,7 +176,7 @@ def block_charts(gate: Gate, analyses: Sequence[ImageAnalysis], options: Explore
             charts.append(Chart(
                 f"b_split_{gate.name}_{analysis.name}", selection.selection_split(gate, analysis, dataset_b,
                     title=_("{gate}: each channel's split between the 3×3 and the “5×5” path — {image}").format(
-                        gate=gate.name, image=analysis.name)),
+                        gate=gate.name, image=chart_text(analysis.name))),
                 sentences(where, _("Each bar is one channel: blue is its 3×3 share a, red its dilated (“5×5”) share "
                                    "b, a + b = 1. {more} of {channels} channels give the larger kernel more than "
                                    "half.").format(more=int((b > 0.5).sum()), channels=len(b)), note)))

@@ -128,14 +128,23 @@ def model_summary(loaded: LoadedModel) -> str:
 
 
 def light_markdown(text: str) -> str:
-    """The pages' short markdown (paragraphs, **bold**, *italics*) as HTML, everything else escaped."""
+    """The pages' short markdown (paragraphs, **bold**, *italics*) as HTML, everything else escaped;
+    a backslash-escaped character (a name put in as ``literal.markdown_text``) is that character,
+    never markup."""
     paragraphs = []
     for block in (b for b in text.split("\n\n") if b.strip()):
-        escaped = html.escape(block.strip())
+        # Escaped characters out of the way of the markup (private-use stand-ins), back at the end.
+        held = re.sub(r"\\([!-/:-@\[-`{-~])", lambda m: chr(_HELD + ord(m.group(1))), block.strip())
+        escaped = html.escape(held)
         escaped = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escaped)
         escaped = re.sub(r"\*(.+?)\*", r"<i>\1</i>", escaped)
+        escaped = re.sub(f"[{chr(_HELD)}-{chr(_HELD + 127)}]", lambda m: html.escape(chr(ord(m.group(0)) - _HELD)),
+                         escaped)
         paragraphs.append(f"<p>{escaped}</p>")
     return "".join(paragraphs)
+
+
+_HELD = 0xE000  # Unicode's private use area: no page text has these
 
 
 def report_html(title: str, loaded: LoadedModel, images: Sequence[ReportImage], charts: Sequence[Chart],
