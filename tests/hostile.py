@@ -190,11 +190,12 @@ def comment_flood_jpeg(megabytes: float = 25) -> bytes:
     return head[:2] + b"\xff\xfe\x00\x02" * count + head[2:] + body
 
 
-def exif_flood_jpeg(megabytes: float = 1) -> bytes:
-    """A small JPEG with APP1 Exif blocks of 64 KB filling ``megabytes``."""
+def exif_flood_jpeg(megabytes: float = 1, block_bytes: int = 256) -> bytes:
+    """A small JPEG with APP1 Exif blocks of ``block_bytes`` filling ``megabytes``: Pillow joins
+    them with ``+=`` as it reads them (quadratic), then parses the result."""
     head, body = _jpeg_segments(_saved(Image.new("RGB", (64, 64), (9, 9, 9)), "JPEG"))
     block = b"Exif\x00\x00" + _ifd([(0x010F, 2, 4, b"abc\x00")])
-    block += b"\x00" * (65533 - len(block))
+    block += b"\x00" * (block_bytes - 4 - len(block))
     app1 = b"\xff\xe1" + struct.pack(">H", len(block) + 2) + block
     return head[:2] + app1 * max(1, int(megabytes * 2**20) // len(app1)) + head[2:] + body
 
