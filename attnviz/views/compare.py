@@ -139,7 +139,7 @@ def dependence_charts(dependences: list[ClassDependence]) -> list[Chart]:
 
 def _trend_text(trend: claims.DepthTrend) -> str:
     if trend.n < 3:
-        return _(claims.TRENDS["too_few"])
+        return _(claims.TRENDS[trend.verdict])
     return _("{verdict} (Spearman ρ = {rho:+.2f}, p = {p:.2g}, {n} blocks)").format(
         verdict=_(claims.TRENDS[trend.verdict]), rho=trend.test.rho, p=trend.test.p, n=trend.n)
 
@@ -177,7 +177,7 @@ def paper_comparison(profile: Profile, classes: list[int], scale_index: int = 0)
         this = _(
             "**This model** ({model}, {classes} classes, {images} images): class dependence η² {eta_trend} over "
             "the blocks before the last stage ({blocks}); class specificity {spec_trend}. Blocks whose "
-            "dependence on the class is beyond chance and at least small: {dependent}; class-agnostic: "
+            "dependence on the class is beyond chance: {dependent}; class-agnostic: "
             "{agnostic}. Last stage, share of values ≥ 0.9: {last} — {saturation}.").format(
             model=profile.model, classes=len(classes), images=reading.dependences[0].images,
             eta_trend=_trend_text(reading.eta_trend), blocks=", ".join(before) or "—",
