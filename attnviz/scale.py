@@ -31,6 +31,18 @@ def sweep_scales(extra: float | None = None) -> list[float]:
     return sorted(scales)
 
 
+def model_view(loaded, image: Image.Image, factor: float) -> Image.Image:
+    """``image`` zoomed by ``factor`` and cut as the model's preprocessing cuts it (the centre
+    crop it sees, before the resize): what the Scale page shows."""
+    zoomed = zoom(image, factor)
+    crop = getattr(loaded.transform, "crop", None)  # CropFirst; timm's own transform for other inputs
+    if crop is not None:
+        return crop(zoomed)
+    side = min(zoomed.size)
+    left, top = (zoomed.width - side) // 2, (zoomed.height - side) // 2
+    return zoomed.crop((left, top, left + side, top + side))
+
+
 def zoom(image: Image.Image, factor: float) -> Image.Image:
     """Enlarge the centre of ``image`` by ``factor``: keep the central 1/factor of each side and
     resize it back to the original size (bicubic). Factor 1.0 returns the image unchanged."""

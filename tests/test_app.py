@@ -50,7 +50,8 @@ def chart_titles(at: AppTest) -> list[str]:
     titles = []
     for element in at.get("plotly_chart"):
         spec = json.loads(element.proto.spec)
-        titles.append(spec["layout"].get("title", {}).get("text", ""))
+        # Long titles are wrapped with <br> to fit the chart (figures/style.py): read them as one line.
+        titles.append(spec["layout"].get("title", {}).get("text", "").replace("<br>", " "))
     return titles
 
 
@@ -374,7 +375,12 @@ def test_scale_experiment(app, profiles, monkeypatch):
     assert "chart_scale_scale_mean_difference_dataset" in chart_keys(at)  # beside the dataset's trend
     assert "On this photo" in text_of(at.caption) or "On this photo" in "".join(str(c.value) for c in at.caption)
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert [t["name"] for t in spec["data"]] == ["1×", "1.25×", "1.5×", "2×"]
+    assert [t["name"] for t in spec["data"]] == ["1×", "1.5×", "2×"]  # the slider starts at the paper's 1.5×
+    # Every photo the chart averages, at every zoom, as the model sees it: the square centre crop.
+    views = [im for e in at.get("image") for im in getattr(e.proto, "imgs", [e.proto])
+             if "what the model sees" in getattr(im, "caption", "")]
+    assert len(views) == 2 * 3, len(views)
+    assert "a 3×3 with dilation 2" in text_of(at.caption)  # the SK kind's words for its paths
     before = sum(calls)
     at.slider(key="zoom").set_value(2.5).run()
     no_trace(at)

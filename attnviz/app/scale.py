@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from attnviz.i18n import _
-from attnviz.scale import sweep_scales, zoom
+from attnviz.i18n import _, sentences
+from attnviz.scale import model_view, sweep_scales
 from attnviz.serving.analyses import cached_sweep
 from attnviz.views import scale
 from attnviz.app.render import guard, images_ready, show_charts
@@ -14,11 +14,11 @@ from attnviz.app.state import Context, analysis_cache, current_context, gate_lab
 
 def page(ctx: Context) -> None:
     st.header(_("Scale experiment (SK)"))
-    st.caption(_("SKNet's experiment: enlarge the object (centre crop, then resize back) and watch whether "
-                 "the SK units move their attention toward the larger kernel. Each SK unit has two paths: a 3×3 "
-                 "convolution (weight a) and a “5×5” one — in SKNet and here a 3×3 with dilation 2, which "
-                 "sees a 5×5 window (weight b); per channel a + b = 1."))
     units = [g for g in ctx.loaded.gates if g.paths >= 2]
+    # What the paths are is the kind's to say (an SK unit's kernels, ResNeSt's splits).
+    st.caption(sentences(_("SKNet's experiment: enlarge the object (centre crop, then resize back) and watch "
+                           "where the units move their attention."),
+                         *[_(kind.scale_text) for kind in dict.fromkeys(g.kind for g in units) if kind.scale_text]))
     if not units:
         st.info(_("**{model}** has no SK unit (nor split attention): choose an SK model, "
                   "such as the bundled SK model or `skresnet18`, in the sidebar.").format(model=ctx.loaded.name))
@@ -26,17 +26,17 @@ def page(ctx: Context) -> None:
     dataset = scale.profile_diffs(shipped_profile(ctx.model))
     if images_ready(ctx.images):
         left, right = st.columns([2, 1])
-        extra = left.slider(_("Zoom"), 1.0, 3.0, 1.25, 0.05, key="zoom", format="%.2f×",
+        extra = left.slider(_("Zoom"), 1.0, 3.0, 1.5, 0.05, key="zoom", format="%.2f×",
                             help=_("Added to the paper's fixed zooms 1.0×, 1.5× and 2.0×"))
         names = [g.name for g in units]
         unit = right.selectbox(_("Unit for the per-channel view"), names, index=query_choice("gate", names, 0),
                                key="scale_unit", format_func=gate_label(ctx))
         remember("gate", unit)
         scales = sweep_scales(extra)
-        preview = ctx.good_images[0]
-        for col, s in zip(st.columns(len(scales)), scales):
-            col.image(zoom(preview.image, s), width="stretch",
-                      caption=_("{image} at {zoom:g}× (what the model sees)").format(image=preview.name, zoom=s))
+        for preview in ctx.good_images:  # every photo the chart below averages, as the model sees it
+            for col, s in zip(st.columns(len(scales)), scales):
+                col.image(model_view(ctx.loaded, preview.image, s), width="stretch",
+                          caption=_("{image} at {zoom:g}× (what the model sees)").format(image=preview.name, zoom=s))
         show_charts(scale.scale_charts(sweep_with_progress(ctx, scales), unit, dataset), ctx.untrained,
                     key_prefix="scale_")
     with st.expander(_("The paper's finding, and this model's"), expanded=True):

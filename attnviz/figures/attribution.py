@@ -64,7 +64,7 @@ def knockout_bars(before: Sequence[dict], after: Sequence[dict], gates: Sequence
             y=labels, x=[v if v is not None else 0 for v in values], orientation="h", name=name,
             marker_color=colour, text=[f"{v:.1%}" if v is not None else _("not in top-5") for v in values],
             textposition="auto", hovertemplate="%{y}: %{x:.2%}<extra>%{fullData.name}</extra>"))
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.18))
+    fig.update_layout(barmode="group")  # the legend: below the plot, as every chart (style.finish)
     fig.update_xaxes(title=_("probability"), tickformat=".0%", range=[0, 1])
     fig.update_yaxes(title=_("class"), automargin=True)
     return finish(fig, title or _("Top-5 before and after the knock-out"), height=140 + 56 * len(labels))

@@ -16,14 +16,16 @@ _BOX = dict(showarrow=False, xanchor="center", bordercolor="#555", borderwidth=1
 
 
 def _flow(fig: go.Figure, boxes: Sequence[str]) -> None:
-    """Boxes left to right above the plot (paper coordinates), joined by arrows."""
-    xs = np.linspace(0.08, 0.92, len(boxes))
-    for i, (x, text) in enumerate(zip(xs, boxes)):
-        fig.add_annotation(x=x, y=0.86, xref="paper", yref="paper", text=text, **_BOX)
-        if i:
-            fig.add_annotation(x=(x + xs[i - 1]) / 2, y=0.86, xref="paper", yref="paper", text="→",
-                               showarrow=False, font=dict(size=22, color="#555"))
-    fig.update_yaxes(domain=[0, 0.62])
+    """Numbered boxes above the plot (paper coordinates), two to a row and read like text, with an
+    arrow between the two of a row: four boxes in one row do not fit a half-width chart."""
+    for i, text in enumerate(boxes):
+        row, col = divmod(i, 2)
+        x, y = (0.22, 0.78)[col], 0.97 - 0.19 * row
+        fig.add_annotation(x=x, y=y, xref="paper", yref="paper", yanchor="top", text=f"{i + 1}. {text}", **_BOX)
+        if col:
+            fig.add_annotation(x=0.5, y=y - 0.05, xref="paper", yref="paper", yanchor="top", text="→",
+                               showarrow=False, font=dict(size=20, color="#555"))
+    fig.update_yaxes(domain=[0, 0.5])
 
 
 def _figure() -> go.Figure:
@@ -44,7 +46,7 @@ def se_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
     fig.update_yaxes(title_text=_("excitation s"), range=[0, 1.05])
     fig.update_layout(showlegend=False)
     return finish(fig, _("An SE block ({gate}) on this photo: one weight per channel").format(gate=w.gate.name),
-                  height=420)
+                  height=480)
 
 
 def sk_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
@@ -58,8 +60,8 @@ def sk_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
         fig.add_trace(go.Bar(x=np.arange(n), y=values, name=name, marker_color=colour,
                              hovertemplate=hover(_("channel %{x}: {name} = %{y:.3f}<extra></extra>"), name=name)))
     fig.add_hline(y=0.5, line=dict(color="#333", dash="dot", width=1))
-    fig.update_layout(barmode="stack", legend=dict(orientation="h", x=1, xanchor="right", y=0.68, yanchor="bottom"))
+    fig.update_layout(barmode="stack")  # the legend below the plot, as every chart (style.finish)
     fig.update_xaxes(title_text=_("channel (first {shown} of {channels})").format(shown=n, channels=c))
     fig.update_yaxes(title_text=_("share of each kernel"), range=[0, 1])
     return finish(fig, _("An SK unit ({gate}) on this photo: each channel splits its attention").format(
-        gate=w.gate.name), height=420)
+        gate=w.gate.name), height=480)

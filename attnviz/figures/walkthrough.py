@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..i18n import _
-from .style import PATH_COLORS, finish
+from .style import PATH_COLORS, finish, subplot_titles
 
 Step = tuple[str, Sequence[tuple[str, np.ndarray]]]  # (panel title, [(series name, values)])
 #: Distinct colours for the series of a panel (never two series of one panel alike).
@@ -20,7 +20,9 @@ def step_panels(steps: Sequence[Step], title: str, highlight: int | None = None)
     """One panel per step. A single series is drawn as bars; several as lines (overlaid bars hide
     each other), each in its own colour. ``highlight`` marks a channel, with its index, in every
     panel whose vectors are channel-sized (the first panel's length)."""
-    fig = make_subplots(rows=len(steps), cols=1, subplot_titles=[s[0] for s in steps], vertical_spacing=0.32 / len(steps))
+    titles = subplot_titles([s[0] for s in steps])
+    fig = make_subplots(rows=len(steps), cols=1, subplot_titles=titles,
+                        vertical_spacing=(0.32 + 0.04 * sum(t.count("<br>") for t in titles)) / len(steps))
     width = len(steps[0][1][0][1])
     colour = iter(_COLOURS * 4)
     for row, (_panel, series) in enumerate(steps, start=1):
@@ -39,8 +41,12 @@ def step_panels(steps: Sequence[Step], title: str, highlight: int | None = None)
         if highlight is not None and per_channel:
             fig.add_vrect(x0=highlight - 0.5 - width / 200, x1=highlight + 0.5 + width / 200, fillcolor="#d62728",
                           opacity=0.25, line_width=0, row=row, col=1)
-            fig.add_annotation(x=highlight, y=1, yref="y domain" if row == 1 else f"y{row} domain", text=f"c = {highlight}",
-                               showarrow=False, font=dict(color="#d62728", size=12), yanchor="bottom", row=row, col=1)
+            # Inside the panel's top (not above it, where the panel's title is), on the side of the
+            # marked channel that has room.
+            fig.add_annotation(x=highlight, y=0.98, yref="y domain" if row == 1 else f"y{row} domain",
+                               text=f"c = {highlight}", showarrow=False, font=dict(color="#d62728", size=12),
+                               yanchor="top", xanchor="right" if highlight > width / 2 else "left",
+                               bgcolor="rgba(255,255,255,0.8)", row=row, col=1)
     fig.update_layout(bargap=0)
     return finish(fig, title, height=80 + 230 * len(steps), margin=dict(l=60, r=150, t=70, b=40),
                   legend=dict(orientation="v", x=1.01, xanchor="left", y=1, yanchor="top"))
@@ -49,7 +55,7 @@ def step_panels(steps: Sequence[Step], title: str, highlight: int | None = None)
 def feature_maps(before: np.ndarray, after: np.ndarray, channel: int, labels: tuple[str, str]) -> go.Figure:
     """Channel ``channel`` of the feature map before and after the gate, side by side, on one
     colour scale (so a gate that scales the channel down shows as a paler map)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=list(labels), horizontal_spacing=0.08)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=subplot_titles(labels, 2), horizontal_spacing=0.08)
     low = float(min(before.min(), after.min()))
     high = float(max(before.max(), after.max()))
     for col, image in enumerate((before, after), start=1):

@@ -96,6 +96,8 @@ class AttentionKind:
     prefix: ClassVar[str]                # gate names: "SE_2_1"
     paper: ClassVar[str]                 # "Hu et al., 2018"
     learn_text: ClassVar[str] = ""       # markdown with the formulas, N_(): the Learn page shows _(kind.learn_text)
+    #: What the Scale page says the kind's paths are, N_() (empty: the kind has no paths to compare).
+    scale_text: ClassVar[str] = ""
     #: Which views apply: a per-channel gate (excitation charts), a selection between kernel
     #: paths (SK charts), a softmax across splits (split-attention charts).
     channel_gate: ClassVar[bool] = False

@@ -79,9 +79,11 @@ def scale_charts(sweep: ScaleSweep, unit: str, dataset: Diffs | None = None) -> 
     diffs = {s: sweep.mean_diff(s) for s in sweep.scales}
     charts = [Chart("scale_mean_difference", scale_figures.mean_difference_by_scale(
         diffs, title=_("b − a per unit at each zoom — {over}").format(over=over)),
-        sentences(_("b is the weight of the dilated “5×5” path, a of the 3×3 path (a + b = 1); b − a is averaged "
-                    "over a unit's channels. A rise with the zoom means the unit favours the larger kernel for "
-                    "larger objects."), reading(diffs, dataset)), wide=dataset is None)]
+        # What a and b are is the kind's to say: an SK unit's kernels, ResNeSt's splits.
+        sentences(*[_(k.scale_text) for k in dict.fromkeys(g.kind for g in sweep.gates if g.paths >= 2)
+                    if k.scale_text],
+                  _("b − a is averaged over a unit's channels; a rise with the zoom means the unit gives b more "
+                    "weight for larger objects."), reading(diffs, dataset)), wide=dataset is None)]
     if dataset is not None:
         charts.append(Chart("scale_mean_difference_dataset", scale_figures.mean_difference_by_scale(
             dataset, title=_("b − a per unit at each zoom — the dataset (the model's profile)")),
@@ -92,6 +94,7 @@ def scale_charts(sweep: ScaleSweep, unit: str, dataset: Diffs | None = None) -> 
         unit, weights, label, title=_("{unit}: {label} per channel, at each zoom — {over}").format(
             unit=unit, label=label, over=over)),
         _("Each line is one zoom; the y axis is fitted to the values. From {low:g}× to {high:g}× {more} of "
-          "{channels} channels of {unit} give the larger kernel more weight.").format(
-            low=min(weights), high=max(weights), more=int((b_high > b_low).sum()), channels=len(b_low), unit=unit)))
+          "{channels} channels of {unit} give more weight to {label}.").format(
+            low=min(weights), high=max(weights), more=int((b_high > b_low).sum()), channels=len(b_low), unit=unit,
+            label=label)))
     return charts
