@@ -292,3 +292,44 @@ def test_saturation_is_the_share_of_values_at_least_0_9():
     assert result.share_high == pytest.approx((x >= 0.9).mean())
     assert result.mean == pytest.approx(x.mean())
     assert result.saturated == ((x >= 0.9).mean() >= 0.5)
+
+
+def test_cli_compare_page_and_card_show_the_same_eta_squared(capsys):
+    """`attnviz class-stats --json`, the Compare page's chart and the model card give one number per
+    gate, and it is eta^2 written again from the shipped profile's class moments."""
+    import json
+
+    from attnviz.cli import main
+    from attnviz.profiles import bundled_profile_path, load_profile
+    from attnviz.views import compare
+    from attnviz.zoo import bundled_dir
+
+    path = bundled_profile_path("se_resnet18_imagenette")
+    assert main(["class-stats", str(path), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    profile = load_profile(path)
+    n = profile.counts().astype(float)
+    for row in printed["gates"]:
+        m, m2 = profile.mean(row["gate"])[:, 0], profile.m2[row["gate"]][0][:, 0]
+        grand = (n[:, None] * m).sum(axis=0) / n.sum()
+        ssb = (n[:, None] * (m - grand) ** 2).sum(axis=0)
+        assert row["eta_squared"] == pytest.approx(float(np.mean(ssb / (ssb + m2.sum(axis=0)))), rel=1e-9)
+        assert row["eta_squared_null"] == pytest.approx(9 / (n.sum() - 1))
+        low, high = row["eta_squared_interval"]
+        assert low < row["eta_squared"] < high
+    charts = compare.compare_charts(profile, compare.CompareOptions(blocks=["SE_5_2"], classes=list(range(10))))
+    bars = next(c for c in charts if c.key == "class_dependence").figure.data[0]
+    np.testing.assert_allclose(bars.y, [r["eta_squared"] for r in printed["gates"]], rtol=1e-12)
+    card = json.loads((bundled_dir() / "se_resnet18_imagenette.json").read_text())["analysis"]["class_dependence"]
+    for row in printed["gates"]:
+        assert card[row["gate"]]["eta_squared"] == pytest.approx(row["eta_squared"], rel=1e-12)
+        assert card[row["gate"]]["eta_squared_interval"] == pytest.approx(row["eta_squared_interval"], rel=1e-12)
+    assert printed["depth_trend"]["eta_squared"]["n"] == 6 and printed["depth_trend"]["eta_squared"]["verdict"] == "rises"
+
+
+def test_cli_class_stats_names_an_unknown_class(capsys):
+    from attnviz.cli import main
+    from attnviz.profiles import bundled_profile_path
+
+    assert main(["class-stats", str(bundled_profile_path("se_resnet18_imagenette")), "--classes", "tench,zebra"]) == 2
+    assert "no class 'zebra'" in capsys.readouterr().err
