@@ -121,3 +121,31 @@ def test_the_issues_upload_of_30_mb_of_class_names_is_refused_cheaply(sk_model, 
     assert str(info.value).startswith("names.profile.safetensors is not")
     assert ("over the limit of 16,777,216" if classes == 1000 else "class name 0 has 15,000 characters") in str(info.value)
     assert rise < budget_mib * MiB, f"refusing it cost {rise / MiB:.0f} MiB"
+
+
+@pytest.fixture(scope="module")
+def assets(tmp_path_factory) -> Path:
+    from bundled_kit import write_bundled
+
+    folder = tmp_path_factory.mktemp("assets")
+    write_bundled(folder, "se_resnet18_half", "test_se", default=True)
+    return folder
+
+
+def test_the_app_names_a_malformed_upload_and_never_says_something_went_wrong(assets, good, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from attnviz.literal import unescape_markdown
+
+    monkeypatch.setenv("ATTNVIZ_ASSETS", str(assets))
+    monkeypatch.setenv("ATTNVIZ_SAMPLES", str(assets / "no-samples"))
+    root = Path(__file__).resolve().parent.parent
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=180).run()
+    at.switch_page("attnviz/app/compare.py").run()
+    for data, needle in [(with_meta(good, lambda m: "{not json"), "its metadata is not valid JSON"),
+                         (with_meta(good, lambda m: m.pop("gates")), "its metadata lacks gates")]:
+        at.file_uploader(key="profile_upload").set_value(("mine.safetensors", data, "application/octet-stream")).run()
+        assert not at.exception, [e.value for e in at.exception]
+        errors = "\n".join(unescape_markdown(str(e.value)) for e in at.error)
+        assert "Something went wrong" not in errors and "Traceback" not in errors
+        assert f"mine.safetensors is not a valid attnviz profile: {needle}" in errors, errors
