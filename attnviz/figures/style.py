@@ -129,8 +129,16 @@ def finish(fig: go.Figure, title: str, height: int | None = None, **layout) -> g
     # The title sits just above the plot area and pushes the top margin as far as its lines need
     # (plotly's title automargin); above subplot titles (annotations on the plot area's top edge)
     # it keeps their height free.
-    top_labels = [a for a in fig.layout.annotations if a.yref == "paper" and a.yanchor == "bottom" and (a.y or 0) >= 0.95]
-    clear = max([LINE_PX * ((a.text or "").count("<br>") + 1) for a in top_labels], default=0)
+    top_labels = [a for a in fig.layout.annotations if a.yref == "paper" and a.yanchor == "bottom" and (a.y or 0) >= 0.9]
+    clear = max([6 + LINE_PX * ((a.text or "").count("<br>") + 1) for a in top_labels], default=0)
+    # A y axis's title longer than the plot is high would reach into the title: wrapped to it.
+    plot_height = (height or fig.layout.height or 450) - margin["t"] - margin["b"]
+    for name in [k for k in fig.layout.to_plotly_json() if k.startswith("yaxis")]:
+        axis = fig.layout[name]
+        if axis.title.text:
+            domain = axis.domain or (0, 1)
+            units = max(12, int(plot_height * (domain[1] - domain[0]) / 9))
+            axis.title.text = wrap(axis.title.text, units)
     fig.update_layout(title=dict(text=title, x=0.01, xanchor="left", xref="container", y=1, yref="paper",
                                  yanchor="bottom", automargin=True, pad=dict(b=10 + clear)),
                       font=dict(size=FONT_SIZE, family=family),
