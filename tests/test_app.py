@@ -296,7 +296,7 @@ def test_compare_classes_from_the_saved_profile(app, profiles, model, label):
     assert titles[0].startswith(f"Role of excitation: class-mean {label} per block")
     assert chart_keys(at)[1:] == ["chart_cmp_class_dependence", "chart_cmp_class_specificity",
                                   f"chart_cmp_class_similarity_{model[5:].upper()}_5_2"]
-    similarity = json.loads(at.get("plotly_chart")[2].proto.spec)["data"][0]
+    similarity = json.loads(at.get("plotly_chart")[3].proto.spec)["data"][0]
     assert similarity["zmin"] == -1 and similarity["zmax"] == 1  # centred by default, on a diverging scale
     panel = text_of(at.markdown)
     assert ("The paper" in panel and "This model" in panel) if model == "test_se" else "about SE gates" in panel
