@@ -109,3 +109,20 @@ def test_uploaded_names_show_as_literal_text_in_the_app(assets, monkeypatch):
         # markup that is not backslash-escaped: an image or link target, a tag, LaTeX
         assert not re.search(r"(?<!\\)\]\(http", text) and not re.search(r"(?<!\\)<a\s", text), text
         assert not re.search(r"(?<!\\)\$x", text), text
+
+
+def test_an_uploaded_weights_files_name_in_its_error_is_text(assets, monkeypatch):
+    monkeypatch.setenv("ATTNVIZ_ASSETS", str(assets))
+    monkeypatch.setenv("ATTNVIZ_SAMPLES", str(assets / "no-samples"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.sidebar.selectbox(key="model").set_value("skresnet18").run()
+    at.sidebar.radio(key="weights_mode_skresnet18").set_value("file").run()
+    name = "![w](http://127.0.0.1:9/w.png).safetensors"
+    at.sidebar.file_uploader(key="weights_upload_skresnet18").set_value(
+        (name, b"\x10\x00\x00\x00\x00\x00\x00\x00{}", "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [str(e.value) for e in at.error]
+    shown = [e for e in errors if "w\\.png" in e]
+    assert shown, errors
+    assert not re.search(r"(?<!\\)\]\(http", shown[0]), shown[0]
+    assert markdown_text(name) in shown[0]

@@ -24,18 +24,19 @@ log = logging.getLogger("attnviz.app")
 def guard(body: Callable[[], None]) -> None:
     """Run a page body; an error shows a short message, never a traceback.
 
-    AttnvizError messages are meant for people and are shown as they are; anything else is logged
-    (with its traceback, in the server's log) and summarised in one line.
+    AttnvizError messages are meant for people and are shown as their text (they name files and
+    classes that visitors chose, so never as Markdown); anything else is logged (with its
+    traceback, in the server's log) and summarised in one line.
     """
     try:
         body()
     except AttnvizError as exc:
-        st.error(str(exc))
+        st.error(markdown_text(str(exc)))
     except Exception as exc:  # noqa: BLE001 - the page must survive any failure
         log.exception("page failed")
         st.error(_("Something went wrong while drawing this page ({error}: {message}). "
                    "Try another image or model; the server log has the details.").format(
-                       error=type(exc).__name__, message=exc))
+                       error=type(exc).__name__, message=markdown_text(exc)))
 
 
 def show_chart(chart: Chart, untrained: bool = False, key_prefix: str = "", selectable: bool = False):

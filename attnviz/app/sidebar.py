@@ -8,6 +8,7 @@ import streamlit as st
 
 from ..errors import ModelLoadError
 from ..i18n import _, sentences
+from ..literal import markdown_text
 from ..serving import server_limits
 from ..serving.inputs import DecodedImage, ImageInput, knows, read_files, session_caps, unique_names
 from ..serving.samples import sample_photos
@@ -136,7 +137,8 @@ def load_once(request: ModelRequest) -> ServedModel | None:
                   "(its results are labelled untrained). Or choose a bundled model: they work offline.").format(
                       weights=_("Weights"), file=WEIGHT_MODES[FILE], random=WEIGHT_MODES[RANDOM]))
     else:
-        st.error(_("**{name} could not be loaded.** {error}").format(name=request.name, error=failures[request.key]))
+        st.error(_("**{name} could not be loaded.** {error}").format(name=request.name,
+                                                                      error=markdown_text(failures[request.key])))
     if st.button(_("Try again"), key="retry_load"):
         failures.pop(request.key, None)
         st.rerun()
