@@ -9,6 +9,9 @@ the visitor would see.
     python bench/hostile_inputs.py --case weights_400k
     PYTHONPATH=/tmp/before python bench/hostile_inputs.py   # the same cases against older code
 
+Against code that builds the model before checking (before issue 26), ``weights_3m`` asks for
+24.6 GB: give it ``--case`` one at a time on a machine that has the memory, or leave it out.
+
 Cases (issue 26): a safetensors file of 80-odd bytes whose ``fc.weight`` has shape (400000, 0) or
 (3000000, 0), for seresnet50 (a local weights file); a 32 MB class-profile upload holding 30 MB of
 class names; a 64 MB zip whose central directory lists 1.2 million entries.
