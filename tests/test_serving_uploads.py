@@ -146,12 +146,12 @@ def test_a_scripted_visitor_over_the_limits_is_refused_by_the_server_and_the_ref
             return before, held, run, again
 
         before, held, run, again = asyncio.run(visit())
-        texts = run.texts()
+        texts = run.texts().replace("\\", "")  # names are shown as text: Markdown escapes dropped here
         for i in range(3):
             assert f"**big{i}.jpg** was skipped: is 30.0 MB, over the limit of 25 MB per image" in texts
         assert "**c3.png** was skipped: not analysed: a session may analyse at most 3 images at once" in texts
         assert {f"Top-5: c{i}.png" for i in range(3)} <= set(run.chart_titles())
-        assert "big0.jpg" in again.texts() and "Top-5: c0.png" in again.chart_titles()
+        assert "big0.jpg" in again.texts().replace("\\", "") and "Top-5: c0.png" in again.chart_titles()
         assert held < 60 * MiB, f"the refused 90 MB are still held: +{held / MiB:.0f} MiB"
     finally:
         proc.terminate()
