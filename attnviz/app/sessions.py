@@ -34,7 +34,10 @@ REFUSED = "_refused_uploads"
 def admitted_uploads(uploads: Sequence[Upload], limits: ServerLimits) -> Admission:
     """This session's uploads checked on the server (``serving.uploads.admit``); the bytes of the
     refused ones are removed from Streamlit's upload manager now, not when the session ends."""
-    kept: dict[str, ImageInput] = st.session_state.setdefault(KEPT, {})
+    ctx = get_script_run_ctx()
+    # Kept by the janitor, not in st.session_state: it lets go of them when it closes the session
+    # (measured: a session closed with its uploads still listed kept them otherwise).
+    kept = janitor().kept(ctx.session_id) if ctx is not None else st.session_state.setdefault(KEPT, {})
     admission = admit(uploads, limits, kept)
     # The refused files' bytes go now, so the next run no longer lists them: their messages are
     # kept until the visitor changes the uploads.
@@ -46,7 +49,6 @@ def admitted_uploads(uploads: Sequence[Upload], limits: ServerLimits) -> Admissi
         notes.update(listed=listed, refused=[])
     else:
         admission.refused = list(notes["refused"])
-    ctx = get_script_run_ctx()
     if admission.refused_ids and ctx is not None and runtime.exists():
         manager = runtime.get_instance().uploaded_file_mgr
         for file_id in admission.refused_ids:
@@ -73,9 +75,15 @@ class SessionJanitor:
         self.grace_s, self.period_s, self.clock = grace_s, period_s, clock
         self._sessions: set[str] = set()
         self._gone_since: dict[str, float] = {}
+        self._kept: dict[str, dict[str, ImageInput]] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.closed = 0
+
+    def kept(self, session_id: str) -> dict[str, ImageInput]:
+        """The session's admitted uploads by upload id (``serving.uploads.admit``), dropped on close."""
+        with self._lock:
+            return self._kept.setdefault(session_id, {})
 
     def seen(self, session_id: str) -> None:
         with self._lock:
@@ -118,6 +126,7 @@ class SessionJanitor:
             manager.remove_session_files(session_id)   # also when Streamlit forgot the session
             with self._lock:
                 self._sessions.discard(session_id)
+                self._kept.pop(session_id, None)
             self._gone_since.pop(session_id, None)
             closed += 1
         if closed:
