@@ -20,7 +20,7 @@ def _flow(fig: go.Figure, boxes: Sequence[str]) -> None:
     arrow between the two of a row: four boxes in one row do not fit a half-width chart."""
     for i, text in enumerate(boxes):
         row, col = divmod(i, 2)
-        x, y = (0.22, 0.78)[col], 0.97 - 0.19 * row
+        x, y = (0.22, 0.78)[col], 0.93 - 0.19 * row  # below the title, whose lines end at the paper top
         fig.add_annotation(x=x, y=y, xref="paper", yref="paper", yanchor="top", text=f"{i + 1}. {text}", **_BOX)
         if col:
             fig.add_annotation(x=0.5, y=y - 0.05, xref="paper", yref="paper", yanchor="top", text="→",
