@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from attnviz import class_stats
-from attnviz.i18n import N_, _, ngettext
+from attnviz.i18n import N_, _, current_language, language, ngettext
 from attnviz.literal import markdown_text
 from attnviz.preprocess import preprocessing_path
 from attnviz.profiles import Profile, dataset_name, profile_from_bytes
@@ -79,10 +79,15 @@ def charts(ctx: Context, profile: Profile) -> None:
                                      channels=int(n_channels), sort=sort, similarity_block=sim_block,
                                      centred=centred, highlight=highlight)
     show_charts(compare.compare_charts(profile, options), ctx.untrained, key_prefix="cmp_")
+    lang = current_language()  # Streamlit makes the file after the run, when no language is set
+
+    def compare_report() -> bytes:
+        with language(lang):
+            return report.compare_report(ctx.loaded, profile, options, summary).encode("utf-8")
+
     st.download_button(
         _("⬇ Report to hand out (HTML)"), key="compare_report", on_click="ignore", mime="text/html",
-        file_name=f"attnviz_{ctx.loaded.name}_classes_report.html",
-        data=lambda: report.compare_report(ctx.loaded, profile, options, summary).encode("utf-8"),
+        file_name=f"attnviz_{ctx.loaded.name}_classes_report.html", data=compare_report,
         help=_("One file with the paper's finding beside this model's, every chart of this page (interactive) "
                "and the numbers behind them; it opens offline"))
 
