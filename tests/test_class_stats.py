@@ -333,3 +333,44 @@ def test_cli_class_stats_names_an_unknown_class(capsys):
 
     assert main(["class-stats", str(bundled_profile_path("se_resnet18_imagenette")), "--classes", "tench,zebra"]) == 2
     assert "no class 'zebra'" in capsys.readouterr().err
+
+
+def test_holm_adjust_against_its_definition():
+    from attnviz.stats import holm_adjust
+
+    p = np.array([0.01, 0.04, 0.03, 0.005, 0.5])
+    order = np.argsort(p)
+    m = len(p)
+    reference = np.empty(m)
+    for rank, i in enumerate(order):      # max over j <= rank of min(1, (m - j) p_(j))
+        reference[i] = max(min(1.0, (m - j) * p[order[j]]) for j in range(rank + 1))
+    np.testing.assert_allclose(holm_adjust(p), reference)
+
+
+def test_draws_intervals_and_significant_channels_from_their_definitions():
+    """The replicates centre on the statistics they resample, the interval is the basic bootstrap
+    interval of those replicates, and the count of significant channels is Holm's on scipy's F-tests."""
+    from attnviz.class_stats import DRAWS, LEVEL
+    from attnviz.stats import holm_adjust
+
+    profile, values, y = _two_profiles()
+    x = values["SE_2_1"][:, 0]
+    n_k = np.bincount(y)
+    means = np.array([x[y == k].mean(axis=0) for k in range(len(COUNTS))])
+    m2 = np.array([((x[y == k] - means[k]) ** 2).sum(axis=0) for k in range(len(COUNTS))])
+    eta, omega = _reference_eta_omega(x, y)
+    draws = class_draws(n_k, means, m2, draws=DRAWS, seed=0)
+    assert abs(np.mean(draws.omega_squared) - omega.mean()) < 0.01
+    assert abs(np.median(draws.eta_squared) - eta.mean()) < 0.01 + (len(COUNTS) - 1) / (len(y) - 1)
+    assert abs(np.mean(draws.specificity) - _reference_specificity(x, y)) < 0.1
+    dep = class_dependence(profile, "SE_2_1")
+    tail = 100 * (1 - LEVEL) / 2
+    for estimate, replicates, interval in ((dep.eta_squared, draws.eta_squared, dep.eta_squared_interval),
+                                           (dep.omega_squared, draws.omega_squared, dep.omega_squared_interval),
+                                           (dep.specificity, draws.specificity, dep.specificity_interval)):
+        q_low, q_high = np.percentile(replicates, [tail, 100 - tail])
+        assert interval == pytest.approx((max(2 * estimate - q_high, -1.0), min(2 * estimate - q_low, 1.0)), rel=1e-9)
+    ps = np.array([f_oneway(*[x[y == k, c] for k in range(len(COUNTS))]).pvalue for c in range(8)])
+    assert dep.channels_significant == int((holm_adjust(ps) < 0.05).sum())
+    assert spearman(np.arange(9), [3, 1, 2, 5, 4, 7, 6, 9, 8]).exact
+    assert not spearman(np.arange(10), np.arange(10)[::-1]).exact
