@@ -98,6 +98,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=0, help="stop starting mutants after S seconds")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ["ATTNVIZ_ASSETS"] = str(ROOT / "assets")   # the shipped profiles and cards, read only
     work = Path(tempfile.mkdtemp(prefix="attnviz-mutants-"))
     shutil.copytree(ROOT / "attnviz", work / "attnviz")
     (work / "tests").mkdir()
