@@ -12,6 +12,7 @@ from attnviz.app.state import HASH, Context, current_context, served_model, walk
 from attnviz.figures.diagram import se_diagram, sk_diagram
 from attnviz.i18n import _, current_language, ngettext
 from attnviz.serving.inputs import ImageInput, decode, knows, read_files
+from attnviz.serving.inputs import samples_folder
 from attnviz.serving.samples import sample_photos
 from attnviz.serving.models import ModelRequest, ServedModel
 from attnviz.zoo import bundled_models
@@ -55,9 +56,11 @@ DIAGRAMS = {"channel_gate": se_diagram, "kernel_selection": sk_diagram}
 
 
 @st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=HASH)
-def drawn_picture(model: ServedModel, kind_flag: str, language: str):
-    """(figure, photo, gate) of one picture, drawn once per model and language for every visitor:
-    a class opening the app at once would otherwise read the samples and draw it thirty times."""
+def drawn_picture(model: ServedModel, kind_flag: str, language: str, samples: str):
+    """(figure, photo, gate) of one picture, drawn once per model, language and samples folder for
+    every visitor: a class opening the app at once would otherwise read the samples and draw it
+    thirty times. ``samples`` (the folder, or "packaged") is part of the key: the picture is drawn
+    on that folder's photo."""
     gates = [g for g in model.loaded.gates if getattr(g.kind, kind_flag)]
     gate = gates[len(gates) // 2]
     photo = picture_photo(model)
@@ -65,7 +68,9 @@ def drawn_picture(model: ServedModel, kind_flag: str, language: str):
 
 
 def picture(model: ServedModel, kind_flag: str) -> None:
-    figure, photo, gate = drawn_picture(model, kind_flag, current_language())
+    samples = samples_folder(PROJECT)
+    figure, photo, gate = drawn_picture(model, kind_flag, current_language(),
+                                        "packaged" if samples is None else str(samples))
     st.plotly_chart(figure, width="stretch", config={"displaylogo": False}, key=f"home_{kind_flag}")
     st.caption(_("Drawn from {model} on the photo *{photo}*: the bars are the weights "
                  "{gate} (stage {stage}, block {block}) gave to its first channels.").format(
