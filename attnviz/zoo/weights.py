@@ -149,13 +149,19 @@ def check_specs(expected: Mapping[str, TensorSpec], found: Mapping[str, TensorSp
     missing = [k for k in expected if k not in found]
     unexpected = [k for k in found if k not in expected]
     if missing or unexpected:
-        raise ModelLoadError(_(
-            "weights {source} do not fit architecture {name}: {missing} missing keys "
-            "(e.g. {missing_keys}), {unexpected} unexpected keys (e.g. {unexpected_keys}); "
-            "check that the file was trained for this architecture").format(
-            source=label, name=name, missing=len(missing), missing_keys=missing[:2],
-            unexpected=len(unexpected), unexpected_keys=unexpected[:2]))
+        raise key_mismatch(label, name, missing, unexpected)
 
+
+
+def key_mismatch(source: object, name: str, missing: list[str], unexpected: list[str]) -> ModelLoadError:
+    """The one message for weights whose tensor names differ from the architecture's (read from the
+    header before building, or reported by load_state_dict after)."""
+    return ModelLoadError(_(
+        "weights {source} do not fit architecture {name}: {missing} missing keys "
+        "(e.g. {missing_keys}), {unexpected} unexpected keys (e.g. {unexpected_keys}); "
+        "check that the file was trained for this architecture").format(
+        source=source, name=name, missing=len(missing), missing_keys=missing[:2],
+        unexpected=len(unexpected), unexpected_keys=unexpected[:2]))
 
 def read_state_dict(source: str | Path | WeightsBlob) -> dict[str, torch.Tensor]:
     """Tensors of a ``.safetensors`` file or a state-dict ``.pth``/``.pt``/``.bin`` checkpoint,
@@ -216,12 +222,7 @@ def load_into(model: nn.Module, state: dict[str, torch.Tensor], name: str, sourc
             "check that the file was trained for this architecture").format(
             source=source, name=name, count=count)) from None
     if missing or unexpected:
-        raise ModelLoadError(_(
-            "weights {source} do not fit architecture {name}: {missing} missing keys "
-            "(e.g. {missing_keys}), {unexpected} unexpected keys (e.g. {unexpected_keys}); "
-            "check that the file was trained for this architecture").format(
-            source=source, name=name, missing=len(missing), missing_keys=missing[:2],
-            unexpected=len(unexpected), unexpected_keys=unexpected[:2]))
+        raise key_mismatch(source, name, missing, unexpected)
 
 
 def classes_from_sidecar(weights: Path | WeightsBlob, num_classes: int) -> list[str]:
