@@ -500,8 +500,14 @@ def test_links_are_shareable_the_url_holds_the_model_and_the_gate(app, goldfish)
     no_trace(at)
     assert at.sidebar.selectbox(key="model").value == "test_sk"
     assert at.selectbox(key="explore_block").value == "SK_3_1"
-    assert "b_histogram" not in "".join(chart_titles(at)) and any("SK_3_1" in t for t in chart_titles(at))
+    # The block charts drawn are those of the gate in the URL: SK_3_1's split of each channel
+    # between its two paths (one chart per photo), and no other unit's.
+    split = [k for k in chart_keys(at) if k.startswith("chart_block_b_split_")]
+    assert split and all(k.startswith("chart_block_b_split_SK_3_1_") for k in split), chart_keys(at)
+    assert any(t.startswith("SK_3_1: ") for t in chart_titles(at))
     at.selectbox(key="explore_block").set_value("SK_4_2").run()
+    split = [k for k in chart_keys(at) if k.startswith("chart_block_b_split_")]
+    assert split and all(k.startswith("chart_block_b_split_SK_4_2_") for k in split), chart_keys(at)
     assert at.query_params["gate"] == ["SK_4_2"] or at.query_params["gate"] == "SK_4_2"
     assert at.query_params["model"] in ("test_sk", ["test_sk"])
 

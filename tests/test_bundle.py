@@ -44,24 +44,46 @@ def test_package_a_tiny_sk_run(nette_dir, tmp_path, monkeypatch):
 
 def test_the_card_measures_class_dependence_on_the_compared_path(samples_dir):
     """The card's eta squared of an SK unit is that of b (path 1), the value the Compare page compares,
-    written again here from the per-class moments; the unequal class counts make the weighting count."""
+    and its mean attention difference is b - a over every image, each counted once. Both are written
+    again here from each image's own gate values (one forward pass per image, no profile involved);
+    the unequal class counts (2, 5, 2) make a forgotten count weighting show."""
+    import torch
+
     from attnviz.architectures import build_architecture
     from attnviz.images import load_image
+    from attnviz.inference import forward_with_capture
     from attnviz.profiling import profile_images
+    from attnviz.scale import zoom
     from attnviz.zoo import wrap_model
 
+    torch.manual_seed(0)
     loaded = wrap_model(build_architecture("sk_resnet18_half", 10), "sk", [str(i) for i in range(10)],
                         {"input_size": (3, 64, 64), "interpolation": "bilinear", "crop_pct": 1.0,
                          "mean": (0.5, 0.5, 0.5), "std": (0.25, 0.25, 0.25)})
     files = sorted(samples_dir.glob("*.JPEG"))[:9]
-    profile = profile_images(loaded, [load_image(f) for f in files], [0, 0, 1, 1, 1, 1, 1, 2, 2], ["a", "b", "c"])
+    images = [load_image(f) for f in files]
+    labels = np.array([0, 0, 1, 1, 1, 1, 1, 2, 2])
+    profile = profile_images(loaded, images, labels.tolist(), ["a", "b", "c"], scales=(1.0, 2.0))
     analysis = attention_analysis(profile)
-    for gate in profile.gate_names:
-        n = profile.counts().astype(float)
-        m, m2 = profile.mean(gate)[:, 1], profile.m2[gate][0][:, 1]
-        grand = (n[:, None] * m).sum(axis=0) / n.sum()
-        ssb = (n[:, None] * (m - grand) ** 2).sum(axis=0)
-        eta = float(np.mean(ssb / (ssb + m2.sum(axis=0))))
-        assert analysis["class_dependence"][gate]["eta_squared"] == pytest.approx(eta, rel=1e-9)
-        assert analysis["class_dependence"][gate]["path"] == 1
-        assert analysis["class_dependence"][gate]["verdict"] == "too_few"       # 2 to 5 images per class
+    for si, scale in enumerate((1.0, 2.0)):
+        per_image = []
+        for img in images:
+            _, captured = forward_with_capture(loaded, loaded.transform(zoom(img, scale))[None])
+            per_image.append({g: captured[g][0].double().numpy() for g in profile.gate_names})
+        for gate in profile.gate_names:
+            v = np.stack([values[gate] for values in per_image])             # (images, paths, C)
+            mad = float((v[:, 1] - v[:, 0]).mean())                         # every image once
+            assert analysis["mean_attention_difference"][gate][f"{scale:g}"] == pytest.approx(mad, rel=1e-4, abs=1e-6)
+            # the mean of the three class means would give another number: the test tells them apart
+            by_class = np.mean([(v[labels == k, 1] - v[labels == k, 0]).mean() for k in range(3)])
+            assert abs(by_class - mad) > 1e-6
+            if si:
+                continue
+            b = v[:, 1]                                                     # (images, C): the compared path
+            grand = b.mean(axis=0)
+            ssb = sum((labels == k).sum() * (b[labels == k].mean(axis=0) - grand) ** 2 for k in range(3))
+            sst = ((b - grand) ** 2).sum(axis=0)
+            eta = float(np.mean(ssb / sst))
+            assert analysis["class_dependence"][gate]["eta_squared"] == pytest.approx(eta, rel=1e-4)
+            assert analysis["class_dependence"][gate]["path"] == 1
+            assert analysis["class_dependence"][gate]["verdict"] == "too_few"       # 2 to 5 images per class
