@@ -20,6 +20,14 @@ cache still to load); by default one visitor has been and gone first.
     python bench/classroom.py --sessions 30 --photos 1
     python bench/classroom.py --sessions 8 --photos 12
     python bench/classroom.py --mode first-page --sessions 30 [--cold]
+    python bench/classroom.py --sessions 30 --photos 1 --profile /tmp/class.pstats   # where the time goes
+
+``--profile PATH``: the server runs under cProfile (every thread, ``bench/profiled/sitecustomize.py``),
+recording the photos phase only; read it with ``python -m pstats PATH`` (``sort cumtime``). Times
+are then inflated by the profiler (about 2x): profile and measure in separate runs.
+``--py-spy PATH``: sample the server with ``py-spy record --gil`` (only samples that hold the GIL,
+i.e. the server's Python CPU time) over the photos phase, collapsed stacks written to PATH
+(``pip install py-spy``); summarise with ``python bench/spy_summary.py PATH``.
 
 Goals (2-core machine, bundled se_resnet18_imagenette): 30 sessions x 1 photo p95 <= 3 s;
 8 sessions x 12 photos p95 <= 15 s; 30 visitors see text within 3 s.
@@ -29,7 +37,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import time
 import urllib.request
@@ -167,10 +177,16 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=1, help="photos per session")
     parser.add_argument("--cold", action="store_true", help="first-page: no visitor before")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--profile", metavar="PATH", help="write the server's cProfile statistics of the phase here")
+    parser.add_argument("--py-spy", metavar="PATH", dest="py_spy",
+                        help="sample the server with py-spy --gil over the phase, collapsed stacks to PATH")
     parser.add_argument("--option", action="append", default=[],
                         help="extra `streamlit run` option, e.g. --option=--server.maxUploadSize=64")
     args = parser.parse_args()
     env = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    if args.profile:
+        env.update(PYTHONPATH=os.pathsep.join([str(ROOT / "bench" / "profiled"), os.environ.get("PYTHONPATH", "")]),
+                   ATTNVIZ_PROFILE_OUT=str(Path(args.profile).resolve()))
     proc, base = start_app(str(ROOT / "app.py"), env, "/tmp/attnviz-classroom.log", options=tuple(args.option))
     try:
         print(f"before: {load()}", flush=True)
@@ -182,13 +198,27 @@ def main() -> None:
                   f"{quantiles(result['text'])}; first run ended {quantiles(result['finished'])}")
         else:
             asyncio.run(warm_up(base))
+            if args.profile:
+                os.kill(proc.pid, signal.SIGUSR2)  # the warm-up is not recorded
+            spy = subprocess.Popen(["py-spy", "record", "--gil", "-r", "200", "-f", "raw",
+                                    "-o", args.py_spy, "--pid", str(proc.pid)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) if args.py_spy else None
+            if spy is not None:
+                time.sleep(2)  # py-spy attaches
             r = asyncio.run(one_class(base, proc.pid, args.sessions, args.photos, args.timeout))
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(60)
             print(f"{args.sessions} sessions x {args.photos} photo(s), uploaded at once: upload to last chart "
                   f"{quantiles(r['times'])}; all done in {r['wall']:.1f} s")
             print(f"server CPU {r['cpu']:.1f} s = {1000 * r['cpu_per_photo']:.0f} ms per photo; memory "
                   f"{r['before'] / MiB:.0f} MiB before, peak {r['peak'] / MiB:.0f} MiB "
                   f"(+{(r['peak'] - r['before']) / MiB:.0f})")
         print(f"after: {load()}")
+        if args.profile:
+            os.kill(proc.pid, signal.SIGUSR1)
+            time.sleep(5)
+            print(f"profile: {args.profile} (python -m pstats {args.profile})")
     finally:
         proc.terminate()
         try:
