@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import attnviz.serving.analyses as served_analyses
+from attnviz.literal import markdown_text
 from bundled_kit import write_bundled
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -411,10 +412,12 @@ def test_learn(app, model, symbol):
     no_trace(at)
     assert chart_keys(at) == [f"chart_learn_walkthrough_{model[5:].upper()}_5_2",
                               f"chart_learn_feature_maps_{model[5:].upper()}_5_2_5"]
-    numbers = at.dataframe[0].value
-    assert symbol in list(numbers["symbol"])
-    checks = at.dataframe[1].value
-    assert all(float(e) < 1e-4 for e in checks["largest error on this image"])
+    # st.table (it wraps the long "meaning" column), its cells as literal Markdown
+    numbers = at.table[0].value
+    assert list(numbers.columns) == ["symbol", "value", "meaning"]
+    assert markdown_text(symbol) in list(numbers["symbol"])
+    checks = at.table[1].value
+    assert all(float(e.replace("\\", "")) < 1e-4 for e in checks["largest error on this image"])
 
 
 def test_compare_classes_from_an_uploaded_profile_and_a_bad_one(app, profiles):

@@ -38,7 +38,8 @@ BOXES = """() => [...document.querySelectorAll('.js-plotly-plot')].map((gd) => {
     gd.querySelectorAll('.infolayer [class$="title"]').forEach((el) => {
         if (/^[xy]\\d*title$/.test(el.getAttribute('class') || '')) add('axis title', el);
     });
-    gd.querySelectorAll('.infolayer .legend .bg').forEach((el) => add('legend', el));
+    // every legend: 'legend', and 'legend2' … of a figure that gives each panel its own
+    gd.querySelectorAll('.infolayer > g[class^="legend"] > rect.bg').forEach((el) => add('legend', el));
     gd.querySelectorAll('.annotation .annotation-text').forEach((el) => add('annotation', el));
     return {title, fig: [fig.left, fig.top, fig.right, fig.bottom], boxes};
 }).filter(Boolean)"""
@@ -85,10 +86,16 @@ def settle(page) -> None:
     page.wait_for_timeout(1500)
 
 
+#: ATTNVIZ_LAYOUT_PAGES=learn,explore walks only those pages (while working on one page).
+ONLY_PAGES = [p for p in os.environ.get("ATTNVIZ_LAYOUT_PAGES", "").split(",") if p]
+
+
 def walk(page, tag: str, shots: Path | None) -> list[str]:
     """Every page through the sidebar's links (the session, its photos and language, stay)."""
     problems = []
     for name, __ in PAGES:
+        if ONLY_PAGES and name not in ONLY_PAGES:
+            continue
         page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
         links = page.locator('[data-testid="stSidebarNav"] a')
         # The home page is the default one: its link is the bare address, the first of the list.

@@ -232,6 +232,32 @@ def test_step_panels_marks_the_channel_only_in_per_channel_steps():
     assert fig.data[2].type == "scatter" and fig.data[2].line.color != fig.data[3].line.color  # distinct lines
 
 
+def test_step_panels_give_each_panel_with_several_series_its_own_legend_beside_it():
+    fig = step_panels([("split", [("GAP(3×3)", np.ones(8)), ("GAP(5×5)", np.zeros(8))]), ("fuse", [("s", np.ones(8))]),
+                       ("select", [("a", np.full(8, 0.4)), ("b", np.full(8, 0.6))])], "steps")
+    # one legend per multi-series panel, naming only that panel's series; the one-series panel has none
+    assert [t.legend for t in fig.data if t.showlegend] == ["legend", "legend", "legend2", "legend2"]
+    assert fig.data[2].showlegend is False
+    for legend, axis in (("legend", "yaxis"), ("legend2", "yaxis3")):
+        assert fig.layout[legend].x >= 1  # beside the plot area, not over it
+        assert fig.layout[legend].y == pytest.approx(fig.layout[axis].domain[1])  # at its own panel's top
+
+
+def test_before_and_after_maps_share_one_colour_scale_centred_on_zero():
+    from attnviz.figures.walkthrough import feature_maps
+
+    before = np.array([[-3.0, 1.0], [0.5, -0.2]])
+    after = 0.5 * before  # a gate of 0.5: every value halfway to 0
+    fig = feature_maps(before, after, 7, ("before", "after"))
+    left, right = fig.data
+    # one scale for both (not each map's own range), symmetric around 0 because u has negatives:
+    # written out by hand from the two maps' extremes (-3 and 1)
+    assert (left.zmin, left.zmax) == (right.zmin, right.zmax) == (-3.0, 3.0)
+    assert left.colorscale == right.colorscale
+    positive = feature_maps(np.array([[0.0, 2.0]]), np.array([[0.0, 1.0]]), 7, ("before", "after"))
+    assert (positive.data[0].zmin, positive.data[0].zmax) == (0.0, 2.0) == (positive.data[1].zmin, positive.data[1].zmax)
+
+
 def test_figures_use_the_font_stack_of_the_readers_language_and_hover_fills_only_its_own_fields():
     import plotly.graph_objects as go
 

@@ -65,6 +65,38 @@ def test_se_steps_follow_the_formulas(fish):
     assert w.a is None and w.weights is None and not has_hooks(loaded.model)
 
 
+def test_se_u_is_the_residual_branch_before_the_shortcut_and_the_page_says_why_z_is_negative(fish):
+    """u is the SE module's input: the block's bn2 output, before the identity is added and before
+    the final ReLU (so z = GAP(u) can be negative); the Learn caption counts the negative z_c."""
+    loaded = tiny("se_resnet18_half", size=64)
+    block = loaded.model.layer3[1]
+    seen = {}
+
+    def keep(name: str, tensor: torch.Tensor) -> None:  # a hook that returns None changes nothing
+        seen.setdefault(name, tensor[0].clone())
+
+    hooks = [block.bn2.register_forward_hook(lambda m, i, o: keep("bn2", o)),
+             block.register_forward_pre_hook(lambda m, i: keep("block in", i[0])),
+             block.register_forward_hook(lambda m, i, o: keep("block out", o))]
+    try:
+        with torch.no_grad():
+            loaded.model(loaded.preprocess([fish]))
+    finally:
+        for h in hooks:
+            h.remove()
+    w = walkthrough(loaded, fish, "SE_4_2")
+    _close(w.u, seen["bn2"])
+    # the block adds the identity (layer3.1 has no downsample) to x~ and then applies its ReLU
+    _close(seen["block out"].numpy(), torch.relu(torch.as_tensor(w.v) + seen["block in"]), atol=1e-4)
+    negative = int((seen["bn2"].mean((1, 2)) < 0).sum())
+    reading = w.kind.tensor_reading(w)
+    if negative:
+        assert reading.startswith(f"{negative} of the 128 squeeze values z_c are negative")
+        assert "before the shortcut is added" in reading
+    else:
+        assert reading == ""
+
+
 def test_sk_steps_follow_the_formulas(fish):
     loaded = tiny("sk_resnet18_half", size=64)
     w = walkthrough(loaded, fish, "SK_4_2")

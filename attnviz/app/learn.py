@@ -38,9 +38,10 @@ def page(ctx: Context) -> None:
 
 
 def explanation(kind) -> str:
-    """A kind's formulas and explanation in the page's language (``learn_text`` is marked with N_;
-    an empty one stays empty: gettext would answer "" with the catalogue's header)."""
-    return _(kind.learn_text) if kind.learn_text else ""
+    """A kind's formulas and explanation in the page's language, then its notes (which tensor the
+    live example shows, the paper's letters). ``learn_text`` and the notes are marked with N_; an
+    empty one stays empty: gettext would answer "" with the catalogue's header."""
+    return "\n\n".join(_(text) for text in (kind.learn_text, *kind.learn_notes) if text)
 
 
 @fragment
@@ -52,18 +53,18 @@ def steps(ctx: Context, image, gate: str) -> None:
     favoured = w.kind.most_attended(w)
     channel = int(st.number_input(_("Channel c (0 … {last}); it starts on the channel the gate favours most").format(
         last=channels - 1), 0, channels - 1, favoured, key=f"learn_channel_{gate}"))
-    left, right = st.columns([2, 3])
+    # The photo beside its numbers; the charts below, at full width (their panels' titles and
+    # legends need it). st.table wraps a long "meaning" instead of cutting it.
+    left, right = st.columns([1, 2])
     with left:
-        show_image(image, width=320, caption=_("{image}: predicted {label} ({prob:.1%})").format(
+        show_image(image, caption=_("{image}: predicted {label} ({prob:.1%})").format(
             image=image.name, label=w.prediction["label"], prob=w.prediction["prob"]))
-        st.dataframe(learn.live_numbers(w, channel), hide_index=True, width="stretch",
-                     column_order=["symbol", "value", "meaning"],
-                     column_config=learn.column_labels())
+    with right:
+        st.table(learn.as_table(learn.live_numbers(w, channel), ["symbol", "value", "meaning"]), hide_index=True)
         st.caption(_("The formulas hold on this image (largest absolute error of each identity, "
                      "in the network's own numbers):"))
-        st.dataframe(learn.checks_table(w), hide_index=True, width="stretch", column_config=learn.column_labels())
-    with right:
-        show_chart(learn.walkthrough_chart(w, channel), ctx.untrained, key_prefix="learn_")
+        st.table(learn.as_table(learn.checks_table(w), ["identity", "largest error on this image"]), hide_index=True)
+    show_chart(learn.walkthrough_chart(w, channel), ctx.untrained, key_prefix="learn_")
     show_chart(learn.feature_map_chart(w, channel), ctx.untrained, key_prefix="learn_")
 
 

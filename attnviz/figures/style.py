@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 import plotly.colors as pc
 import plotly.graph_objects as go
@@ -53,7 +54,8 @@ def use_template(fig: go.Figure, name: str) -> go.Figure:
 #: the title wraps (never cut) to the width of the narrowest place a chart is shown (half of a
 #: 1280-pixel page), the legend sits below the plot area (never over the title or subplot titles)
 #: and the margins grow with the wrapped title and the legend's rows. Subplot titles wrap too
-#: (``subplot_titles``).
+#: (``subplot_titles``). A figure of stacked panels gives each panel with several series a legend
+#: of its own beside the panel (``panel_legends``), never one legend for all of them.
 TITLE_UNITS = 44        # a title line, in widths of a Latin character (a CJK character counts 2)
 LEGEND_UNITS = 48       # a legend row, likewise (entries add their symbol's width)
 LINE_PX = 24            # one line of title or legend
@@ -87,6 +89,27 @@ def wrap(text: str, units: int = TITLE_UNITS) -> str:
 def subplot_titles(titles, columns: int = 1) -> list[str]:
     """Subplot titles wrapped to their panel's share of the narrowest chart width."""
     return [wrap(t, max(16, TITLE_UNITS // columns)) for t in titles]
+
+
+def panel_legends(fig: go.Figure, series_per_row: Sequence[int]) -> dict:
+    """Layout of one legend per panel that has several series, beside that panel's top (legend,
+    legend2 …): each legend lists only its own panel's series, never all of the figure's. The
+    traces of row r are assigned to their legend here; returns the layout entries to apply."""
+    layout, first = {}, 0
+    legends = 0
+    for row, count in enumerate(series_per_row, start=1):
+        traces = fig.data[first:first + count]
+        first += count
+        if count < 2:
+            continue
+        legends += 1
+        name = "legend" if legends == 1 else f"legend{legends}"
+        for trace in traces:
+            trace.legend = name
+        top = fig.layout[f"yaxis{row if row > 1 else ''}"].domain[1]
+        layout[name] = dict(orientation="v", x=1.01, xanchor="left", xref="paper", y=top, yanchor="top",
+                            yref="paper", font=dict(size=12))
+    return layout
 
 
 def legend_rows(names: list[str], units: int = LEGEND_UNITS) -> int:

@@ -2,6 +2,7 @@
 before and after the gate."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -9,11 +10,40 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..i18n import _
-from .style import PATH_COLORS, finish, subplot_titles
+from .style import PATH_COLORS, finish, panel_legends, subplot_titles
 
 Step = tuple[str, Sequence[tuple[str, np.ndarray]]]  # (panel title, [(series name, values)])
-#: Distinct colours for the series of a panel (never two series of one panel alike).
+#: Colours of the one-series panels (bars), in turn.
 _COLOURS = ["#1f77b4", PATH_COLORS[1], "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+#: Colours of the series of a panel with several, by position: the first path (3×3) and the second
+#: (5×5) in their colours in every panel and every chart, then the rest; never two alike in a panel.
+_SERIES_COLOURS = [PATH_COLORS[0], PATH_COLORS[1], "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+
+
+@dataclass(frozen=True)
+class SharedScale:
+    """One colour scale for maps drawn side by side: [low, high], diverging around 0 (low = -high)
+    when any value is negative, else from 0 up."""
+
+    low: float
+    high: float
+    diverging: bool
+
+    @property
+    def colorscale(self) -> str:
+        return "RdBu_r" if self.diverging else "Viridis"
+
+
+def shared_scale(*maps: np.ndarray) -> SharedScale:
+    """The colour scale every map in ``maps`` is drawn on: it spans all of them, so no map looks
+    brighter merely from a range of its own; centred on 0 when there are negative values, so a
+    map scaled toward 0 (a gate below 1) looks paler whatever its sign."""
+    low = min(float(np.min(m)) for m in maps)
+    high = max(float(np.max(m)) for m in maps)
+    if low < 0:
+        reach = max(-low, high)
+        return SharedScale(-reach, reach, True)
+    return SharedScale(0.0, high if high > 0 else 1.0, False)
 
 
 def step_panels(steps: Sequence[Step], title: str, highlight: int | None = None) -> go.Figure:
@@ -27,9 +57,9 @@ def step_panels(steps: Sequence[Step], title: str, highlight: int | None = None)
     colour = iter(_COLOURS * 4)
     for row, (_panel, series) in enumerate(steps, start=1):
         per_channel = all(len(np.ravel(v)) == width for _name, v in series)
-        for name, values in series:
+        for position, (name, values) in enumerate(series):
             v = np.asarray(values, dtype=float).reshape(-1)
-            c = next(colour)
+            c = next(colour) if len(series) == 1 else _SERIES_COLOURS[position % len(_SERIES_COLOURS)]
             common = dict(x=np.arange(len(v)), y=v, name=name, showlegend=len(series) > 1,
                           hovertemplate="%{x}: %{y:.4g}<extra>" + name + "</extra>")
             if len(series) == 1:
@@ -47,19 +77,18 @@ def step_panels(steps: Sequence[Step], title: str, highlight: int | None = None)
                                text=f"c = {highlight}", showarrow=False, font=dict(color="#d62728", size=12),
                                yanchor="top", xanchor="right" if highlight > width / 2 else "left",
                                bgcolor="rgba(255,255,255,0.8)", row=row, col=1)
-    fig.update_layout(bargap=0)
-    return finish(fig, title, height=80 + 230 * len(steps), margin=dict(l=60, r=150, t=70, b=40),
-                  legend=dict(orientation="v", x=1.01, xanchor="left", y=1, yanchor="top"))
+    fig.update_layout(bargap=0, **panel_legends(fig, [len(series) for _panel, series in steps]))
+    return finish(fig, title, height=80 + 230 * len(steps), margin=dict(l=60, r=150, t=70, b=40))
 
 
 def feature_maps(before: np.ndarray, after: np.ndarray, channel: int, labels: tuple[str, str]) -> go.Figure:
     """Channel ``channel`` of the feature map before and after the gate, side by side, on one
-    colour scale (so a gate that scales the channel down shows as a paler map)."""
+    colour scale (``shared_scale``: a gate that scales the channel toward 0 shows as a paler map)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=subplot_titles(labels, 2), horizontal_spacing=0.08)
-    low = float(min(before.min(), after.min()))
-    high = float(max(before.max(), after.max()))
+    scale = shared_scale(before, after)
     for col, image in enumerate((before, after), start=1):
-        fig.add_trace(go.Heatmap(z=image, zmin=low, zmax=high, colorscale="Viridis", showscale=col == 2,
+        fig.add_trace(go.Heatmap(z=image, zmin=scale.low, zmax=scale.high, colorscale=scale.colorscale,
+                                 showscale=col == 2,
                                  colorbar=dict(title=_("activation")),
                                  hovertemplate=_("row %{y}, column %{x}: %{z:.3f}<extra></extra>")), row=1, col=col)
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}", title_text=_("row"),

@@ -96,6 +96,9 @@ class AttentionKind:
     prefix: ClassVar[str]                # gate names: "SE_2_1"
     paper: ClassVar[str]                 # "Hu et al., 2018"
     learn_text: ClassVar[str] = ""       # markdown with the formulas, N_(): the Learn page shows _(kind.learn_text)
+    #: Short notes shown under ``learn_text``, N_(): which tensor the live example shows, and the
+    #: paper's own letters where another paper uses them for something else.
+    learn_notes: ClassVar[tuple[str, ...]] = ()
     #: What the Scale page says the kind's paths are, N_() (empty: the kind has no paths to compare).
     scale_text: ClassVar[str] = ""
     #: Which views apply: a per-channel gate (excitation charts), a selection between kernel
@@ -178,6 +181,11 @@ class AttentionKind:
         return w.u[channel], w.v[channel], (_("u_{c}: before the gate").format(c=channel),
                                             _("x̃_{c} = s_{c} · u_{c}: after").format(c=channel))
 
+    def tensor_reading(self, w: Walkthrough) -> str:
+        """A sentence under the step chart about the tensor it starts from, from this image's
+        numbers ("" when there is nothing to warn about)."""
+        return ""
+
     def feature_map_reading(self, w: Walkthrough, channel: int) -> str:
         """One sentence under the before/after maps: what the gate did to this channel's map."""
         return _("What the gate does to channel {channel} of this photo: the whole map is multiplied by "
@@ -199,6 +207,16 @@ class ChannelGateKind(AttentionKind):
 
     def path_labels(self, paths: int) -> list[str]:
         return [_("excitation s")]
+
+    def tensor_reading(self, w: Walkthrough) -> str:
+        negative = int((w.z < 0).sum())
+        if not negative:
+            return ""
+        return _("{n} of the {C} squeeze values z_c are negative on this photo. That is expected: u is the gate's "
+                 "input, not the block's output; in a residual block it is the residual branch (its last "
+                 "convolution and batch norm) before the shortcut is added and before the block's final ReLU, "
+                 "so its values can be negative. The weights s_c are still between 0 and 1.").format(
+            n=negative, C=len(w.z))
 
     @staticmethod
     def squeeze_excite_rows(w: Walkthrough, channel: int) -> list[tuple[str, str, str]]:

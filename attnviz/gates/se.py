@@ -43,6 +43,19 @@ image, the same block can emphasise different channels for different images — 
 this app shows.
 """)
 
+#: Under the formulas: which tensor the live example starts from, and the SENet paper's letters.
+NOTES = (
+    N_(r"""**Which tensor the live example shows.** In an SE-ResNet (the SENet paper's SE-ResNet module,
+and the SE models here) the SE block recalibrates the residual branch: $\mathbf{u}$ is that branch's
+output (its last convolution and batch norm), taken *before* the identity shortcut is added and
+before the block's final ReLU. So $\mathbf{u}$ can be negative, and so can $z_c = \mathrm{GAP}(u_c)$;
+$s_c$ is still between 0 and 1."""),
+    N_(r"""**The letters are the SENet paper's:** $\mathbf{u}$ the feature map, $\mathbf{z}$ the squeezed
+channel descriptor, $\mathbf{s}$ the excitation (the channel weights), $\tilde{\mathbf{x}}$ the
+scaled output. The SKNet paper uses $\mathbf{s}$ and $\mathbf{z}$ for other things (see the
+Selective Kernel explanation)."""),
+)
+
 
 class SqueezeExcitation(ChannelGateKind):
     name = "se"
@@ -50,6 +63,7 @@ class SqueezeExcitation(ChannelGateKind):
     prefix = "SE"
     paper = "Hu et al., 2018"
     learn_text = TEXT
+    learn_notes = NOTES
 
     def walkthrough_steps(self, gate, module: nn.Module) -> list[StepKey]:
         if gate.variant not in _STEPS:

@@ -40,6 +40,14 @@ $\frac{1}{C}\sum_c (b_c - a_c)$ summarises a unit; in the paper's experiment wit
 it rises for the units of the early and middle stages as the object gets bigger, not for the last ones.
 """)
 
+#: Under the formulas: SKNet's letters are not SENet's.
+NOTES = (
+    N_(r"""**The letters differ between the papers.** In SKNet, $\mathbf{s} = \mathcal{F}_{gp}(\mathbf{U})$
+is the pooled channel descriptor (what SENet calls $\mathbf{z}$), $\mathbf{z} = \mathcal{F}_{fc}(\mathbf{s})$
+the compact feature of $d$ values, and $\mathbf{a}$, $\mathbf{b}$ the softmax attention weights of the
+two branches (the role of SENet's excitation $\mathbf{s}$). This page keeps each paper's own letters."""),
+)
+
 
 class SelectiveKernel(SelectionKind):
     name = "sk"
@@ -47,6 +55,7 @@ class SelectiveKernel(SelectionKind):
     prefix = "SK"
     paper = "Li et al., 2019"
     learn_text = TEXT
+    learn_notes = NOTES
     scale_text = N_("Each SK unit has two paths: a 3×3 convolution (weight a) and a “5×5” one — in SKNet and "
                     "here a 3×3 with dilation 2, which sees a 5×5 window (weight b); per channel a + b = 1. Does "
                     "the unit move toward the larger kernel?")

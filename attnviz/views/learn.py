@@ -3,8 +3,9 @@ computed them (``Walkthrough.kind``: the panels, the numbers and the texts are t
 from __future__ import annotations
 
 
-from ..figures.walkthrough import feature_maps, step_panels
+from ..figures.walkthrough import feature_maps, shared_scale, step_panels
 from ..i18n import N_, _
+from ..literal import markdown_text
 from ..walkthrough import Walkthrough
 from .chart import Chart
 
@@ -25,20 +26,41 @@ def walkthrough_chart(w: Walkthrough, channel: int) -> Chart:
     return Chart(f"walkthrough_{name}",
                  step_panels(w.kind.walkthrough_panels(w), _("{gate}, step by step, for this image").format(gate=name),
                              channel),
-                 _("Each panel is one step of the formulas, with this photo's numbers; the red band marks "
-                   "channel {channel} in every per-channel step.").format(channel=channel))
+                 " ".join(filter(None, [
+                     _("Each panel is one step of the formulas, with this photo's numbers; the red band marks "
+                       "channel {channel} in every per-channel step.").format(channel=channel),
+                     w.kind.tensor_reading(w)])))
 
 
 def feature_map_chart(w: Walkthrough, channel: int) -> Chart:
     """The chosen channel's feature map before and after the gate."""
     before, after, labels = w.kind.feature_maps(w, channel)
     return Chart(f"feature_maps_{w.gate.name}_{channel}", feature_maps(before, after, channel, labels),
-                 w.kind.feature_map_reading(w, channel))
+                 w.kind.feature_map_reading(w, channel) + " " + scale_reading(before, after))
+
+
+def scale_reading(before, after) -> str:
+    """What the maps' one colour scale is, from the same arrays (``shared_scale``)."""
+    scale = shared_scale(before, after)
+    if scale.diverging:
+        return _("The colour scale runs from {low:.2f} (blue) through 0 (white) to {high:.2f} (red) for both maps: "
+                 "a map moved toward 0 looks paler, and neither map gets a range of its own.").format(
+            low=scale.low, high=scale.high)
+    return _("The colour scale runs from 0 to {high:.2f} for both maps: neither map gets a range of its own, "
+             "so one cannot look brighter merely from its scaling.").format(high=scale.high)
 
 
 def live_numbers(w: Walkthrough, channel: int) -> list[dict]:
     """The symbols of the formulas with this image's values for ``channel`` (a table)."""
     return [{"symbol": s, "meaning": m, "value": str(v)} for s, m, v in w.kind.live_numbers(w, channel)]
+
+
+def as_table(rows: list[dict], columns: list[str]) -> list[dict]:
+    """``rows`` for ``st.table`` (which wraps long cells, unlike ``st.dataframe``): the ``columns``
+    in order, headed in the reader's language, each cell as literal Markdown (st.table renders
+    Markdown: a symbol such as x~ must not become a strikethrough)."""
+    labels = column_labels()
+    return [{labels[key]: markdown_text(row[key]) for key in columns} for row in rows]
 
 
 def checks_table(w: Walkthrough) -> list[dict]:
