@@ -44,3 +44,30 @@ def write_comparison_models(assets: Path) -> Path:
     write_bundled(assets, "sk_resnet18_half", "test_sk", seed=1)
     write_bundled(assets, "se_resnet18_half", "test_se2", seed=2)
     return assets
+
+
+# ---------------------------------------------------------------- the app under Streamlit's AppTest
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def write_test_models(assets: Path, sk: bool = True) -> Path:
+    """The app tests' assets folder: the random SE model ``test_se`` (the default) and, with
+    ``sk``, the random SK model ``test_sk``."""
+    write_bundled(assets, "se_resnet18_half", "test_se", default=True)
+    if sk:
+        write_bundled(assets, "sk_resnet18_half", "test_sk")
+    return assets
+
+
+def app_test(monkeypatch, assets: Path, samples: Path, timeout: float = 120, data_root: bool = True):
+    """The app (``app.py``) under Streamlit's ``AppTest``, not yet run, serving the models of
+    ``assets`` and the sample photos of ``samples``; ``data_root=False`` unsets
+    ``ATTNVIZ_DATA_ROOT`` (the app as on a laptop, no data folder beside it)."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("ATTNVIZ_ASSETS", str(assets))
+    monkeypatch.setenv("ATTNVIZ_SAMPLES", str(samples))
+    if not data_root:
+        monkeypatch.delenv("ATTNVIZ_DATA_ROOT", raising=False)
+    return AppTest.from_file(str(APP), default_timeout=timeout)

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 import attnviz.serving.analyses as served_analyses
 from attnviz.literal import markdown_text
-from bundled_kit import write_bundled
+from bundled_kit import app_test, write_test_models
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
@@ -21,17 +21,12 @@ TIMEOUT = 120
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory) -> Path:
     """An assets folder with a (random-weight) SE and SK model in the bundled format."""
-    folder = tmp_path_factory.mktemp("assets")
-    write_bundled(folder, "se_resnet18_half", "test_se", default=True)
-    write_bundled(folder, "sk_resnet18_half", "test_sk")
-    return folder
+    return write_test_models(tmp_path_factory.mktemp("assets"))
 
 
 @pytest.fixture
 def app(assets, samples_dir, monkeypatch) -> AppTest:
-    monkeypatch.setenv("ATTNVIZ_ASSETS", str(assets))
-    monkeypatch.setenv("ATTNVIZ_SAMPLES", str(samples_dir))
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    return app_test(monkeypatch, assets, samples_dir, TIMEOUT)
 
 
 def array_of(values) -> np.ndarray:
@@ -443,7 +438,8 @@ def test_an_unexpected_error_is_a_short_message_not_a_traceback(app, goldfish, m
         raise RuntimeError("boom")
 
     monkeypatch.setattr(explore, "overview_charts", broken)
-    at = upload(app.run(), ("goldfish.jpg", goldfish.read_bytes()))
+    # A photo no earlier test showed: charts already built are shared from the cache, not built again.
+    at = upload(app.run(), ("goldfish-unexpected-error.jpg", goldfish.read_bytes()))
     assert not at.exception
     assert "Something went wrong while drawing this page (RuntimeError: boom)" in text_of(at.error)
     assert "Traceback" not in text_of(at.error)

@@ -12,18 +12,15 @@ import pytest
 import skimage.data
 from streamlit.testing.v1 import AppTest
 
-from bundled_kit import CLASS_NAMES, write_bundled
+from bundled_kit import CLASS_NAMES, app_test, write_test_models
 from test_app import chart_titles, no_trace, text_of
 
-ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
 
 
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("assets")
-    write_bundled(folder, "se_resnet18_half", "test_se", default=True)
-    return folder
+    return write_test_models(tmp_path_factory.mktemp("assets"), sk=False)
 
 
 @pytest.fixture
@@ -31,10 +28,7 @@ def clean_clone(assets, tmp_path, monkeypatch) -> AppTest:
     """The app as on a laptop: the samples folder and the data root point at an empty folder."""
     empty = tmp_path / "nothing_beside_the_clone"
     empty.mkdir()
-    monkeypatch.setenv("ATTNVIZ_ASSETS", str(assets))
-    monkeypatch.setenv("ATTNVIZ_SAMPLES", str(empty))
-    monkeypatch.delenv("ATTNVIZ_DATA_ROOT", raising=False)
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    return app_test(monkeypatch, assets, empty, TIMEOUT, data_root=False)
 
 
 def test_every_packaged_photo_is_free_by_scikit_images_own_words():
@@ -109,9 +103,7 @@ def test_the_detail_block_is_one_that_differs_between_the_photos(clean_clone):
 
 
 def test_a_labelled_sample_keeps_its_label_and_gets_the_vocabulary_note(assets, samples_dir, monkeypatch):
-    monkeypatch.setenv("ATTNVIZ_ASSETS", str(assets))
-    monkeypatch.setenv("ATTNVIZ_SAMPLES", str(samples_dir))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    at = app_test(monkeypatch, assets, samples_dir, TIMEOUT).run()
     at.switch_page("attnviz/app/explore.py").run()
     goldfish, tench = str(samples_dir / "n01443537_goldfish.JPEG"), str(samples_dir / "n01440764_tench.JPEG")
     at.sidebar.multiselect(key="samples").set_value([goldfish, tench]).run()

@@ -12,10 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from attnviz.serving.inputs import ImageInput, decode
-from bundled_kit import write_bundled
+from bundled_kit import app_test, write_test_models
 from hostile import escapes
 
-ROOT = Path(__file__).resolve().parent.parent
 ESCAPES = Path(__file__).with_name("escapes")
 #: page script -> (model, widgets to set before the upload): the SK model where the page needs one.
 PAGES = {
@@ -35,18 +34,12 @@ def bad_files() -> list[tuple[str, bytes]]:
 
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("assets")
-    write_bundled(folder, "se_resnet18_half", "test_se", default=True)
-    write_bundled(folder, "sk_resnet18_half", "test_sk")
-    return folder
+    return write_test_models(tmp_path_factory.mktemp("assets"))
 
 
 @pytest.fixture
 def app(assets, monkeypatch, tmp_path) -> AppTest:
-    monkeypatch.setenv("ATTNVIZ_ASSETS", str(assets))
-    monkeypatch.setenv("ATTNVIZ_SAMPLES", str(tmp_path / "none"))
-    monkeypatch.delenv("ATTNVIZ_DATA_ROOT", raising=False)
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    return app_test(monkeypatch, assets, tmp_path / "none", 300, data_root=False)
 
 
 def titles(at: AppTest) -> list[str]:

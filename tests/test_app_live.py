@@ -13,25 +13,19 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from bundled_kit import write_bundled
+from bundled_kit import app_test, write_test_models
 
-ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
 
 
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("assets")
-    write_bundled(folder, "se_resnet18_half", "test_se", default=True)
-    write_bundled(folder, "sk_resnet18_half", "test_sk")
-    return folder
+    return write_test_models(tmp_path_factory.mktemp("assets"))
 
 
 @pytest.fixture
 def app(assets, samples_dir, monkeypatch) -> AppTest:
-    monkeypatch.setenv("ATTNVIZ_ASSETS", str(assets))
-    monkeypatch.setenv("ATTNVIZ_SAMPLES", str(samples_dir))
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    return app_test(monkeypatch, assets, samples_dir, TIMEOUT)
 
 
 def texts(elements) -> str:

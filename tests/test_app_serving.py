@@ -14,25 +14,19 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from attnviz.memory import peak_rss, reset_peak_rss, return_freed_memory, rss
-from bundled_kit import write_bundled
+from bundled_kit import app_test, write_test_models
 
-ROOT = Path(__file__).resolve().parent.parent
 MiB = 2**20
 
 
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("assets")
-    write_bundled(folder, "se_resnet18_half", "test_se", default=True)
-    return folder
+    return write_test_models(tmp_path_factory.mktemp("assets"), sk=False)
 
 
 @pytest.fixture
 def app(assets, monkeypatch, tmp_path) -> AppTest:
-    monkeypatch.setenv("ATTNVIZ_ASSETS", str(assets))
-    monkeypatch.setenv("ATTNVIZ_SAMPLES", str(tmp_path / "none"))
-    monkeypatch.delenv("ATTNVIZ_DATA_ROOT", raising=False)
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    return app_test(monkeypatch, assets, tmp_path / "none", 300, data_root=False)
 
 
 def titles(at: AppTest) -> list[str]:
