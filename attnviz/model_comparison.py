@@ -55,7 +55,8 @@ class StageStat:
     depth: mean relative depth of the stage's gates. mean: mean over the gates of each gate's
     mean over channels and images. std: spread between images (std over images of the per-image
     mean over the stage's gates and channels; 0 for one image). neutral: the value that leaves
-    the features unweighted (1 for a channel gate, 1/paths for a selection).
+    the features unweighted (1 for a channel gate, 1/paths for a selection). paths: the gates'
+    paths (1 for a channel gate).
     """
 
     stage: int | None
@@ -67,6 +68,7 @@ class StageStat:
     mean: float
     std: float
     neutral: float
+    paths: int = 1      # of the stage's gates (1 for a channel gate, 2 for SK's kernels ...)
 
 
 @dataclass
@@ -180,7 +182,8 @@ def summarise_model(loaded: LoadedModel, analyses: Sequence[ImageAnalysis], k: i
             value=first.kind.path_names(first.paths)[first.kind.compared_path(first.paths)],
             depth=float(np.mean([relative_depth(g, n) for g in gates])), gates=[g.name for g in gates],
             mean=float(images.mean()) if images.size else float("nan"),
-            std=float(images.std()) if images.size else float("nan"), neutral=float(first.neutral_value)))
+            std=float(images.std()) if images.size else float("nan"), neutral=float(first.neutral_value),
+            paths=first.paths))
     return ModelSummary(name=loaded.name, source=loaded.source, kinds=[kd.name for kd in loaded.kinds], gates=n,
                         top=[a.top(loaded.class_names, k) for a in analyses], stages=stages, gate_stats=gate_stats)
 

@@ -274,3 +274,37 @@ def test_figures_use_the_font_stack_of_the_readers_language_and_hover_fills_only
     assert fig.layout.hoverlabel.font.family == fig.layout.font.family
     # A translated hover template keeps plotly's %{...} fields: only {name} is filled in.
     assert hover("通道 %{x}：{name} = %{y:.3f}", name="a", x="no") == "通道 %{x}：a = %{y:.3f}"
+
+
+def test_compare_models_gives_se_s_and_sk_b_separate_axes_with_their_meaning():
+    """Two models of two kinds (built by hand): SE's s and SK's b are drawn on different y axes,
+    each titled with its value and meaning; only the selection has a neutral line (1/2 for b)."""
+    from attnviz.figures.models import stage_statistics
+    from attnviz.model_comparison import GateStat, ModelSummary, StageStat
+
+    def model(name: str, kind: str, value: str, paths: int, means: list[float]) -> ModelSummary:
+        stages = [StageStat(stage=i + 2, label=f"stage {i + 2}", kind=kind, value=value, depth=i / 3,
+                            gates=[f"G{i}"], mean=m, std=0.01, neutral=1.0 if paths == 1 else 1 / paths, paths=paths)
+                  for i, m in enumerate(means)]
+        return ModelSummary(name=name, source="bundled", kinds=[kind], gates=len(means), top=[],
+                            stages=stages, gate_stats=[GateStat(f"G{i}", i + 2, i / 3, m) for i, m in enumerate(means)])
+
+    fig = stage_statistics([model("se_m", "se", "s", 1, [0.5, 0.45, 0.6, 0.3]),
+                            model("sk_m", "sk", "b", 2, [0.52, 0.49, 0.5, 0.55])])
+    lines = {t.name: t for t in fig.data if t.mode == "lines+markers"}
+    assert list(lines) == ["se_m (s)", "sk_m (b)"]
+    se_axis, sk_axis = (lines[n].yaxis or "y" for n in ("se_m (s)", "sk_m (b)"))
+    assert se_axis != sk_axis
+    # every trace of a model (its gate dots too) sits on its kind's axis
+    assert {t.yaxis or "y" for t in fig.data if t.name.startswith("se_m")} == {se_axis}
+    assert {t.yaxis or "y" for t in fig.data if t.name.startswith("sk_m")} == {sk_axis}
+
+    def axis(ref: str):
+        return fig.layout["yaxis" + ref[1:]]
+
+    assert axis(se_axis).title.text.replace("<br>", " ") == "s (0 silences, 1 keeps)"
+    assert axis(sk_axis).title.text.replace("<br>", " ") == "b (0.5 = equal shares)"
+    titles = [a.text.replace("<br>", " ") for a in fig.layout.annotations]
+    assert "Squeeze-and-Excitation: excitation s" in titles and "Selective Kernel: b (5×5 weight)" in titles
+    # SK's equal shares (1/2) dotted in its own panel; no neutral line for the sigmoid gate
+    assert {(s.yref, s.y0) for s in fig.layout.shapes} == {(sk_axis, 0.5)}

@@ -46,13 +46,15 @@ def stage_chart(comparison: ModelComparison) -> Chart:
     fig = model_figures.stage_statistics(comparison.models,
                                          title=_("Each model's attention by relative depth — {over}").format(over=over))
     return Chart("models_stages", fig, sentences(
-                 _("Each line is one model. A point is one stage, placed at the mean relative depth of its gates "
-                   "(0 = the model's first gate, 1 = its last), so that models of different depth line up; its "
-                   "height is the compared value averaged over the stage's gates, their channels and the photos: "
-                   "the excitation s for SE and ECA (0 silences a channel, 1 lets it through), the weight b of the "
-                   "larger kernel for SK (above 0.5 favours the 5×5 path). Bars: the spread between photos; small "
-                   "dots: single gates; dotted lines: the neutral values. s and b mean different things: compare "
-                   "how each changes with depth, not their heights."),
+                 _("Each panel is one kind of attention on an axis of its own, because their values mean "
+                   "different things: the excitation s of SE and ECA (0 silences a channel, 1 lets it through), "
+                   "the weight b of the larger kernel for SK (above 0.5 favours the 5×5 path). Each line is one "
+                   "model. A point is one stage, placed at the mean relative depth of its gates (0 = the model's "
+                   "first gate, 1 = its last), so that models of different depth line up; its height is the value "
+                   "averaged over the stage's gates, their channels and the photos. Bars: the spread between "
+                   "photos; small dots: single gates; dotted line: 1/paths, the paths' equal shares (a sigmoid "
+                   "gate has no such neutral value). Each panel's axis spans its own values: compare how each "
+                   "value changes with depth, not heights from one panel to another."),
                  *(_stage_reading(m) for m in comparison.models)))
 
 
