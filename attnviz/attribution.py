@@ -99,11 +99,7 @@ def _replica(model: nn.Module) -> tuple[nn.Module, threading.Lock]:
 
 
 def _gate(loaded: LoadedModel, gate_name: str) -> Gate:
-    try:
-        return loaded.gate(gate_name)
-    except KeyError:
-        raise AttnvizError(_("{model} has no gate {gate}; its gates are {gates}").format(
-            model=loaded.name, gate=repr(gate_name), gates=", ".join(g.name for g in loaded.gates))) from None
+    return loaded.gate(gate_name)  # GateNotFound names the model's gates
 
 
 def _target(loaded: LoadedModel, target: int | None, probs: np.ndarray) -> int:

@@ -11,7 +11,9 @@ from typing import Iterable, Sequence
 import torch
 import torch.nn as nn
 
+from .errors import GateNotFound
 from .gates import Gate, discover_gates
+from .i18n import _
 from .hooks import ScopedHooks
 
 
@@ -76,7 +78,7 @@ class AttentionCapture(ScopedHooks):
         self.neutralise = set(neutralise)
         unknown = self.neutralise - {g.name for g in self.gates}
         if unknown:
-            raise KeyError(f"no gate named {sorted(unknown)}; gates are {[g.name for g in self.gates]}")
+            raise GateNotFound(sorted(unknown)[0], _("this model"), [g.name for g in self.gates])
         self._chunks: dict[str, list[torch.Tensor]] = {}
 
     def _hook(self, gate: Gate):

@@ -22,6 +22,7 @@ from .i18n import _
 from .profiles import Profile
 from .stats import (OneWayAnova, PairedTest, anova_from_moments, class_draws, class_specificity,
                     cosine_similarity_matrix, holm_adjust, paired_t_from_moments)
+from .stats import mean_attention_difference as _attention_difference
 
 #: The SENet paper plots 50 channels of each block, sampled uniformly.
 PAPER_CHANNELS = 50
@@ -251,11 +252,10 @@ def mean_attention_difference(profile: Profile, gate: str, scale_index: int = 0,
                               classes: Sequence[int] | None = None) -> float:
     """SKNet's mean attention difference of a gate with two or more paths over the images of
     ``classes`` (default: all) at one scale: the mean over images and channels of b - a (path 1
-    minus path 0), every image counted once (``Profile.overall_mean``). Positive: the unit leans
-    on the larger kernel. The one home of this formula for profiles (the model card, the Scale
-    and Explore pages)."""
-    overall = profile.overall_mean(gate, scale_index, classes)                # (P, C)
-    return float((overall[1] - overall[0]).mean())
+    minus path 0, ``stats.mean_attention_difference``), every image counted once
+    (``Profile.overall_mean``). Positive: the unit leans on the larger kernel. What the model
+    card, the Scale and Explore pages show of a profile."""
+    return float(_attention_difference(profile.overall_mean(gate, scale_index, classes)))  # of (P, C)
 
 
 def scale_shift_tests(profile: Profile, gates: Sequence[str], from_scale: float = 1.0, to_scale: float = 2.0,

@@ -1,10 +1,16 @@
 """User-facing errors.
 
-Every error a person can cause (a bad file, an unknown model, no network) is raised as an
-``AttnvizError`` whose message names the thing and says what to do. The CLI prints the message on
-one line and the app shows it beside the input; neither shows a traceback.
+The error policy: every error a person can cause (a bad file, an unknown model or gate, a zoom
+factor below 1, no network) is raised as an ``AttnvizError`` whose message is translated
+(``attnviz.i18n``), names the thing and says what to do. The CLI prints the message on one line
+and the app shows it beside the input; neither shows a traceback. Where callers have always
+caught a built-in type for the same mistake, the subclass keeps it as a second base (``GateNotFound``
+is a ``KeyError``, ``InvalidZoom`` a ``ValueError``), so that code written against the built-in
+type still catches it. Errors that only a programming mistake can cause stay built-in exceptions.
 """
 from __future__ import annotations
+
+from typing import Iterable
 
 from .i18n import _
 
@@ -24,3 +30,25 @@ class ImageLoadError(AttnvizError):
         self.name = name
         self.reason = reason
         super().__init__(_("{name}: {reason}").format(name=name, reason=reason))
+
+
+class InvalidZoom(AttnvizError, ValueError):
+    """A zoom factor (``attnviz.scale.zoom_factor``) that is not a number >= 1.0, or a list of them
+    that is empty or names one twice."""
+
+
+class GateNotFound(AttnvizError, KeyError):
+    """A gate name that a model, a profile, a sweep or a capture does not have. The one home of
+    the "no gate" message; a KeyError too, as a lookup by name has always raised."""
+
+    #: Names listed in the message at most (a user's network can have hundreds of gates).
+    LISTED = 24
+
+    def __init__(self, gate: str, owner: str, known: Iterable[str]) -> None:
+        self.gate, self.owner, self.known = gate, owner, tuple(known)
+        listed = ", ".join(self.known[:self.LISTED]) + (", …" if len(self.known) > self.LISTED else "")
+        super().__init__(_("{model} has no gate {gate}; its gates are {gates}").format(
+            model=owner, gate=repr(gate)[:80], gates=listed))
+
+    def __str__(self) -> str:  # the message itself, not KeyError's repr of it
+        return str(self.args[0])

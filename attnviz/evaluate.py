@@ -10,6 +10,7 @@ from torchvision.datasets import ImageFolder
 from .classes import folder_class_name, imagenet_index
 from .errors import AttnvizError
 from .images import load_image
+from .sampling import evenly_spaced, first_per_class
 from .zoo import LoadedModel, load_model
 
 
@@ -42,27 +43,6 @@ def split_folder(data: str | Path, split: str = "val") -> Path:
     if not root.is_dir():
         raise AttnvizError(f"{data} is not a folder")
     return root
-
-
-def evenly_spaced(samples: list, limit: int) -> list:
-    """A fixed subset of ``limit`` items spread over the whole (class-sorted) list."""
-    if not limit or limit >= len(samples):
-        return samples
-    step = len(samples) / limit
-    return [samples[int(i * step)] for i in range(limit)]
-
-
-def first_per_class(samples: list[tuple[str, int]], limit: int) -> list[tuple[str, int]]:
-    """The first ``limit`` (path, class) samples of each class, in order (0 = all)."""
-    if not limit:
-        return samples
-    kept: dict[int, int] = {}
-    out = []
-    for path, target in samples:
-        if kept.get(target, 0) < limit:
-            kept[target] = kept.get(target, 0) + 1
-            out.append((path, target))
-    return out
 
 
 def evaluate_folder(data: str | Path, model: str | LoadedModel, weights: str | None = None,

@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import AttnvizError
+from .errors import AttnvizError, GateNotFound
 from .i18n import _
 
 #: Schema 2 adds the optional top images (``--top-images``); schema 1 profiles still load, and say
@@ -101,7 +101,7 @@ class Profile:
         for g in self.gates:
             if g["name"] == name:
                 return g
-        raise KeyError(f"profile of {self.model} has no gate {name!r}")
+        raise GateNotFound(name, _("the profile of {model}").format(model=self.model), self.gate_names)
 
     def scale_index(self, scale: float) -> int:
         for i, s in enumerate(self.scales):
@@ -137,10 +137,7 @@ class Profile:
             raise AttnvizError(_("this profile of {model} keeps no top images (schema {schema}); make one with "
                                  "`attnviz profile ... --top-images 9`").format(
                 model=self.model, schema=self.extra.get("schema", 1)))
-        if gate not in self.top_images:
-            raise AttnvizError(_("profile of {model} has no gate {gate}; gates are {gates}").format(
-                model=self.model, gate=repr(gate), gates=", ".join(self.gate_names)))
-        info = self.gate_info(gate)
+        info = self.gate_info(gate)  # GateNotFound names the profile's gates
         if path is None:
             from .gates import kind_named
 
@@ -149,7 +146,7 @@ class Profile:
             raise AttnvizError(_("{gate} has {channels} channels; choose a channel from 0 to {last}").format(
                 gate=gate, channels=info["channels"], last=info["channels"] - 1))
         out = {}
-        for kind, (values, ids) in self.top_images[gate].items():
+        for kind, (values, ids) in self.top_images.get(gate, {}).items():
             rows = []
             for value, sample in zip(values[path, channel], ids[path, channel]):
                 if sample < 0:

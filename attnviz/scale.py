@@ -13,9 +13,11 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
+from .errors import GateNotFound, InvalidZoom
 from .gates import Gate
 from .i18n import _
 from .inference import ImageAnalysis, analyse_images
+from .stats import mean_attention_difference
 from .zoo import LoadedModel
 
 
@@ -43,12 +45,38 @@ def model_view(loaded, image: Image.Image, factor: float) -> Image.Image:
     return zoomed.crop((left, top, left + side, top + side))
 
 
+def zoom_factor(value: object) -> float:
+    """``value`` as a zoom factor: a finite number >= 1.0 (1.0 = the image as it is). The one check
+    of a zoom, for ``zoom``, ``scale_sweep`` and ``attnviz profile --scales``; InvalidZoom (an
+    AttnvizError and a ValueError) names the value otherwise."""
+    try:
+        factor = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidZoom(_("zoom factor {factor} is not a number; use zoom factors such as 1.0, 1.5, 2.0").format(
+            factor=repr(value)[:40])) from None
+    if not np.isfinite(factor) or factor < 1.0:
+        raise InvalidZoom(_("zoom factor must be a number >= 1.0 (1.0 = unchanged, 2.0 = objects twice "
+                            "as large), got {factor}").format(factor=repr(value)[:40]))
+    return factor
+
+
+def zoom_factors(values: Sequence[object]) -> list[float]:
+    """Each of ``values`` checked by ``zoom_factor``, at least one and none twice."""
+    out: list[float] = []
+    for value in values:
+        factor = zoom_factor(value)
+        if any(abs(factor - other) < 1e-6 for other in out):
+            raise InvalidZoom(_("zoom factor {factor} is listed twice").format(factor=f"{factor:g}"))
+        out.append(factor)
+    if not out:
+        raise InvalidZoom(_("no zoom factor given; use e.g. 1.0 or 1.0, 1.5, 2.0"))
+    return out
+
+
 def zoom(image: Image.Image, factor: float) -> Image.Image:
     """Enlarge the centre of ``image`` by ``factor``: keep the central 1/factor of each side and
     resize it back to the original size (bicubic). Factor 1.0 returns the image unchanged."""
-    if not np.isfinite(factor) or factor < 1.0:
-        raise ValueError(_("zoom factor must be a number >= 1.0 (1.0 = unchanged, 2.0 = objects twice "
-                           "as large), got {factor}").format(factor=repr(factor)))
+    factor = zoom_factor(factor)
     if factor == 1.0:
         return image
     width, height = image.size
@@ -76,7 +104,7 @@ class ScaleSweep:
         for gate in self.gates:
             if gate.name == gate_name:
                 return gate
-        raise KeyError(f"no gate named {gate_name!r} in this sweep; gates are {[g.name for g in self.gates]}")
+        raise GateNotFound(gate_name, _("this sweep"), [g.name for g in self.gates])
 
     def _stack(self, scale: float, gate_name: str) -> np.ndarray:
         """(images, paths, C) values of one gate at one scale."""
@@ -95,7 +123,7 @@ class ScaleSweep:
         out = {}
         for gate in self.multi_path_gates:
             v = self._stack(scale, gate.name)
-            out[gate.name] = float((v[:, 1] - v[:, 0]).mean())
+            out[gate.name] = float(mean_attention_difference(v).mean())
         return out
 
     def path_weights(self, scale: float, gate_name: str, path: int = 1) -> np.ndarray:
@@ -115,7 +143,7 @@ class ScaleSweep:
                 v = self._stack(scale, gate.name)
                 mean_a, mean_b = float(v[:, 0].mean()), float(v[:, 1].mean())
                 rows.append({"scale": scale, "gate": gate.name, "mean_a": mean_a, "mean_b": mean_b,
-                             "mean_diff": float((v[:, 1] - v[:, 0]).mean())})
+                             "mean_diff": float(mean_attention_difference(v).mean())})
         return rows
 
 
@@ -125,12 +153,6 @@ def scale_sweep(loaded: LoadedModel, images: Sequence[Image.Image],
     """Analyse zoomed copies of ``images`` at each factor in ``scales`` (see ``zoom``)."""
     if len(images) == 0:
         raise ValueError(_("scale_sweep needs at least one image"))
-    scales = [float(s) for s in scales]
-    if not scales:
-        raise ValueError(_("scale_sweep needs at least one zoom factor, e.g. (1.0, 1.5, 2.0)"))
-    for s in scales:
-        if not np.isfinite(s) or s < 1.0:  # fail before any forward pass, not halfway through
-            raise ValueError(_("zoom factor must be a number >= 1.0, got {factor} in scales {scales}").format(
-                factor=repr(s), scales=list(scales)))
+    scales = zoom_factors(scales)  # fail before any forward pass, not halfway through
     analyses = {s: analyse_images(loaded, [zoom(img, s) for img in images], names) for s in scales}
     return ScaleSweep(scales=scales, gates=list(loaded.gates), analyses=analyses)

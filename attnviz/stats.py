@@ -5,10 +5,25 @@ moments, Holm's adjustment, McNemar's test)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
-from .gates import Gate
+if TYPE_CHECKING:  # the kinds (attnviz.gates) call mean_attention_difference: no import cycle
+    from .gates import Gate
+
+Values = TypeVar("Values")
+
+
+def mean_attention_difference(values: Values) -> Values:
+    """SKNet's mean attention difference of gate values with two or more paths: the mean over
+    channels of b - a, path 1 (the dilated "5x5" kernel of SK, the second split of split attention)
+    minus path 0. ``values``: (..., paths, C), a numpy array or a torch tensor; the result drops the
+    last two axes: a number for one image's (paths, C), (N,) for (N, paths, C). The one home of the
+    formula: per image (the profiler's paired statistics, a gate's summary, the live page), over a
+    profile's all-image mean (``class_stats.mean_attention_difference``, whose mean over images it
+    equals, the difference being linear) and over a sweep's images (``scale.ScaleSweep``)."""
+    return (values[..., 1, :] - values[..., 0, :]).mean(-1)
 
 
 def gate_summary(gate: Gate, values: np.ndarray) -> dict:

@@ -24,7 +24,6 @@ from PIL import Image
 
 from .errors import AttnvizError
 from .gates import Walkthrough
-from .i18n import _
 from .hooks import ScopedHooks
 from .zoo import LoadedModel
 
@@ -59,11 +58,7 @@ class StepRecorder(ScopedHooks):
 
 def walkthrough(loaded: LoadedModel, image: Image.Image, gate_name: str) -> Walkthrough:
     """Run ``image`` through the model and return every step of gate ``gate_name``."""
-    try:
-        gate = loaded.gate(gate_name)
-    except KeyError:
-        raise AttnvizError(_("{model} has no gate {gate}; its gates are {gates}").format(
-            model=loaded.name, gate=repr(gate_name), gates=", ".join(g.name for g in loaded.gates))) from None
+    gate = loaded.gate(gate_name)  # GateNotFound names the model's gates
     module = loaded.model.get_submodule(gate.module)
     try:
         steps = gate.kind.walkthrough_steps(gate, module)

@@ -256,7 +256,7 @@ def test_profile_images_refuses_bad_labels(tiny_sk):
         profile_images(tiny_sk, [grey, grey], [0], ["a", "b"])
     with pytest.raises(AttnvizError, match="label 5 is not a class index"):
         profile_images(tiny_sk, [grey], [5], ["a", "b"])
-    with pytest.raises(AttnvizError, match="zoom factor >= 1.0"):
+    with pytest.raises(AttnvizError, match="zoom factor must be a number >= 1.0"):
         profile_images(tiny_sk, [grey], [0], ["a", "b"], scales=(0.5,))
     user_classes = profile_images(tiny_sk, [grey], [1], ["cats", "dogs"])
     assert not user_classes.labels_match and user_classes.accuracy() is None
@@ -464,7 +464,7 @@ def test_cli_profile_writes_profile_and_csv_and_lists_skipped(with_bad_files, tm
     assert profile.model == "test_efficientnet" and profile.counts(1).tolist() == [3, 3, 3]
     assert table.read_text().startswith("scale,class,gate,kind,path,channel,count,mean,std\n")
     assert main(_cli_args(with_bad_files, out, "--scales", "1.0,abc")) == 2
-    assert "scale 'abc' is not a number" in capsys.readouterr().err
+    assert "zoom factor 'abc' is not a number" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from ..literal import chart_text
 from ..gates import Gate
 from ..i18n import _
 from ..inference import ImageAnalysis
+from ..stats import mean_attention_difference
 from .style import PATH_COLORS, REFERENCE_COLOR, finish, hover, series_colors
 
 
@@ -27,9 +28,9 @@ def sk_gates(gates: Sequence[Gate]) -> list[Gate]:
 
 
 def mean_difference(values: np.ndarray) -> float:
-    """The SKNet paper's mean attention difference mean_c(b_c - a_c) of one unit."""
-    v = np.asarray(values, dtype=np.float64)
-    return float((v[1] - v[0]).mean())
+    """The SKNet paper's mean attention difference mean_c(b_c - a_c) of one unit
+    (``stats.mean_attention_difference``)."""
+    return float(mean_attention_difference(np.asarray(values, dtype=np.float64)))
 
 
 def selection_scatter(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis], columns: int = 4,

@@ -29,6 +29,7 @@ import torch
 
 from ..gates import Gate
 from ..profiles import DEFAULT_BINS, Profile
+from ..stats import mean_attention_difference  # per image: (N, P, C) -> (N,)
 
 
 def merge_moments(n_a: torch.Tensor, mean_a: torch.Tensor, m2_a: torch.Tensor,
@@ -47,9 +48,6 @@ def merge_moments(n_a: torch.Tensor, mean_a: torch.Tensor, m2_a: torch.Tensor,
     return mean, m2
 
 
-def mean_attention_difference(values: torch.Tensor) -> torch.Tensor:
-    """Per image, the mean over channels of path 1 minus path 0 (b - a): (N, P, C) -> (N,)."""
-    return (values[:, 1] - values[:, 0]).mean(dim=-1)
 
 
 class ProfileAccumulator:

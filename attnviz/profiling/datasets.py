@@ -25,6 +25,7 @@ from ..classes import folder_class_name
 from ..errors import AttnvizError, ImageLoadError
 from ..images import EXTENSIONS, load_image
 from ..preprocess import PATH_CROP_FIRST, preprocessing_path
+from ..sampling import first_per_class
 from ..scale import zoom
 
 
@@ -54,13 +55,8 @@ class ProfileData:
         """The first ``limit`` images of every class (0 keeps them all)."""
         if not limit:
             return self
-        taken: dict[int, int] = {}
-        kept = []
-        for path, label in self.samples:
-            if taken.get(label, 0) < limit:
-                taken[label] = taken.get(label, 0) + 1
-                kept.append((path, label))
-        return ProfileData(self.root, kept, self.class_folders, self.class_names, self.csv, self.excluded)
+        return ProfileData(self.root, first_per_class(self.samples, limit), self.class_folders, self.class_names,
+                           self.csv, self.excluded)
 
 
 def _is_image_file(path: Path) -> bool:

@@ -43,7 +43,7 @@ from ..evaluate import class_targets
 from ..images import load_image
 from ..preprocess import PATH_CROP_FIRST, preprocessing_path, preprocessing_rule
 from ..profiles import DEFAULT_BINS, SCHEMA_VERSION, Profile, dataset_name
-from ..scale import zoom
+from ..scale import zoom, zoom_factors
 from ..zoo import LoadedModel
 from . import distributed
 from .accumulator import ProfileAccumulator
@@ -58,22 +58,9 @@ ProgressCallback = Callable[[int, int], None]
 
 
 def check_scales(scales: Sequence[float]) -> list[float]:
-    """Scales as floats, each a zoom factor >= 1 (1.0 = the image as it is), no duplicates."""
-    out = []
-    for s in scales:
-        try:
-            value = float(s)
-        except (TypeError, ValueError):
-            raise AttnvizError(f"scale {s!r} is not a number; use zoom factors such as 1.0,1.5,2.0") from None
-        if not np.isfinite(value) or value < 1.0:
-            raise AttnvizError(f"scale {s!r} must be a zoom factor >= 1.0 (1.0 = unchanged, "
-                               "2.0 = objects twice as large)")
-        if any(abs(value - o) < 1e-6 for o in out):
-            raise AttnvizError(f"scale {value} is listed twice")
-        out.append(value)
-    if not out:
-        raise AttnvizError("no scales given; use e.g. 1.0 or 1.0,1.5,2.0")
-    return out
+    """Scales as floats, each a zoom factor >= 1 (1.0 = the image as it is), no duplicates
+    (``scale.zoom_factors``)."""
+    return zoom_factors(scales)
 
 
 def model_targets(loaded: LoadedModel, class_folders: Sequence[str],

@@ -21,6 +21,7 @@ from pathlib import PurePosixPath
 from ..errors import AttnvizError, ImageLoadError
 from ..i18n import _
 from ..images import EXTENSIONS
+from ..sampling import first_per_class
 from .limits import ServerLimits
 
 _MiB = 1024 * 1024
@@ -150,6 +151,7 @@ def read_zip_classes(data: bytes, name: str, limits: ServerLimits, per_class: in
                              "subfolder per class, each with images ({extensions})").format(
             name=name, extensions=", ".join(EXTENSIONS)))
     classes = sorted(by_class)
-    entries = [(entry, k) for k, cls in enumerate(classes) for entry in sorted(by_class[cls])[:per_class]]
+    entries = first_per_class([(entry, k) for k, cls in enumerate(classes) for entry in sorted(by_class[cls])],
+                              per_class)
     return ZipClassFolder(name, archive, classes, entries, skipped, by_name,
                           max_entry_bytes=limits.image_mb * _MiB, max_ratio=limits.zip_ratio)

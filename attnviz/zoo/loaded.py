@@ -9,6 +9,7 @@ import torch.nn as nn
 from PIL import Image
 
 from ..devices import autocast, describe_device
+from ..errors import GateNotFound
 from ..gates import AttentionKind, Gate
 from ..i18n import _, listing
 from ..preprocess import eval_transform
@@ -61,7 +62,7 @@ class LoadedModel:
         for g in self.gates:
             if g.name == name:
                 return g
-        raise KeyError(f"{self.name} has no gate {name!r}")
+        raise GateNotFound(name, self.name, [g.name for g in self.gates])
 
     def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
         """RGB PIL images -> normalised batch on the model's device (and memory format)."""

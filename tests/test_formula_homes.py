@@ -1,0 +1,136 @@
+"""One home per formula (issue 21): SKNet's mean attention difference, the per-class limit, zoom
+validation and the "no gate" message, each checked against a definition written again here and
+at every place that uses it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from attnviz.errors import AttnvizError, GateNotFound, InvalidZoom
+from attnviz.sampling import evenly_spaced, first_per_class
+from attnviz.scale import zoom_factor, zoom_factors
+from attnviz.stats import mean_attention_difference
+
+
+def _by_hand(values: np.ndarray) -> float:
+    """mean over channels of b_c - a_c (SKNet, Sec. 4.3), written as a loop."""
+    paths, channels = values.shape
+    return sum(float(values[1, c]) - float(values[0, c]) for c in range(channels)) / channels
+
+
+def test_mean_attention_difference_equals_the_definition():
+    rng = np.random.default_rng(0)
+    one = rng.random((2, 7))
+    assert float(mean_attention_difference(one)) == pytest.approx(_by_hand(one))
+    batch = rng.random((5, 3, 4))                                  # three paths: only 0 and 1 count
+    per_image = mean_attention_difference(batch)
+    assert per_image.shape == (5,)
+    assert per_image == pytest.approx([_by_hand(v[:2]) for v in batch])
+    tensor = torch.from_numpy(batch)
+    assert mean_attention_difference(tensor).numpy() == pytest.approx(per_image)
+
+
+def test_sk_summary_and_figure_use_the_same_difference():
+    from attnviz.figures.selection import mean_difference
+    from attnviz.gates import kind_named
+
+    values = np.array([[0.9, 0.2, 0.4], [0.1, 0.8, 0.6]])
+    expected = ((0.1 - 0.9) + (0.8 - 0.2) + (0.6 - 0.4)) / 3
+    assert kind_named("sk").summary(values)["mean_diff"] == pytest.approx(expected)
+    assert mean_difference(values) == pytest.approx(expected)
+
+
+def test_first_per_class_keeps_the_first_n_of_each_class_in_order():
+    samples = [("a1", 0), ("b1", 1), ("a2", 0), ("a3", 0), ("b2", 1), ("c1", 2), ("b3", 1)]
+    assert first_per_class(samples, 2) == [("a1", 0), ("b1", 1), ("a2", 0), ("b2", 1), ("c1", 2)]
+    assert first_per_class(samples, 0) == samples
+    assert first_per_class(iter(samples), 1) == [("a1", 0), ("b1", 1), ("c1", 2)]
+    assert evenly_spaced(list(range(10)), 4) == [0, 2, 5, 7]
+    assert evenly_spaced([1, 2], 0) == [1, 2]
+
+
+def test_profile_data_and_evaluate_share_the_per_class_limit(tmp_path):
+    from PIL import Image
+
+    from attnviz import evaluate
+    from attnviz.profiling import image_folder
+
+    for cls, n in (("n01", 3), ("n02", 1), ("n03", 4)):
+        (tmp_path / cls).mkdir()
+        for i in range(n):
+            Image.new("RGB", (8, 8)).save(tmp_path / cls / f"{i}.png")
+    data = image_folder(tmp_path).limit_per_class(2)
+    counts = np.bincount([label for _path, label in data.samples])
+    assert counts.tolist() == [2, 1, 2]
+    assert evaluate.first_per_class is first_per_class      # the old import path still works
+
+
+def test_zip_class_folders_keep_the_first_n_per_class():
+    import io
+    import zipfile
+
+    from attnviz.serving.archive import read_zip_classes
+    from attnviz.serving.limits import ServerLimits
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for cls, n in (("cats", 4), ("dogs", 2)):
+            for i in range(n):
+                zf.writestr(f"{cls}/{i}.jpg", b"x")
+    folder = read_zip_classes(buffer.getvalue(), "pets.zip", ServerLimits(), 3)
+    assert [(entry, k) for entry, k in folder.entries] == [
+        ("cats/0.jpg", 0), ("cats/1.jpg", 0), ("cats/2.jpg", 0), ("dogs/0.jpg", 1), ("dogs/1.jpg", 1)]
+
+
+@pytest.mark.parametrize("bad", [0.5, 0.0, -2.0, float("nan"), float("inf"), "big", None])
+def test_zoom_factor_refuses_with_one_error_type(bad):
+    with pytest.raises(InvalidZoom) as caught:
+        zoom_factor(bad)
+    assert isinstance(caught.value, AttnvizError) and isinstance(caught.value, ValueError)
+    assert repr(bad)[:10] in str(caught.value)
+
+
+def test_zoom_factors_and_every_caller_raise_invalid_zoom():
+    from PIL import Image
+
+    from attnviz.profiling.runner import check_scales
+    from attnviz.scale import zoom
+
+    assert zoom_factors(["1", 1.5, 2]) == [1.0, 1.5, 2.0]
+    with pytest.raises(InvalidZoom, match="listed twice"):
+        zoom_factors([1.0, 1.5, 1.0])
+    with pytest.raises(InvalidZoom, match="no zoom factor"):
+        zoom_factors([])
+    with pytest.raises(InvalidZoom, match="got 0.9"):
+        check_scales([1.0, 0.9])
+    with pytest.raises(InvalidZoom, match="got 0.5"):
+        zoom(Image.new("RGB", (4, 4)), 0.5)
+
+
+def test_gate_not_found_is_a_translated_key_error_with_a_readable_message():
+    exc = GateNotFound("SE_9_9", "se_resnet18", ["SE_2_1", "SE_2_2"])
+    assert isinstance(exc, KeyError) and isinstance(exc, AttnvizError)
+    assert str(exc) == "se_resnet18 has no gate 'SE_9_9'; its gates are SE_2_1, SE_2_2"
+    many = GateNotFound("x", "net", [f"G{i}" for i in range(100)])
+    assert str(many).endswith(f"G{GateNotFound.LISTED - 1}, …") and "G99" not in str(many)
+
+
+def test_every_gate_lookup_raises_gate_not_found():
+    from pathlib import Path
+
+    from attnviz.capture import AttentionCapture
+    from attnviz.profiles import load_profile
+    from attnviz.zoo import load_model
+
+    root = Path(__file__).resolve().parent.parent / "assets" / "profiles"
+    profile = load_profile(root / "se_resnet18_imagenette.profile.safetensors")
+    with pytest.raises(GateNotFound, match="the profile of se_resnet18_imagenette has no gate 'nope'; its gates"):
+        profile.gate_info("nope")
+    with pytest.raises(GateNotFound):
+        profile.channel_images("nope", 0)
+    loaded = load_model("se_resnet18_imagenette", device="cpu")
+    with pytest.raises(GateNotFound, match="se_resnet18_imagenette has no gate 'nope'; its gates are SE_2_1"):
+        loaded.gate("nope")
+    with pytest.raises(GateNotFound):
+        AttentionCapture(loaded.model, loaded.gates, neutralise=["nope"])
