@@ -143,3 +143,85 @@ def test_profile_of_readable_files_exits_0(tmp_path, capsys):
     assert main(_profile_args(data, tmp_path / "p.safetensors")) == 0
     captured = capsys.readouterr()
     assert "profiled 2 images" in captured.out and captured.err == ""
+
+
+# ---------------------------------------------------------------- fetch-imagenette
+
+#: The address torchvision's datasets.Imagenette downloads the 160px archive from (its documented table).
+IMAGENETTE_160_URL = "https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-160.tgz"
+
+
+def _imagenette_copy(root, files: dict[str, dict[str, int]]):
+    """A local Imagenette in the layout torchvision unpacks its archive to (imagenette2-160/{train,val}/
+    <wnid>/*.JPEG, beside the archive's noisy_imagenette.csv), with small real JPEGs."""
+    from PIL import Image
+
+    top = root / "imagenette2-160"
+    for split, classes in files.items():
+        for wnid, n in classes.items():
+            (top / split / wnid).mkdir(parents=True)
+            for i in range(n):
+                Image.new("RGB", (20, 16), (40 * i, 90, 160)).save(top / split / wnid / f"{wnid}_{i:05d}.JPEG")
+    (top / "noisy_imagenette.csv").write_text("path,noisy_labels_0,is_valid\n", encoding="utf-8")
+    return top
+
+
+def test_fetch_imagenette_uses_a_local_copy_and_makes_it_the_samples_and_the_data_root(tmp_path, capsys, monkeypatch):
+    """No download: torchvision finds its own layout in --root (and there is no network here, so a
+    download would fail). The sample folder and the data root it reports are what the app reads."""
+    from attnviz.serving.dataroot import DataRoot
+    from attnviz.serving.samples import sample_photos
+
+    root = tmp_path / "data"
+    _imagenette_copy(root, {"train": {"n01440764": 2, "n03028079": 1}, "val": {"n01440764": 2, "n03028079": 1}})
+    assert main(["fetch-imagenette", "--root", str(root), "--size", "160px"]) == 0
+    out = capsys.readouterr().out
+    assert "3 training and 3 validation photos of 2 classes" in out
+    samples = root / "attnviz-samples"
+    # the first val photo of each class, named for the samples folder's labels
+    assert sorted(p.name for p in samples.iterdir()) == ["n01440764_tench.JPEG", "n03028079_church.JPEG"]
+    assert (samples / "n01440764_tench.JPEG").read_bytes() == \
+        (root / "imagenette2-160/val/n01440764/n01440764_00000.JPEG").read_bytes()
+    env = dict(line.split("=", 1) for line in (root / "attnviz.env").read_text().splitlines() if "=" in line
+               and not line.startswith("#"))
+    assert env == {"ATTNVIZ_SAMPLES": str(samples.resolve()), "ATTNVIZ_DATA_ROOT": str(root.resolve())}
+    assert f"ATTNVIZ_SAMPLES={samples.resolve()}" in out and f"ATTNVIZ_DATA_ROOT={root.resolve()}" in out
+    # with those settings the app offers the photos by class and the splits as class folders
+    monkeypatch.setenv("ATTNVIZ_SAMPLES", env["ATTNVIZ_SAMPLES"])
+    assert sorted(sample_photos(tmp_path).values()) == ["church", "tench"]
+    data_root = DataRoot(env["ATTNVIZ_DATA_ROOT"])
+    assert "imagenette2-160/train" in data_root.class_folders() and "imagenette2-160/val" in data_root.class_folders()
+    # the bundled class profiles name their photos under imagenette-224/val: that is the download's val
+    from pathlib import Path
+
+    from attnviz.profiles import load_profile
+
+    shipped = sorted((Path(__file__).resolve().parents[1] / "assets" / "profiles").glob("*.profile.safetensors"))
+    assert shipped and {load_profile(f).data for f in shipped} == {"imagenette-224/val"}
+    assert data_root.resolve("imagenette-224/val") == (root / "imagenette2-160" / "val").resolve()
+    assert data_root.resolve("imagenette-224/val/n01440764/n01440764_00001.JPEG").is_file()
+
+
+def test_fetch_imagenette_offline_names_the_address_and_what_to_do(tmp_path):
+    """A real download attempt into an empty folder, through a proxy that refuses every connection
+    (so the test never downloads, even on a machine that is online): one line, no traceback."""
+    import os
+
+    env = {**os.environ, "https_proxy": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
+           "no_proxy": "", "NO_PROXY": ""}
+    empty = tmp_path / "empty"
+    done = subprocess.run([sys.executable, "-m", "attnviz", "fetch-imagenette", "--root", str(empty)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    message = done.stderr.strip()
+    assert message.startswith("attnviz: could not download Imagenette (160px) from " + IMAGENETTE_160_URL)
+    assert "internet connection" in message and f"put the file in {empty.resolve()}" in message
+    assert len(message.splitlines()) == 1
+    assert not (empty / "attnviz.env").exists()
+
+
+def test_fetch_imagenette_without_download_refuses_an_empty_folder(tmp_path, capsys):
+    assert main(["fetch-imagenette", "--root", str(tmp_path), "--no-download"]) == 2
+    err = capsys.readouterr().err
+    assert f"no Imagenette (160px) in {tmp_path.resolve()}" in err and "without --no-download" in err
+    assert IMAGENETTE_160_URL in err
