@@ -115,3 +115,11 @@ def test_a_labelled_sample_keeps_its_label_and_gets_the_vocabulary_note(assets, 
     # Decoded once and cached: a rerun (from the cache) still carries the label.
     at.run()
     assert "'goldfish' is not one of them" in text_of(at.warning)
+    # Two unknown photos: one box below the photos, one line per photo, each led by its name.
+    pug = str(samples_dir / "n02110958_pug.JPEG")
+    at.sidebar.multiselect(key="samples").set_value([goldfish, tench, pug]).run()
+    no_trace(at)
+    [box] = [w.value for w in at.warning if "is not one of them" in w.value]
+    lines = box.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("- **goldfish**: ") and lines[1].startswith("- **pug**: ")
+    assert "'goldfish' is not one of them" in lines[0] and "'pug' is not one of them" in lines[1]

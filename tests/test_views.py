@@ -18,3 +18,11 @@ def test_explore_charts_per_kind(sk_model, photos):
     splat = tiny("resnest_half", size=64)
     keys = [c.key for c in explore_charts(splat, analyse_images(splat, [photos[0].image], ["tench"]))]
     assert keys == ["split_balance", "split_weights_SPLAT_5_1_tench"]
+
+
+def test_photo_notes_one_line_per_photo_led_by_its_name_as_literal_text():
+    from attnviz.views.explore import photo_notes
+
+    assert photo_notes([("goldfish", "The model does not know it.")]) == "The model does not know it."
+    text = photo_notes([("goldfish", "A."), ("![x](http://127.0.0.1:9/p.png).jpg", "B.")])
+    assert text.splitlines() == ["- **goldfish**: A.", r"- **\!\[x\]\(http\:\/\/127\.0\.0\.1\:9\/p\.png\)\.jpg**: B."]

@@ -49,6 +49,7 @@ def page(ctx: Context) -> None:
         _("Several photos"), list(LAYOUTS), horizontal=True, key="layout",
         format_func=translated(LAYOUTS).get) == "side by side"
 
+    notes = []  # (photo, note): shown below the photos, where a line has room (a photo's column has not)
     per_row = 1 if len(analysed) == 1 else 2
     for start in range(0, len(analysed), per_row):
         cols = st.columns([1, 2] * per_row)
@@ -57,9 +58,11 @@ def page(ctx: Context) -> None:
                 show_image(image)
                 note = photo_note(loaded.class_names, image.label, calibration, analysis.probs)
                 if note:
-                    st.warning(note, icon=":material/label_off:")
+                    notes.append((image.name, note))
             with cols[2 * i + 1]:
                 show_chart(explore.prediction_chart(loaded, analysis), ctx.untrained)
+    if notes:
+        st.warning(explore.photo_notes(notes), icon=":material/label_off:")
     overview = [] if side_by_side else explore.overview_charts(loaded, analyses, options, profile)
     if side_by_side:
         cols = st.columns(min(len(analyses), 3))

@@ -42,6 +42,15 @@ def prediction_chart(loaded: LoadedModel, analysis: ImageAnalysis, k: int = 5) -
                                                         label=markdown_text(top[0]["label"]), prob=top[0]["prob"]))
 
 
+def photo_notes(notes: Sequence[tuple[str, str]]) -> str:
+    """The photos' vocabulary and open-set notes as one Markdown text for a full-width box below
+    the photos: a single note as it is; several, one line per photo, each led by the photo's name
+    (as literal text: names are the visitors')."""
+    if len(notes) == 1:
+        return notes[0][1]
+    return "\n".join(f"- **{markdown_text(name)}**: {note}" for name, note in notes)
+
+
 def excitation_reading(values: np.ndarray) -> str:
     """One sentence on what a set of excitations does, from its median and spread."""
     v = np.asarray(values, dtype=float).reshape(-1)
