@@ -126,7 +126,13 @@ def legend_rows(names: list[str], units: int = LEGEND_UNITS) -> int:
 def finish(fig: go.Figure, title: str, height: int | None = None, **layout) -> go.Figure:
     """Common layout: white template, a wrapped title, large fonts, the legend below the plot and
     margins that fit both (TITLE_UNITS above); the font stack of the reader's language, so that
-    Chinese and Japanese render in the chart and in its PNG/SVG export."""
+    Chinese and Japanese render in the chart and in its PNG/SVG export.
+
+    Returns a new figure (callers use the one returned): the layout is merged into the figure's
+    dict and the figure made again from it with plotly's validation off, since what ``fig`` holds
+    was validated when it was set and the layout below is this function's own. Plotly's
+    ``update_layout`` took 7 ms a call, most of a chart's cost on a server drawing for a class;
+    the figure made again validates what is changed on it afterwards, as any figure."""
     title = wrap(title)
     lines = title.count("<br>") + 1
     legends = [t.name for t in fig.data if getattr(t, "showlegend", None) is not False and t.name]
@@ -148,24 +154,44 @@ def finish(fig: go.Figure, title: str, height: int | None = None, **layout) -> g
               "b": max(margin["b"], asked.get("b", 0)) if legend_shown else asked.get("b", margin["b"])}
     layout = {"margin": margin, **layout}
     family = font_family()
-    use_template(fig, "plotly_white")
     # The title sits just above the plot area and pushes the top margin as far as its lines need
     # (plotly's title automargin); above subplot titles (annotations on the plot area's top edge)
     # it keeps their height free.
     top_labels = [a for a in fig.layout.annotations if a.yref == "paper" and a.yanchor == "bottom" and (a.y or 0) >= 0.9]
     clear = max([6 + LINE_PX * ((a.text or "").count("<br>") + 1) for a in top_labels], default=0)
+    fig.layout.template = None  # given again below: not copied with the figure's dict
+    # The traces' and the layout's own dicts (not ``fig.to_dict()``, which turns arrays into
+    # plotly.js's base64 typed arrays: the figure keeps numpy arrays for whoever reads its numbers).
+    spec = {"data": [trace.to_plotly_json() for trace in fig.data], "layout": fig.layout.to_plotly_json()}
     # A y axis's title longer than the plot is high would reach into the title: wrapped to it.
-    plot_height = (height or fig.layout.height or 450) - margin["t"] - margin["b"]
-    for name in [k for k in fig.layout.to_plotly_json() if k.startswith("yaxis")]:
-        axis = fig.layout[name]
-        if axis.title.text:
-            domain = axis.domain or (0, 1)
+    plot_height = (height or spec["layout"].get("height") or 450) - margin["t"] - margin["b"]
+    for name, axis in spec["layout"].items():
+        if name.startswith("yaxis") and isinstance(axis, dict) and (axis.get("title") or {}).get("text"):
+            domain = axis.get("domain") or (0, 1)
             units = max(12, int(plot_height * (domain[1] - domain[0]) / 9))
-            axis.title.text = wrap(axis.title.text, units)
-    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left", xref="container", y=1, yref="paper",
-                                 yanchor="bottom", automargin=True, pad=dict(b=10 + clear)),
-                      font=dict(size=FONT_SIZE, family=family),
-                      hoverlabel=dict(font=dict(size=FONT_SIZE, family=family)), **layout)
+            axis["title"]["text"] = wrap(axis["title"]["text"], units)
+    _merge(spec["layout"], dict(title=dict(text=title, x=0.01, xanchor="left", xref="container", y=1, yref="paper",
+                                           yanchor="bottom", automargin=True, pad=dict(b=10 + clear)),
+                                font=dict(size=FONT_SIZE, family=family),
+                                hoverlabel=dict(font=dict(size=FONT_SIZE, family=family)), **layout))
     if height:
-        fig.update_layout(height=height + margin["t"] - 60 + margin["b"] - 60)
-    return fig
+        spec["layout"]["height"] = height + margin["t"] - 60 + margin["b"] - 60
+    out = go.Figure(spec, _validate=False)
+    use_template(out, "plotly_white")
+    out._validate = out.layout._validate = True  # later changes are validated, as on any figure
+    for trace in out.data:
+        trace._validate = True
+    return out
+
+
+def _merge(base: dict, update: dict) -> None:
+    """``update`` written into ``base`` as plotly's ``update_layout`` does: nested dicts merged,
+    other values replaced; keys with underscores are plotly's paths (``title_text``: title.text)."""
+    for key, value in update.items():
+        if "_" in key and key not in go.Layout._valid_props:
+            head, rest = key.split("_", 1)
+            key, value = head, {rest: value}
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = dict(value) if isinstance(value, dict) else value
