@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import threading
 from collections import OrderedDict
+from types import MappingProxyType
 from typing import Callable, Sequence
 
 from PIL import Image
@@ -21,8 +22,17 @@ Progress = Callable[[int, int], None]
 log = logging.getLogger("attnviz.app")
 
 
+def read_only(analysis: ImageAnalysis) -> ImageAnalysis:
+    """``analysis`` as the cache shares it: its arrays read-only and its gate values a read-only
+    mapping, so that no session can change what another one is shown."""
+    for array in (analysis.probs, *analysis.values.values()):
+        array.setflags(write=False)
+    return dataclasses.replace(analysis, values=MappingProxyType(dict(analysis.values)))
+
+
 class AnalysisCache:
-    """Least-recently-used ImageAnalysis per (model key, image digest), shared by all sessions."""
+    """Least-recently-used ImageAnalysis per (model key, image digest), shared by all sessions;
+    the analyses handed out are read-only (``read_only``)."""
 
     def __init__(self, max_entries: int = 512) -> None:
         self.max_entries = max_entries
@@ -65,7 +75,7 @@ class AnalysisCache:
         def run(chunk: Sequence[DecodedImage]) -> None:
             results = analyse_images(loaded, [prepare(im.image) for im in chunk], [im.name for im in chunk])
             for im, analysis in zip(chunk, results):
-                self._put((model_key, im.digest), analysis)
+                self._put((model_key, im.digest), read_only(analysis))
 
         missing = [im for im in images if self._get((model_key, im.digest)) is None]
         unique = list({im.digest: im for im in missing}.values())
@@ -92,6 +102,7 @@ class AnalysisCache:
             analysis = self._get((model_key, im.digest))
             if analysis is None:  # evicted meanwhile by a flood of other images: compute it again
                 [analysis] = analyse_images(loaded, [prepare(im.image)], [im.name])
+                analysis = read_only(analysis)
             out.append(dataclasses.replace(analysis, name=im.name))
         return out
 
