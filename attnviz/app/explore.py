@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from attnviz.app.cache_keys import ChartKey, PhotoKey
+from attnviz.app.chart_cache import FrozenChart, shared_charts
 from attnviz.app.language import fragment, translated
 from attnviz.app.render import guard, images_ready, show_chart, show_charts, show_image
 from attnviz.errors import AttnvizError
 from attnviz.i18n import N_, _, current_language, language, ngettext
 from attnviz.profiles import dataset_name
-from attnviz.app.state import (Context, channel_picture, current_context, data_root, gate_label, query_choice, remember,
-                               shipped_profile)
+from attnviz.app.state import (Context, channel_picture, chart_store, current_context, data_root, gate_label,
+                               query_choice, remember, shipped_profile, shipped_profile_path)
 from attnviz.openset import bundled_calibration, photo_note
 from attnviz.views import channel as channel_views
 from attnviz.views import explore, report
@@ -17,6 +19,16 @@ from attnviz.views import explore, report
 #: The choices of the page's radios: the value the code compares -> what the reader sees.
 DISTRIBUTIONS = {"violin": N_("violin"), "box": N_("box")}
 LAYOUTS = {"overlay": N_("overlay"), "side by side": N_("side by side")}
+#: Session key: whether the section "What does one channel respond to?" is open.
+CHANNEL_VIEW = "explore_channel_view"
+
+
+def charts(ctx: Context, view: str, photos: tuple[PhotoKey, ...], build, **options) -> tuple[FrozenChart, ...]:
+    """A view's charts for these photos, built once for every session (``ChartKey``: the view, the
+    served model and its shipped profile, the photos by name and content, the language and the
+    ``options`` it reads)."""
+    key = ChartKey(view, ctx.model.key, photos, current_language(), shipped_profile_path(ctx.model), **options)
+    return shared_charts(chart_store(), key, build)
 
 
 def page(ctx: Context) -> None:
@@ -37,6 +49,7 @@ def page(ctx: Context) -> None:
     if not analysed:
         return
     analyses = [analysis for __, analysis in analysed]
+    photos = tuple(PhotoKey(image.name, image.digest) for image, __ in analysed)
     profile = shipped_profile(ctx.model)
     calibration = bundled_calibration(loaded.name)  # the open-set threshold of a bundled model
     options = explore.ExploreOptions()
@@ -53,26 +66,30 @@ def page(ctx: Context) -> None:
     per_row = 1 if len(analysed) == 1 else 2
     for start in range(0, len(analysed), per_row):
         cols = st.columns([1, 2] * per_row)
-        for i, (image, analysis) in enumerate(analysed[start:start + per_row]):
-            with cols[2 * i]:
+        for i, (image, analysis) in enumerate(analysed[start:start + per_row], start=start):
+            with cols[2 * (i - start)]:
                 show_image(image)
                 note = photo_note(loaded.class_names, image.label, calibration, analysis.probs)
                 if note:
                     notes.append((image.name, note))
-            with cols[2 * i + 1]:
-                show_chart(explore.prediction_chart(loaded, analysis), ctx.untrained)
+            with cols[2 * (i - start) + 1]:
+                [top] = charts(ctx, "top5", photos[i:i + 1], lambda a=analysis: [explore.prediction_chart(loaded, a)])
+                show_chart(top, ctx.untrained)
     if notes:
         st.warning(explore.photo_notes(notes), icon=":material/label_off:")
-    overview = [] if side_by_side else explore.overview_charts(loaded, analyses, options, profile)
+    overview = () if side_by_side else charts(
+        ctx, "overview", photos, lambda: explore.overview_charts(loaded, analyses, options, profile),
+        distribution=options.distribution)
     if side_by_side:
         cols = st.columns(min(len(analyses), 3))
         for i, analysis in enumerate(analyses):
             with cols[i % len(cols)]:
-                show_charts(explore.overview_charts(loaded, [analysis], options, profile), ctx.untrained,
-                            key_prefix=f"{i}_", columns=1)
+                show_charts(charts(ctx, "overview", photos[i:i + 1],
+                                   lambda a=analysis: explore.overview_charts(loaded, [a], options, profile),
+                                   distribution=options.distribution), ctx.untrained, key_prefix=f"{i}_", columns=1)
     wide = [c for c in overview if c.wide]
     show_charts(wide, ctx.untrained)
-    one_block(ctx, analyses, options, [c for c in overview if not c.wide], profile)
+    one_block(ctx, photos, analyses, options, [c for c in overview if not c.wide], profile)
     lang = current_language()  # Streamlit makes the file after the run, when no language is set
     st.download_button(
         _("⬇ Report to hand out (HTML)"), key="explore_report", on_click="ignore", mime="text/html",
@@ -91,7 +108,8 @@ def explore_report(loaded, analysed, profile, calibration, lang: str) -> bytes:
 
 
 @fragment
-def one_block(ctx: Context, analyses, options: explore.ExploreOptions, beside, profile) -> None:
+def one_block(ctx: Context, photos: tuple[PhotoKey, ...], analyses, options: explore.ExploreOptions, beside,
+              profile) -> None:
     """The chosen gate's charts (beside the page's narrow overview chart) and what one of its
     channels responds to; choosing another gate or channel redraws only these."""
     names = [g.name for g in ctx.loaded.gates]
@@ -100,8 +118,9 @@ def one_block(ctx: Context, analyses, options: explore.ExploreOptions, beside, p
                                  index=query_choice("gate", names, default))
     remember("gate", options.block)
     gate = ctx.loaded.gate(options.block)
-    block = explore.block_charts(gate, analyses, options, profile)
-    picked = show_charts(list(beside) + block, ctx.untrained, key_prefix="block_", selectable=[c.key for c in block])
+    block = charts(ctx, "block", photos, lambda: explore.block_charts(gate, analyses, options, profile),
+                   gate=gate.name, sort_channels=options.sort_channels)
+    picked = show_charts([*beside, *block], ctx.untrained, key_prefix="block_", selectable=[c.key for c in block])
     clicked = next((points[0] for points in picked.values()), None)
     channel_view(ctx, gate, analyses, profile, clicked)
 
@@ -120,10 +139,21 @@ def clicked_channel(point: dict) -> int | None:
 
 
 def channel_view(ctx: Context, gate, analyses, profile, clicked: dict | None) -> None:
-    st.subheader(_("What does one channel respond to?"))
+    """What one channel of ``gate`` responds to, in a section the visitor can close: closed, none
+    of it is computed (the profile's top images, their maps, the class-mix chart); clicking a bar
+    opens it on that bar's channel."""
     key = f"channel_{gate.name}"
     if clicked is not None and (c := clicked_channel(clicked)) is not None and 0 <= c < gate.channels:
         st.session_state[key] = c
+        st.session_state[CHANNEL_VIEW] = True
+    box = st.expander(_("What does one channel respond to?"), expanded=True, key=CHANNEL_VIEW, on_change="rerun")
+    if box.open is False:
+        return
+    with box:
+        channel_detail(ctx, gate, analyses, profile, key)
+
+
+def channel_detail(ctx: Context, gate, analyses, profile, key: str) -> None:
     first = channel_views.default_channel(gate, analyses[0].values[gate.name])
     c = int(st.number_input(_("Channel of {gate} (click a bar above, or type a number)").format(gate=gate.name),
                             0, gate.channels - 1, first, key=key))
@@ -144,7 +174,10 @@ def channel_view(ctx: Context, gate, analyses, profile, clicked: dict | None) ->
                              "**The {count} images of {dataset} that {title}**", count).format(
             count=count, dataset=dataset_name(profile.data), title=title))
         image_grid(ctx, gate, c, listed[kind], folder, with_map=kind == "top")
-    show_chart(channel_views.class_mix_chart(profile, gate, c, listed), ctx.untrained, key_prefix="channel_")
+    # The class mix depends on the model's profile alone (the served model names it), not on the photos.
+    [mix] = charts(ctx, "class_mix", (), lambda: [channel_views.class_mix_chart(profile, gate, c, listed)],
+                   gate=gate.name, channel=c)
+    show_chart(mix, ctx.untrained, key_prefix="channel_")
 
 
 def images_folder(profile):

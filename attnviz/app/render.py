@@ -16,6 +16,7 @@ from ..serving.analyses import AnalysisCache
 from ..serving.inputs import DecodedImage
 from ..serving.models import ServedModel
 from ..views.chart import Chart, mark_untrained
+from .chart_cache import FrozenChart
 from .present import for_projector, presenting
 
 log = logging.getLogger("attnviz.app")
@@ -39,10 +40,11 @@ def guard(body: Callable[[], None]) -> None:
                        error=type(exc).__name__, message=markdown_text(exc)))
 
 
-def show_chart(chart: Chart, untrained: bool = False, key_prefix: str = "", selectable: bool = False):
+def show_chart(chart: Chart | FrozenChart, untrained: bool = False, key_prefix: str = "", selectable: bool = False):
     """One interactive chart and its caption; its exports in one place: plotly's toolbar (PNG)
     and one "data" menu (CSV of the plotted numbers, the chart as an offline HTML page).
-    ``selectable``: clicking a point reruns the app; returns the selected points (else None)."""
+    ``selectable``: clicking a point reruns the app; returns the selected points (else None).
+    A FrozenChart (shared by every session) gives this run a figure of its own to mark."""
     try:
         return _show_chart(chart, untrained, key_prefix, selectable)
     except Exception as exc:  # noqa: BLE001 - one chart's failure leaves the others on the page
@@ -51,8 +53,9 @@ def show_chart(chart: Chart, untrained: bool = False, key_prefix: str = "", sele
             title=chart.figure.layout.title.text or chart.key, error=type(exc).__name__), icon=":material/warning:")
 
 
-def _show_chart(chart: Chart, untrained: bool, key_prefix: str, selectable: bool = False):
-    fig = mark_untrained(chart.figure) if untrained else chart.figure
+def _show_chart(chart: Chart | FrozenChart, untrained: bool, key_prefix: str, selectable: bool = False):
+    fig = chart.figure  # a FrozenChart's: a new copy, this run's to change
+    fig = mark_untrained(fig) if untrained else fig
     if presenting():
         fig = for_projector(fig)
     key = f"{key_prefix}{chart.key}"
@@ -64,7 +67,8 @@ def _show_chart(chart: Chart, untrained: bool, key_prefix: str, selectable: bool
         left.caption(chart.caption)
     with right.popover(_("⬇ data"), help=_("The plotted numbers (CSV) or the chart as a web page (HTML); "
                                            "the camera above the chart saves a PNG")):
-        st.download_button(_("CSV: the numbers"), data=lambda: figure_csv(fig), file_name=f"{name}.csv",
+        numbers = chart.data_figure if isinstance(chart, FrozenChart) else lambda: fig
+        st.download_button(_("CSV: the numbers"), data=lambda: figure_csv(numbers()), file_name=f"{name}.csv",
                            mime="text/csv", key=f"csv_{key}", on_click="ignore")
         st.download_button(_("HTML: the chart"), data=lambda: figure_html(fig), file_name=f"{name}.html",
                            mime="text/html", key=f"html_{key}", on_click="ignore")
@@ -72,7 +76,7 @@ def _show_chart(chart: Chart, untrained: bool, key_prefix: str, selectable: bool
     return points or None
 
 
-def show_charts(charts: Sequence[Chart], untrained: bool = False, key_prefix: str = "", columns: int = 2,
+def show_charts(charts: Sequence[Chart | FrozenChart], untrained: bool = False, key_prefix: str = "", columns: int = 2,
                 selectable: Sequence[str] = ()) -> dict:
     """Wide charts take a row each; consecutive narrow ones share a row, ``columns`` at a time
     (``columns=1``: every chart takes the full width, e.g. inside a side-by-side column). Charts
@@ -81,7 +85,7 @@ def show_charts(charts: Sequence[Chart], untrained: bool = False, key_prefix: st
     if presenting():
         columns = 1  # presenter mode: every chart full width, one per screen
 
-    def one(chart: Chart) -> None:
+    def one(chart: Chart | FrozenChart) -> None:
         points = show_chart(chart, untrained, key_prefix, chart.key in selectable)
         if points:
             picked[chart.key] = points

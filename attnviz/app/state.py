@@ -24,6 +24,7 @@ from ..serving.models import RANDOM, ModelRequest, ServedModel, load_request
 from ..walkthrough import Walkthrough, walkthrough
 from ..i18n import _, current_language
 from ..zoo import WeightsBlob
+from .cache_keys import DecodeKey, PhotoKey
 from .render import analyse
 
 HASH = {ServedModel: lambda m: m.key, DecodedImage: lambda im: im.digest}
@@ -51,27 +52,32 @@ def decoded(name: str, digest: str, data: bytes, label: str | None = None) -> De
     cache holds at most about 100 MB whatever the uploads declare); nothing is pickled. A file
     that cannot be decoded is told in the reader's language: its reason is cached per language
     (a failure holds no pixels), the pictures once for every language. ``label`` (the true class
-    of a sample photo) is put back on the cached decode: the vocabulary note needs it."""
-    image = _decoded(name, digest, data)
-    image = _refused(name, digest, data, current_language()) if image.error else image
+    of a sample photo) is put back on the cached decode: the vocabulary note needs it.
+
+    The caches are keyed by ``DecodeKey`` objects alone (name and sha256 of the bytes, and the
+    language where a message is kept): two visitors' ``photo.jpg`` with different bytes are two
+    keys, whatever else the cached functions receive."""
+    photo = PhotoKey(name, digest)
+    image = _decoded(DecodeKey(photo), data)
+    image = _refused(DecodeKey(photo, current_language()), data) if image.error else image
     if image.notes:  # what the decoder ignored (a damaged EXIF orientation), in the reader's language
-        image = replace(image, notes=_notes(name, digest, data, current_language()))
+        image = replace(image, notes=_notes(DecodeKey(photo, current_language()), data))
     return image if image.label == label else replace(image, label=label)
 
 
 @st.cache_resource(max_entries=48, show_spinner=False)
-def _decoded(name: str, digest: str, _data: bytes) -> DecodedImage:
-    return decode(ImageInput(name, _data))
+def _decoded(key: DecodeKey, _data: bytes) -> DecodedImage:
+    return decode(ImageInput(key.photo.name, _data))
 
 
 @st.cache_resource(max_entries=48, show_spinner=False)
-def _refused(name: str, digest: str, _data: bytes, language: str) -> DecodedImage:
-    return decode(ImageInput(name, _data))
+def _refused(key: DecodeKey, _data: bytes) -> DecodedImage:
+    return decode(ImageInput(key.photo.name, _data))
 
 
 @st.cache_resource(max_entries=48, show_spinner=False)
-def _notes(name: str, digest: str, _data: bytes, language: str) -> tuple[str, ...]:
-    return decode(ImageInput(name, _data)).notes  # the notes only: no pixels kept per language
+def _notes(key: DecodeKey, _data: bytes) -> tuple[str, ...]:
+    return decode(ImageInput(key.photo.name, _data)).notes  # the notes only: no pixels kept per language
 
 
 @st.cache_resource(ttl=600, show_spinner=False)
@@ -87,15 +93,28 @@ def profile_store() -> SharedResults:
 
 
 @st.cache_resource
+def chart_store() -> SharedResults:
+    """Charts built once and shared by every session, by ``ChartKey`` (``attnviz.app.chart_cache``):
+    about 10–40 KB of JSON a chart, so at most about 40 MB."""
+    return SharedResults(max_entries=1024)
+
+
+@st.cache_resource
 def job_queue() -> JobQueue:
     """Folder profiles running at once in this server (ATTNVIZ_HEAVY_JOBS, default 1)."""
     return JobQueue(server_limits().heavy_jobs)
 
 
+def shipped_profile_path(model: ServedModel) -> str | None:
+    """The file of the class profile that ships with a bundled model; None otherwise."""
+    path = bundled_profile_path(model.loaded.name) if model.request.mode != RANDOM else None
+    return str(path) if path is not None else None
+
+
 def shipped_profile(model: ServedModel) -> Profile | None:
     """The class profile that ships with a bundled model, checked against it; None otherwise."""
-    path = bundled_profile_path(model.loaded.name) if model.request.mode != RANDOM else None
-    return _profile_file(str(path), model) if path is not None else None
+    path = shipped_profile_path(model)
+    return _profile_file(path, model) if path is not None else None
 
 
 @st.cache_resource(max_entries=8, show_spinner=False, hash_funcs=HASH)
