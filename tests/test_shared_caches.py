@@ -164,6 +164,9 @@ def test_shared_charts_cannot_be_changed_by_a_visitor():
     assert "untrained" in mine.layout.title.text
     again = chart.figure
     assert again.layout.title.text == "Excitation" and again.layout.height is None
+    sent = chart.as_sent().to_dict()  # what Streamlit reads of the figure it sends
+    sent["layout"]["title"]["text"] = "changed"
+    assert chart.as_sent().to_dict()["layout"]["title"]["text"] == "Excitation"
     # The numbers come back as the figure had them (CSV written from the decoded arrays).
     np.testing.assert_array_equal(np.asarray(chart.data_figure().data[0].z), values)
     assert figure_csv(chart.data_figure()) == figure_csv(go.Figure(go.Heatmap(z=values, customdata=[[0, 1], [0, 1]]))

@@ -42,9 +42,26 @@ class FrozenChart:
         """A new figure each time (the caller's to change), numeric arrays as plotly.js typed arrays."""
         return go.Figure(json.loads(self.spec), _validate=False)
 
+    def as_sent(self) -> go.Figure:
+        """The figure for showing it unchanged: built of nothing, its ``to_dict`` (what Streamlit
+        and plotly's writers read of a figure) is the text parsed. About 0.2 ms against 2–5 ms for
+        ``figure`` and then Streamlit's deep copy of it; to change the figure, use ``figure``."""
+        return _AsWritten(self.spec)
+
     def data_figure(self) -> go.Figure:
         """A new figure whose numeric arrays are numpy arrays again, for reading its numbers (CSV)."""
         return go.Figure(plain_arrays(json.loads(self.spec)), _validate=False)
+
+
+class _AsWritten(go.Figure):
+    """A figure that is its plotly JSON text (``FrozenChart.as_sent``)."""
+
+    def __init__(self, spec: str) -> None:
+        super().__init__(layout={"template": {}}, _validate=False)
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return json.loads(self._spec)
 
 
 def plain_arrays(value: Any) -> Any:

@@ -54,10 +54,15 @@ def show_chart(chart: Chart | FrozenChart, untrained: bool = False, key_prefix: 
 
 
 def _show_chart(chart: Chart | FrozenChart, untrained: bool, key_prefix: str, selectable: bool = False):
-    fig = chart.figure  # a FrozenChart's: a new copy, this run's to change
-    fig = mark_untrained(fig) if untrained else fig
-    if presenting():
-        fig = for_projector(fig)
+    if isinstance(chart, FrozenChart) and not untrained and not presenting():
+        fig = chart.as_sent()  # shown as it was built: nothing to make but the message
+        whole = lambda: chart.figure  # noqa: E731 - the full figure, only if its page is downloaded
+    else:
+        fig = chart.figure  # a FrozenChart's: a new copy, this run's to change
+        fig = mark_untrained(fig) if untrained else fig
+        if presenting():
+            fig = for_projector(fig)
+        whole = lambda: fig  # noqa: E731
     key = f"{key_prefix}{chart.key}"
     name = safe_filename(key)
     event = st.plotly_chart(fig, key=f"chart_{key}", config=chart_config(name, "png"), width="stretch",
@@ -67,10 +72,10 @@ def _show_chart(chart: Chart | FrozenChart, untrained: bool, key_prefix: str, se
         left.caption(chart.caption)
     with right.popover(_("⬇ data"), help=_("The plotted numbers (CSV) or the chart as a web page (HTML); "
                                            "the camera above the chart saves a PNG")):
-        numbers = chart.data_figure if isinstance(chart, FrozenChart) else lambda: fig
+        numbers = chart.data_figure if isinstance(chart, FrozenChart) else whole
         st.download_button(_("CSV: the numbers"), data=lambda: figure_csv(numbers()), file_name=f"{name}.csv",
                            mime="text/csv", key=f"csv_{key}", on_click="ignore")
-        st.download_button(_("HTML: the chart"), data=lambda: figure_html(fig), file_name=f"{name}.html",
+        st.download_button(_("HTML: the chart"), data=lambda: figure_html(whole()), file_name=f"{name}.html",
                            mime="text/html", key=f"html_{key}", on_click="ignore")
     points = (event.get("selection") or {}).get("points") if selectable and event else None
     return points or None
