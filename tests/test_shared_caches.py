@@ -228,3 +228,19 @@ def test_a_closed_channel_view_builds_none_of_its_charts(assets, samples_dir, mo
     at.run()
     assert mixes.calls == 1
     assert [e for e in at.get("plotly_chart") if e.key.startswith("chart_channel_class_mix")]
+
+
+def test_a_shown_picture_is_encoded_once_per_photo_and_is_that_photo(samples_dir):
+    from attnviz.app.render import shown_bytes
+
+    tench = (samples_dir / "n01440764_tench.JPEG").read_bytes()
+    pug = (samples_dir / "n02110958_pug.JPEG").read_bytes()
+    a = state.decoded("photo.jpg", hashlib.sha256(tench).hexdigest(), tench)
+    b = state.decoded("photo.jpg", hashlib.sha256(pug).hexdigest(), pug)
+    sent_a, sent_b = shown_bytes(a), shown_bytes(b)
+    assert shown_bytes(a) is sent_a  # the second page to show it encodes nothing
+    for sent, data in ((sent_a, tench), (sent_b, pug)):
+        # JPEG at quality 100 of the photo PIL reads from its own bytes: within a few grey levels.
+        got = np.asarray(Image.open(io.BytesIO(sent)).convert("RGB"), dtype=float)
+        reference = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=float)
+        assert got.shape == reference.shape and np.abs(got - reference).mean() < 2

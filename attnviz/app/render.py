@@ -16,6 +16,7 @@ from ..serving.analyses import AnalysisCache
 from ..serving.inputs import DecodedImage
 from ..serving.models import ServedModel
 from ..views.chart import Chart, mark_untrained
+from .cache_keys import PhotoKey
 from .chart_cache import FrozenChart
 from .present import for_projector, presenting
 
@@ -157,11 +158,35 @@ def analyse(cache: AnalysisCache, model: ServedModel,
 def show_image(image: DecodedImage, caption: str | None = None, width: int | str = "stretch") -> None:
     """An image's thumbnail; if it cannot be shown, a message in its place (its charts stay)."""
     try:
-        st.image(image.display or image.image, caption=caption if caption is not None else image.name, width=width)
+        st.image(shown_bytes(image), caption=caption if caption is not None else image.name, width=width)
     except Exception as exc:  # noqa: BLE001 - one picture must not take the page down
         log.exception("showing %s failed", image.name)
         st.warning(_("**{name}** cannot be shown here ({error}); its charts are below.").format(
             name=markdown_text(image.name), error=type(exc).__name__), icon=":material/warning:")
+
+
+def shown_bytes(image: DecodedImage) -> bytes:
+    """The picture ``st.image`` sends for ``image``, encoded once per photo for every session (as
+    Streamlit encodes a picture: JPEG at quality 100, PNG where it may be transparent), so a page
+    that shows a photo again, or thirty pages showing the class's example, encode nothing."""
+    picture = image.display or image.image
+    if not image.digest:  # nothing names it: encoded for this run only
+        return _encoded(picture)
+    return _shown_bytes(PhotoKey(image.name, image.digest), picture)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _shown_bytes(key: PhotoKey, _picture) -> bytes:
+    return _encoded(_picture)
+
+
+def _encoded(picture) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    transparent = picture.mode in ("RGBA", "LA", "P", "PA")
+    picture.save(buffer, format="PNG" if transparent else "JPEG", quality=100)
+    return buffer.getvalue()
 
 
 def use_example() -> None:
