@@ -176,8 +176,10 @@ def finish(fig: go.Figure, title: str, height: int | None = None, **layout) -> g
                                 hoverlabel=dict(font=dict(size=FONT_SIZE, family=family)), **layout))
     if height:
         spec["layout"]["height"] = height + margin["t"] - 60 + margin["b"] - 60
+    import plotly.io as pio
+
+    spec["layout"]["template"] = pio.templates["plotly_white"]  # as use_template gives it, before plotly's default
     out = go.Figure(spec, _validate=False)
-    use_template(out, "plotly_white")
     out._validate = out.layout._validate = True  # later changes are validated, as on any figure
     for trace in out.data:
         trace._validate = True
