@@ -360,10 +360,8 @@ def _cmd_fetch_imagenette(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="attnviz", description="See channel attention (SE, SK, split attention) in CNNs.")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def _add_train_parser(sub: argparse._SubParsersAction) -> None:
+    """`attnviz train`."""
     p = sub.add_parser("train", help="train a bundled-size SE/SK/ResNeSt model on an ImageFolder dataset")
     p.add_argument("data", help="folder with train/ and val/ class subfolders")
     p.add_argument("--arch", required=True, help="se_resnet18_half, sk_resnet18_half or resnest_half")
@@ -382,12 +380,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=0, help="train on only N images (smoke test)")
     p.set_defaults(func=_cmd_train)
 
+
+def _add_models_parser(sub: argparse._SubParsersAction) -> None:
+    """`attnviz models`."""
     p = sub.add_parser("models", help="list the zoo and whether each model's weights are available offline")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--no-probe", action="store_true",
                    help="skip building each architecture to count its gates and parameters")
     p.set_defaults(func=_cmd_models)
 
+
+def _add_inspect_parser(sub: argparse._SubParsersAction) -> None:
+    """`attnviz inspect`."""
     p = sub.add_parser("inspect", help="top-5 classes and per-gate attention summaries for images")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     _add_model_args(p)
@@ -399,6 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --json: every gate's full value vector per image (paths x channels)")
     p.set_defaults(func=_cmd_inspect)
 
+
+def _add_channel_parser(sub: argparse._SubParsersAction) -> None:
+    """`attnviz channel`."""
     p = sub.add_parser("channel", help="the images that excite one channel most and least (from a profile)",
                        description="List the images a profile made with --top-images kept for one gate and "
                                    "channel: the highest values first, then the lowest. Exit code 2 when "
@@ -411,6 +418,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(func=_cmd_channel)
 
+
+def _add_class_stats_parser(sub: argparse._SubParsersAction) -> None:
+    """`attnviz class-stats`."""
     p = sub.add_parser("class-stats", help="how much every gate depends on the class (from a profile)",
                        description="Per gate of a profile, on the value compared across classes: eta squared "
                                    "(mean over channels of the one-way ANOVA's between-class share), its 95% "
@@ -424,6 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(func=_cmd_class_stats)
 
+
+def _add_report_parser(sub: argparse._SubParsersAction) -> None:
+    """`attnviz report`."""
     p = sub.add_parser("report", help="one offline HTML file with the images, top-5 and every chart (needs the app extra)")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     _add_model_args(p)
@@ -435,6 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the report's language: en, zh (简体中文) or ja (日本語); default ATTNVIZ_LANG, else en")
     p.set_defaults(func=_cmd_report)
 
+
+def _add_compare_models_parser(sub: argparse._SubParsersAction) -> None:
+    """`attnviz compare-models`."""
     p = sub.add_parser("compare-models", help="the same images through 2 or 3 models, aligned by relative depth",
                        description="Top-1 of each model per image and each model's per-stage attention (s for "
                                    "SE/ECA, b for SK) on a relative-depth axis; for two SE-like models of the "
@@ -449,6 +465,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(func=_cmd_compare_models)
 
+
+def _add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
+    """`attnviz evaluate`."""
     p = sub.add_parser("evaluate", help="top-1/top-5 and per-class accuracy on an ImageFolder split")
     p.add_argument("data", help="ImageFolder root (with val/) or a split folder of class subfolders")
     p.add_argument("--model", required=True)
@@ -461,6 +480,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_evaluate)
 
+
+def _add_bundle_parser(sub: argparse._SubParsersAction) -> None:
+    """`attnviz bundle`."""
     p = sub.add_parser("bundle", help="package a trained run as a bundled model: weights, card, class profile")
     p.add_argument("run", help="weights written by `attnviz train` (its .json must sit beside it)")
     p.add_argument("--name", required=True, help="name in the zoo, e.g. se_resnet18_imagenette")
@@ -474,6 +496,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--per-class-limit", type=int, default=0, help="smoke runs: first N val images per class")
     p.set_defaults(func=_cmd_bundle)
+
+
+def _add_profile_parser(sub: argparse._SubParsersAction) -> None:
+    """`attnviz profile`."""
     p = sub.add_parser(
         "profile", help="class profiles: per-class statistics of every gate over a dataset",
         description="Stream a dataset through a model and write, per scale x class x gate x path x "
@@ -507,6 +533,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_profile)
 
+
+def _add_fetch_imagenette_parser(sub: argparse._SubParsersAction) -> None:
+    """`attnviz fetch-imagenette`."""
     p = sub.add_parser(
         "fetch-imagenette", help="download Imagenette (torchvision) and make it the app's sample folder and data root",
         description="Download Imagenette through torchvision's datasets.Imagenette (skipped when ROOT already "
@@ -519,6 +548,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="torchvision's image size (default: 160px, the smallest download)")
     p.add_argument("--no-download", action="store_true", help="use the copy in ROOT only; never download")
     p.set_defaults(func=_cmd_fetch_imagenette)
+
+
+# One function per command, in the order `attnviz --help` lists them.
+_COMMANDS = (
+    _add_train_parser,
+    _add_models_parser,
+    _add_inspect_parser,
+    _add_channel_parser,
+    _add_class_stats_parser,
+    _add_report_parser,
+    _add_compare_models_parser,
+    _add_evaluate_parser,
+    _add_bundle_parser,
+    _add_profile_parser,
+    _add_fetch_imagenette_parser,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="attnviz", description="See channel attention (SE, SK, split attention) in CNNs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add_command in _COMMANDS:
+        add_command(sub)
     return parser
 
 
