@@ -110,7 +110,7 @@ def test_a_labelled_sample_keeps_its_label_and_gets_the_vocabulary_note(assets, 
     no_trace(at)
     assert "goldfish" not in CLASS_NAMES and "tench" in CLASS_NAMES
     warnings = text_of(at.warning)
-    assert "'goldfish' is not one of them" in warnings
+    assert "- **goldfish**: " in warnings and "'goldfish' is not one of them" in warnings
     assert "'tench'" not in warnings
     # Decoded once and cached: a rerun (from the cache) still carries the label.
     at.run()

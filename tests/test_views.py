@@ -23,6 +23,7 @@ def test_explore_charts_per_kind(sk_model, photos):
 def test_photo_notes_one_line_per_photo_led_by_its_name_as_literal_text():
     from attnviz.views.explore import photo_notes
 
-    assert photo_notes([("goldfish", "The model does not know it.")]) == "The model does not know it."
-    text = photo_notes([("goldfish", "A."), ("![x](http://127.0.0.1:9/p.png).jpg", "B.")])
+    assert photo_notes([("goldfish", "The model does not know it.")], 1) == "The model does not know it."
+    assert photo_notes([("goldfish", "A.")], 3) == "- **goldfish**: A."  # one of several photos: named
+    text = photo_notes([("goldfish", "A."), ("![x](http://127.0.0.1:9/p.png).jpg", "B.")], 3)
     assert text.splitlines() == ["- **goldfish**: A.", r"- **\!\[x\]\(http\:\/\/127\.0\.0\.1\:9\/p\.png\)\.jpg**: B."]

@@ -76,7 +76,7 @@ def page(ctx: Context) -> None:
                 [top] = charts(ctx, "top5", photos[i:i + 1], lambda a=analysis: [explore.prediction_chart(loaded, a)])
                 show_chart(top, ctx.untrained)
     if notes:
-        st.warning(explore.photo_notes(notes), icon=":material/label_off:")
+        st.warning(explore.photo_notes(notes, len(analysed)), icon=":material/label_off:")
     overview = () if side_by_side else charts(
         ctx, "overview", photos, lambda: explore.overview_charts(loaded, analyses, options, profile),
         distribution=options.distribution)

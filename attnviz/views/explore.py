@@ -42,11 +42,11 @@ def prediction_chart(loaded: LoadedModel, analysis: ImageAnalysis, k: int = 5) -
                                                         label=markdown_text(top[0]["label"]), prob=top[0]["prob"]))
 
 
-def photo_notes(notes: Sequence[tuple[str, str]]) -> str:
+def photo_notes(notes: Sequence[tuple[str, str]], shown: int) -> str:
     """The photos' vocabulary and open-set notes as one Markdown text for a full-width box below
-    the photos: a single note as it is; several, one line per photo, each led by the photo's name
-    (as literal text: names are the visitors')."""
-    if len(notes) == 1:
+    the ``shown`` photos: with one photo its note as it is; with several, one line per note, each
+    led by its photo's name (as literal text: names are the visitors')."""
+    if shown == 1 and len(notes) == 1:
         return notes[0][1]
     return "\n".join(f"- **{markdown_text(name)}**: {note}" for name, note in notes)
 
