@@ -216,7 +216,7 @@ def channel_attribution(loaded: LoadedModel, image: Image.Image, gate_name: str,
         rho = float(spearmanr(attribution, excitation).statistic)
     return ChannelAttribution(gate=gate.name, target=target, label=loaded.class_names[target],
                               attribution=attribution, excitation=excitation,
-                              a=values[0] if gate.paths > 1 else None, spearman=rho, layer=layer)
+                              a=values[0] if gate.compares_paths else None, spearman=rho, layer=layer)
 
 
 # ---------------------------------------------------------------- knock-out

@@ -83,7 +83,9 @@ def compared_path(gate: dict) -> int:
 def value_label(gate: dict, path: int | None = None) -> str:
     """Axis label of a profile gate's path (default: the compared one)."""
     path = compared_path(gate) if path is None else path
-    return kind_named(gate["kind"]).path_labels(gate["paths"])[path]
+    from .views.kinds import view_of  # the kind's words
+
+    return view_of(gate["kind"]).path_labels(gate["paths"])[path]
 
 
 def present_classes(profile: Profile, scale_index: int = 0) -> list[int]:

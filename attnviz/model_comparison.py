@@ -21,9 +21,10 @@ import numpy as np
 from PIL import Image
 
 from .errors import AttnvizError
-from .gates import Gate
+from .gates import CHANNELWISE, Gate
 from .i18n import _
 from .inference import ImageAnalysis, analyse_images
+from .views.kinds import view_of
 from .zoo import LoadedModel
 
 #: How many models one comparison shows (more would not fit side by side).
@@ -179,7 +180,7 @@ def summarise_model(loaded: LoadedModel, analyses: Sequence[ImageAnalysis], k: i
             stage=stage if isinstance(stage, int) else None,
             label=_("stage {stage}").format(stage=stage) if isinstance(stage, int) else first.name,
             kind=first.kind.name,
-            value=first.kind.path_names(first.paths)[first.kind.compared_path(first.paths)],
+            value=view_of(first).value_symbol(first.paths),
             depth=float(np.mean([relative_depth(g, n) for g in gates])), gates=[g.name for g in gates],
             mean=float(images.mean()) if images.size else float("nan"),
             std=float(images.std()) if images.size else float("nan"), neutral=float(first.neutral_value),
@@ -192,7 +193,7 @@ def same_channel_layout(a: LoadedModel, b: LoadedModel) -> bool:
     """Both models are channel-gate models (SE-like) with the same gate names and channel counts."""
     def layout(m: LoadedModel):
         return [(g.name, g.channels) for g in m.gates]
-    return bool(a.gates) and all(g.kind.channel_gate for g in a.gates + b.gates) and layout(a) == layout(b)
+    return bool(a.gates) and all(g.kind.draws(CHANNELWISE) for g in a.gates + b.gates) and layout(a) == layout(b)
 
 
 def pearson(x: np.ndarray, y: np.ndarray) -> float:

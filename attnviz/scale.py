@@ -115,7 +115,7 @@ class ScaleSweep:
     @property
     def multi_path_gates(self) -> list[Gate]:
         """The gates that choose between paths (SK units, split attention with radix >= 2)."""
-        return [g for g in self.gates if g.paths >= 2]
+        return [g for g in self.gates if g.compares_paths]
 
     def mean_diff(self, scale: float) -> dict[str, float]:
         """SKNet's mean attention difference per multi-path gate: mean over channels and images

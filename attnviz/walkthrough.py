@@ -23,7 +23,7 @@ import torch.nn as nn
 from PIL import Image
 
 from .errors import AttnvizError
-from .gates import Walkthrough
+from .gates import Walkthrough, WalkthroughNotCovered
 from .hooks import ScopedHooks
 from .zoo import LoadedModel
 
@@ -62,8 +62,10 @@ def walkthrough(loaded: LoadedModel, image: Image.Image, gate_name: str) -> Walk
     module = loaded.model.get_submodule(gate.module)
     try:
         steps = gate.kind.walkthrough_steps(gate, module)
-    except NotImplementedError as exc:
-        raise AttnvizError(str(exc)) from None
+    except WalkthroughNotCovered as exc:
+        from .views.kinds import view_of  # the kind's words: why its walkthrough does not cover the gate
+
+        raise AttnvizError(view_of(gate.kind).refusal(gate, exc.reason)) from None
     # float32 on purpose (no autocast): the checks compare exact identities
     with torch.inference_mode(), StepRecorder(loaded.model, steps) as recorder:
         logits = loaded.model(loaded.preprocess([image]))

@@ -10,12 +10,13 @@ from timm.layers.eca import CecaModule
 from timm.models.resnet import BasicBlock, ResNet
 
 from attnviz.capture import has_hooks
-from attnviz.gates import discover_gates, kind_named
+from attnviz.gates import EXCITATION, SELECTION, discover_gates, kind_named
 from attnviz.gates.eca import ECA
 from attnviz.images import load_image
 from attnviz.inference import analyse_images
 from attnviz.stats import gate_summary
 from attnviz.views.explore import explore_charts
+from attnviz.views.kinds import value_label
 from attnviz.views.learn import live_numbers, walkthrough_chart
 from attnviz.walkthrough import walkthrough
 from attnviz.zoo import wrap_model
@@ -44,8 +45,8 @@ def test_eca_is_its_own_kind_with_its_own_names():
     gates = _eca_resnet().gates
     assert [g.name for g in gates] == ["ECA_2_1", "ECA_3_1", "ECA_4_1", "ECA_5_1"]
     assert all(g.kind is ECA and g.paths == 1 for g in gates)
-    assert kind_named("eca") is ECA and ECA.channel_gate and not ECA.kernel_selection
-    assert gates[0].value_label == "excitation s" and gates[0].neutral_value == 1.0
+    assert kind_named("eca") is ECA and ECA.draws(EXCITATION) and not ECA.draws(SELECTION)
+    assert value_label(gates[0]) == "excitation s" and gates[0].neutral_value == 1.0
 
 
 def test_summary_adds_the_neighbour_correlation(fish):

@@ -38,7 +38,7 @@ def test_gate_count_kind_and_names(name):
     assert [g.index for g in gates] == list(range(count))
     for g in gates:
         assert g.channels > 0
-        assert g.paths == (1 if g.kind.channel_gate else 2)
+        assert g.paths == (1 if g.kind.name in ("se", "eca") else 2)
 
 
 def test_seresnet50_names_follow_the_senet_paper():

@@ -82,7 +82,7 @@ def test_sweep_at_scale_one_is_the_plain_analysis(sk_model, photos, sweep):
 
 
 def test_mean_diff_is_b_minus_a_over_channels_and_images(sweep):
-    sk_gates = [g.name for g in sweep.gates if g.kind.kernel_selection]
+    sk_gates = [g.name for g in sweep.gates if g.kind.name == "sk"]
     assert len(sk_gates) == 8
     for scale in sweep.scales:
         diffs = sweep.mean_diff(scale)
@@ -95,7 +95,7 @@ def test_mean_diff_is_b_minus_a_over_channels_and_images(sweep):
 
 
 def test_path_weights_and_table(sweep):
-    gate = next(g for g in sweep.gates if g.kind.kernel_selection)
+    gate = next(g for g in sweep.gates if g.kind.name == "sk")
     b = sweep.path_weights(1.5, gate.name)
     a = sweep.path_weights(1.5, gate.name, path=0)
     assert b.shape == (gate.channels,)

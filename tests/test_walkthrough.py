@@ -13,6 +13,7 @@ from timm.models.resnet import BasicBlock, ResNet
 from attnviz.capture import has_hooks
 from attnviz.errors import AttnvizError
 from attnviz.images import load_image
+from attnviz.views.kinds import view_of
 from attnviz.walkthrough import StepRecorder, walkthrough
 from attnviz.zoo import wrap_model
 from tiny import CLASS_NAMES, tiny
@@ -62,7 +63,7 @@ def test_se_steps_follow_the_formulas(fish):
     assert w.reduction == 16 and w.hidden.shape == (8,) and w.gate_fn == "Sigmoid"
     assert w.checks["z = GAP(u)"] < 1e-5 and w.checks["x~ = s * u"] < 1e-5
     assert w.prediction["label"] == CLASS_NAMES[w.prediction["index"]] and 0 < w.prediction["prob"] <= 1
-    assert w.a is None and w.weights is None and not has_hooks(loaded.model)
+    assert not hasattr(w, "a") and not hasattr(w, "weights") and not has_hooks(loaded.model)
 
 
 def test_se_u_is_the_residual_branch_before_the_shortcut_and_the_page_says_why_z_is_negative(fish):
@@ -89,7 +90,7 @@ def test_se_u_is_the_residual_branch_before_the_shortcut_and_the_page_says_why_z
     # the block adds the identity (layer3.1 has no downsample) to x~ and then applies its ReLU
     _close(seen["block out"].numpy(), torch.relu(torch.as_tensor(w.v) + seen["block in"]), atol=1e-4)
     negative = int((seen["bn2"].mean((1, 2)) < 0).sum())
-    reading = w.kind.tensor_reading(w)
+    reading = view_of(w.kind).tensor_reading(w)
     if negative:
         assert reading.startswith(f"{negative} of the 128 squeeze values z_c are negative")
         assert "before the shortcut is added" in reading

@@ -10,6 +10,7 @@ from PIL import Image
 from attnviz.app.render import guard
 from attnviz.app.state import HASH, Context, current_context, served_model, walkthrough_of
 from attnviz.figures.diagram import se_diagram, sk_diagram
+from attnviz.gates import EXCITATION, SELECTION
 from attnviz.i18n import _, current_language, ngettext
 from attnviz.serving.inputs import ImageInput, decode, knows, read_files
 from attnviz.serving.inputs import samples_folder
@@ -42,36 +43,36 @@ def _png(image: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def model_with(ctx: Context, kind_flag: str) -> ServedModel | None:
+def model_with(ctx: Context, family: str) -> ServedModel | None:
     """The model in use if it has such gates, else a bundled model that has."""
     candidates = [ctx.model] + [served_model(ModelRequest(name)) for name in bundled_models()]
     for model in candidates:
-        if any(getattr(g.kind, kind_flag) for g in model.loaded.gates):
+        if any(g.kind.draws(family) for g in model.loaded.gates):
             return model
     return None
 
 
-#: The home page's two pictures: the kind's flag -> its diagram.
-DIAGRAMS = {"channel_gate": se_diagram, "kernel_selection": sk_diagram}
+#: The home page's two pictures: the chart family a kind draws (``AttentionKind.chart_families``) -> its diagram.
+DIAGRAMS = {EXCITATION: se_diagram, SELECTION: sk_diagram}
 
 
 @st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=HASH)
-def drawn_picture(model: ServedModel, kind_flag: str, language: str, samples: str):
+def drawn_picture(model: ServedModel, family: str, language: str, samples: str):
     """(figure, photo, gate) of one picture, drawn once per model, language and samples folder for
     every visitor: a class opening the app at once would otherwise read the samples and draw it
     thirty times. ``samples`` (the folder, or "packaged") is part of the key: the picture is drawn
     on that folder's photo."""
-    gates = [g for g in model.loaded.gates if getattr(g.kind, kind_flag)]
+    gates = [g for g in model.loaded.gates if g.kind.draws(family)]
     gate = gates[len(gates) // 2]
     photo = picture_photo(model)
-    return DIAGRAMS[kind_flag](walkthrough_of(model, photo, gate.name)), photo, gate
+    return DIAGRAMS[family](walkthrough_of(model, photo, gate.name)), photo, gate
 
 
-def picture(model: ServedModel, kind_flag: str) -> None:
+def picture(model: ServedModel, family: str) -> None:
     samples = samples_folder(PROJECT)
-    figure, photo, gate = drawn_picture(model, kind_flag, current_language(),
+    figure, photo, gate = drawn_picture(model, family, current_language(),
                                         "packaged" if samples is None else str(samples))
-    st.plotly_chart(figure, width="stretch", config={"displaylogo": False}, key=f"home_{kind_flag}")
+    st.plotly_chart(figure, width="stretch", config={"displaylogo": False}, key=f"home_{family}")
     st.caption(_("Drawn from {model} on the photo *{photo}*: the bars are the weights "
                  "{gate} (stage {stage}, block {block}) gave to its first channels.").format(
                      model=model.loaded.name, photo=photo.name, gate=gate.name, stage=gate.stage, block=gate.block))
@@ -87,7 +88,7 @@ def page(ctx: Context) -> None:
         "- a **Selective Kernel (SK)** unit lets every channel choose between a small (3×3) and a "
         "larger (dilated, “5×5”) filter: weights *a* and *b* with *a* + *b* = 1."))
     left, right = st.columns(2)
-    for column, flag, what in ((left, "channel_gate", "SE"), (right, "kernel_selection", "SK")):
+    for column, flag, what in ((left, EXCITATION, "SE"), (right, SELECTION, "SK")):
         with column:
             model = model_with(ctx, flag)
             if model is None:

@@ -8,6 +8,7 @@ from attnviz.gates import kinds
 from attnviz.i18n import _
 from attnviz.app.language import fragment
 from attnviz.views import learn
+from attnviz.views.kinds import view_of
 from attnviz.app.render import guard, pick_image, show_chart, show_image
 from attnviz.app.state import Context, current_context, gate_label, query_choice, remember, walkthrough_of
 
@@ -16,7 +17,7 @@ def page(ctx: Context) -> None:
     st.header(_("Learn: what the attention gates compute"))
     st.caption(_("Read the formulas, then follow one gate of the model on your photo, step by step."))
     present = ctx.loaded.kinds
-    tabs = st.tabs([_(kind.title) for kind in present]) if present else []
+    tabs = st.tabs([view_of(kind).heading() for kind in present]) if present else []
     for tab, kind in zip(tabs, present):
         with tab:
             st.markdown(explanation(kind))
@@ -41,7 +42,7 @@ def explanation(kind) -> str:
     """A kind's formulas and explanation in the page's language, then its notes (which tensor the
     live example shows, the paper's letters). ``learn_text`` and the notes are marked with N_; an
     empty one stays empty: gettext would answer "" with the catalogue's header."""
-    return "\n\n".join(_(text) for text in (kind.learn_text, *kind.learn_notes) if text)
+    return view_of(kind).lesson()
 
 
 @fragment

@@ -18,6 +18,7 @@ from attnviz.app.render import guard
 from attnviz.app.state import Context, current_context, gate_label, query_choice, remember
 from attnviz.figures.live import history_lines
 from attnviz.i18n import _, language
+from attnviz.views.kinds import value_label
 from attnviz.live import LiveLimitError, LiveStreams, rtc_configuration
 from attnviz.live.overlay import DIFF_RANGE
 from attnviz.live.streams import limit_message
@@ -135,8 +136,8 @@ def page(ctx: Context) -> None:
 
 def legend(ctx: Context, gate_name: str) -> str:
     gate = ctx.loaded.gate(gate_name)
-    label = _(gate.kind.value_label(gate.paths))
-    if gate.paths >= 2:
+    label = value_label(gate)
+    if gate.compares_paths:
         return _("Drawn on the video: each unit's b − a as a bar (orange up: the larger kernel gains; full height "
                  "±{range}), and below, {gate}'s {label} per channel (dark blue 0, yellow 1).").format(
             range=DIFF_RANGE, gate=gate_name, label=label)
@@ -177,7 +178,7 @@ def live_panel(ctx: Context, webrtc, streams: LiveStreams) -> None:
         title = _("b − a of every unit, the last {seconds:g} s").format(seconds=stream.history.seconds)
         y_title = "b − a"
     else:
-        label = _(gate.kind.value_label(gate.paths))
+        label = value_label(gate)
         title = _("Mean {label} of {gate}, the last {seconds:g} s").format(label=label, gate=reading.gate,
                                                                            seconds=stream.history.seconds)
         y_title = _("mean {label}").format(label=label)

@@ -8,17 +8,18 @@ from attnviz.i18n import _, sentences
 from attnviz.scale import model_view, sweep_scales
 from attnviz.serving.analyses import cached_sweep
 from attnviz.views import scale
+from attnviz.views.kinds import view_of
 from attnviz.app.render import guard, images_ready, show_charts
 from attnviz.app.state import Context, analysis_cache, current_context, gate_label, query_choice, remember, shipped_profile
 
 
 def page(ctx: Context) -> None:
     st.header(_("Scale experiment (SK)"))
-    units = [g for g in ctx.loaded.gates if g.paths >= 2]
+    units = [g for g in ctx.loaded.gates if g.compares_paths]
     # What the paths are is the kind's to say (an SK unit's kernels, ResNeSt's splits).
     st.caption(sentences(_("SKNet's experiment: enlarge the object (centre crop, then resize back) and watch "
                            "where the units move their attention."),
-                         *[_(kind.scale_text) for kind in dict.fromkeys(g.kind for g in units) if kind.scale_text]))
+                         *[view_of(kind).scale_sentence() for kind in dict.fromkeys(g.kind for g in units)]))
     if not units:
         st.info(_("**{model}** has no SK unit (nor split attention): choose an SK model, "
                   "such as the bundled SK model or `skresnet18`, in the sidebar.").format(model=ctx.loaded.name))

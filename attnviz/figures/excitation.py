@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..literal import chart_text
-from ..gates import Gate
+from ..gates import EXCITATION, Gate
 from ..i18n import _
 from ..inference import ImageAnalysis
 from .style import REFERENCE_COLOR, VALUE_SCALE, finish, series_colors
@@ -16,7 +16,7 @@ from .style import REFERENCE_COLOR, VALUE_SCALE, finish, series_colors
 
 def se_gates(gates: Sequence[Gate]) -> list[Gate]:
     """Channel gates (SE, ECA ...), in depth order."""
-    return [g for g in gates if g.kind.channel_gate]
+    return [g for g in gates if g.kind.draws(EXCITATION)]
 
 
 def value_range(values: Sequence[np.ndarray]) -> tuple[float, float]:

@@ -6,9 +6,10 @@ from typing import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..gates import kind_named
+from ..gates import EXCITATION, kind_named
 from ..i18n import N_, _
 from ..model_comparison import BlockCorrelation, ModelSummary
+from ..views.kinds import view_of
 from .style import REFERENCE_COLOR, finish, series_colors, subplot_titles
 
 DEPTH_AXIS = dict(title=N_("relative depth (0 = first gate, 1 = last gate)"), range=[-0.05, 1.05])
@@ -33,14 +34,14 @@ def measures(models: Sequence[ModelSummary]) -> list[Measure]:
 def measure_title(measure: Measure) -> str:
     """A panel's title: the kind and what its compared value is ("Selective Kernel: b (5×5 weight)")."""
     kind = kind_named(measure[0])
-    return _("{kind}: {value}").format(kind=_(kind.title), value=kind.value_label(measure[2]))
+    return _("{kind}: {value}").format(kind=view_of(kind).heading(), value=view_of(kind).value_label(measure[2]))
 
 
 def measure_axis(measure: Measure) -> str:
     """A panel's y-axis title with the value's meaning: a channel gate's weight runs from 0 (silenced)
     to 1 (kept); a selection's weights over P paths sum to 1, 1/P being equal shares."""
     kind_name, value, paths = measure
-    if kind_named(kind_name).channel_gate:
+    if kind_named(kind_name).draws(EXCITATION):
         return _("{value} (0 silences, 1 keeps)").format(value=value)
     return _("{value} ({neutral:.2g} = equal shares)").format(value=value, neutral=1 / paths)
 
@@ -80,7 +81,7 @@ def stage_statistics(models: Sequence[ModelSummary], title: str | None = None) -
     for row, measure in enumerate(panels, start=1):
         # A selection's 1/P (equal shares) is a neutral value to read heights against; a sigmoid
         # gate has none (its knock-out value 1 is not a preference), so its axis spans its values.
-        if measure[0] and not kind_named(measure[0]).channel_gate:
+        if measure[0] and not kind_named(measure[0]).draws(EXCITATION):
             fig.add_hline(y=1 / measure[2], line=dict(color=REFERENCE_COLOR, dash="dot", width=1), row=row, col=1)
         fig.update_xaxes(**_depth_axis(), row=row, col=1)
         if measure[0]:

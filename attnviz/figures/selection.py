@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..literal import chart_text
-from ..gates import Gate
+from ..gates import SELECTION, Gate
 from ..i18n import _
 from ..inference import ImageAnalysis
 from ..stats import mean_attention_difference
@@ -24,7 +24,7 @@ from .style import PATH_COLORS, REFERENCE_COLOR, finish, hover, series_colors
 
 def sk_gates(gates: Sequence[Gate]) -> list[Gate]:
     """Kernel-selection gates (softmax over >= 2 kernel paths), in depth order."""
-    return [g for g in gates if g.kind.kernel_selection and g.paths >= 2]
+    return [g for g in gates if g.kind.draws(SELECTION) and g.compares_paths]
 
 
 def mean_difference(values: np.ndarray) -> float:

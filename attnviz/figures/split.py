@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ..gates import Gate
+from ..gates import SPLITS, Gate
 from ..i18n import _
 from ..inference import ImageAnalysis
 from .style import VALUE_SCALE, finish, series_colors
@@ -18,7 +18,7 @@ from .style import VALUE_SCALE, finish, series_colors
 
 def split_gates(gates: Sequence[Gate]) -> list[Gate]:
     """Split attention gates in depth order."""
-    return [g for g in gates if g.kind.split_attention]
+    return [g for g in gates if g.kind.draws(SPLITS)]
 
 
 def split_weights(gate: Gate, analysis: ImageAnalysis, title: str | None = None) -> go.Figure:

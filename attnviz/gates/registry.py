@@ -1,8 +1,8 @@
 """Registry tying attention module types to their kind and to how their gate values are read.
 
 Like timm's ``layers/`` create functions, each attention kind lives in its own file (``se.py``,
-``eca.py``, ``sk.py``, ``splat.py``): it registers its ``AttentionKind`` and the module classes it
-understands here. Discovery then walks any torch model and returns a ``Gate`` for every module
+``eca.py``, ``sk.py``, ``splat.py``, ``cbam.py``): it registers its ``AttentionKind`` and the module
+classes it understands here. Discovery then walks any torch model and returns a ``Gate`` for every module
 whose type is registered.
 """
 from __future__ import annotations
@@ -12,7 +12,9 @@ from typing import Callable
 
 import torch.nn as nn
 
-from .kind import AttentionKind
+from .base import AttentionKind, Gate
+
+__all__ = ["Gate", "GateType", "gate_type_of", "kind_named", "kinds", "register_gate", "register_kind"]
 
 _KINDS: dict[str, AttentionKind] = {}
 _REGISTRY: dict[type, "GateType"] = {}
@@ -69,44 +71,3 @@ def gate_type_of(module: nn.Module) -> GateType | None:
         if cls in _REGISTRY:
             return _REGISTRY[cls]
     return None
-
-
-@dataclass(frozen=True)
-class Gate:
-    """One attention gate of a model, in depth order.
-
-    name: the papers' convention, e.g. 'SE_2_1' (ResNet conv2_x is stage 2, blocks from 1).
-    module: path of the attention module in the model ('layer1.0.se').
-    source: path of the submodule whose output is captured ('layer1.0.se.gate').
-    kind: what the gate computes (``AttentionKind``); ask it anything kind-specific.
-    values per image: (paths, channels); channel gates have paths = 1.
-    """
-
-    name: str
-    module: str
-    source: str
-    kind: AttentionKind
-    variant: str
-    channels: int
-    paths: int
-    stage: int | None = None
-    block: int | None = None
-    index: int = 0
-
-    @property
-    def value_label(self) -> str:
-        return self.kind.value_label(self.paths)
-
-    @property
-    def neutral_value(self) -> float:
-        return self.kind.neutral_value(self.paths)
-
-    @property
-    def gated_layer(self) -> str:
-        return self.kind.gated_layer(self.module)
-
-    def info(self) -> dict:
-        """JSON-friendly description."""
-        return {"name": self.name, "module": self.module, "source": self.source, "kind": self.kind.name,
-                "variant": self.variant, "channels": self.channels, "paths": self.paths,
-                "stage": self.stage, "block": self.block, "index": self.index}

@@ -43,7 +43,7 @@ class LiveReading:
 
     @property
     def selection(self) -> bool:
-        return self.paths >= 2
+        return self.gate in self.differences  # its kind compares paths (``AttentionKind.compares_paths``)
 
     def series(self) -> dict[str, float]:
         """The values the page's chart follows over time: each unit's b − a when the chosen gate
@@ -67,7 +67,7 @@ def read_frame(loaded: LoadedModel, frame: np.ndarray, gate: str, index: int = 0
     differences, rows = {}, {}
     for g in loaded.gates:
         values = analysis.values[g.name]                           # (paths, C)
-        if g.paths >= 2:
+        if g.compares_paths:
             differences[g.name] = g.kind.summary(values)["mean_diff"]
         else:
             rows[g.name] = values[g.kind.compared_path(g.paths)].astype(np.float32)

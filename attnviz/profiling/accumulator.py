@@ -89,7 +89,7 @@ class ProfileAccumulator:
             if self.channel_hist:
                 self.channel_hists[g.name] = torch.zeros(S, K, g.paths, g.channels, B,
                                                          dtype=torch.int64, device=dev)
-        self.paired_gates = [g for g in self.gates if g.paths >= 2]
+        self.paired_gates = [g for g in self.gates if g.compares_paths]
         self.pair_count = torch.zeros(S, S, K, dtype=torch.int64, device=dev) if self.paired_gates else None
         self.pair_sum: dict[str, torch.Tensor] = {}
         self.pair_sumsq: dict[str, torch.Tensor] = {}

@@ -6,6 +6,7 @@ from ..figures import attribution as attribution_figures
 from ..gates import Gate
 from ..i18n import N_, _
 from .chart import Chart
+from .kinds import value_label
 
 #: How strong a rank correlation is, by |ρ| and sign (the whole phrase, so that it translates).
 RELATIONS = {
@@ -18,7 +19,7 @@ RELATIONS = {
 
 def gate_value_label(gate: Gate) -> str:
     """What ``channel_attribution`` reports as the gate's value (its kind says)."""
-    return gate.value_label
+    return value_label(gate)
 
 
 def correlation_reading(rho: float) -> str:

@@ -11,16 +11,13 @@ from ..gates import Gate
 from ..i18n import _
 from ..profiles import Profile
 from .chart import Chart
+from .kinds import view_of
 
 
 def list_titles(gate: Gate) -> tuple[str, str]:
     """How the two lists are named for this gate's kind: the most and least excited, or, for a
     selection between kernels, the images that lean most to the larger and to the smaller one."""
-    if gate.kind.kernel_selection:
-        return _("lean most to the 5×5 kernel (highest b)"), _("lean most to the 3×3 kernel (lowest b)")
-    label = gate.value_label
-    return (_("excite it most (highest {label})").format(label=label),
-            _("excite it least (lowest {label})").format(label=label))
+    return view_of(gate).list_titles(gate.paths)
 
 
 def class_mix_chart(profile: Profile, gate: Gate, channel: int, listed: dict[str, list[dict]]) -> Chart:

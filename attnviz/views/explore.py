@@ -16,7 +16,7 @@ import numpy as np
 from ..literal import chart_text, markdown_text
 from ..class_stats import mean_attention_difference
 from ..figures import excitation, prediction, selection, split
-from ..gates import Gate
+from ..gates import EXCITATION, SELECTION, SPLITS, Gate
 from ..i18n import _, ngettext, sentences
 from ..inference import ImageAnalysis
 from ..profiles import Profile
@@ -71,7 +71,7 @@ def dataset_mean_difference(profile: Profile | None, gates: Sequence[Gate]) -> d
     if profile is None:
         return None
     out = {g.name: mean_attention_difference(profile, g.name) for g in gates
-           if g.paths >= 2 and g.name in profile.gate_names}
+           if g.compares_paths and g.name in profile.gate_names}
     return out or None
 
 
@@ -165,10 +165,10 @@ def block_charts(gate: Gate, analyses: Sequence[ImageAnalysis], options: Explore
     options = options or ExploreOptions()
     where = (_("{gate} is stage {stage}, block {block}.").format(gate=gate.name, stage=gate.stage, block=gate.block)
              if gate.stage is not None else "")
-    if gate.kind.channel_gate:
+    if gate.kind.draws(EXCITATION):
         return [Chart(f"excitation_bars_{gate.name}", excitation.block_bars(gate, analyses, sort=options.sort_channels),
                       sentences(where, block_bars_caption(gate, analyses)), wide=False)]
-    if gate.kind.kernel_selection:
+    if gate.kind.draws(SELECTION):
         dataset_b = None
         if profile is not None and gate.name in profile.gate_names:
             dataset_b = profile.overall_mean(gate.name, 0)[1]
@@ -190,7 +190,7 @@ def block_charts(gate: Gate, analyses: Sequence[ImageAnalysis], options: Explore
                                    "b, a + b = 1. {more} of {channels} channels give the larger kernel more than "
                                    "half.").format(more=int((b > 0.5).sum()), channels=len(b)), note)))
         return charts
-    if gate.kind.split_attention:
+    if gate.kind.draws(SPLITS):
         return [Chart(f"split_weights_{gate.name}_{a.name}", split.split_weights(gate, a),
                       sentences(where, _("Each column is one channel; colour is the weight of each split.")))
                 for a in analyses]

@@ -7,6 +7,7 @@ from ..figures.walkthrough import feature_maps, shared_scale, step_panels
 from ..i18n import N_, _
 from ..literal import markdown_text
 from ..walkthrough import Walkthrough
+from .kinds import view_of
 from .chart import Chart
 
 #: The tables' column ids (kept in English: the page orders the columns by them) and the headers a
@@ -24,19 +25,19 @@ def walkthrough_chart(w: Walkthrough, channel: int) -> Chart:
     """The steps of the gate as bar panels, with ``channel`` marked."""
     name = w.gate.name
     return Chart(f"walkthrough_{name}",
-                 step_panels(w.kind.walkthrough_panels(w), _("{gate}, step by step, for this image").format(gate=name),
+                 step_panels(view_of(w.kind).walkthrough_panels(w), _("{gate}, step by step, for this image").format(gate=name),
                              channel),
                  " ".join(filter(None, [
                      _("Each panel is one step of the formulas, with this photo's numbers; the red band marks "
                        "channel {channel} in every per-channel step.").format(channel=channel),
-                     w.kind.tensor_reading(w)])))
+                     view_of(w.kind).tensor_reading(w)])))
 
 
 def feature_map_chart(w: Walkthrough, channel: int) -> Chart:
     """The chosen channel's feature map before and after the gate."""
-    before, after, labels = w.kind.feature_maps(w, channel)
+    before, after, labels = view_of(w.kind).feature_maps(w, channel)
     return Chart(f"feature_maps_{w.gate.name}_{channel}", feature_maps(before, after, channel, labels),
-                 w.kind.feature_map_reading(w, channel) + " " + scale_reading(before, after))
+                 view_of(w.kind).feature_map_reading(w, channel) + " " + scale_reading(before, after))
 
 
 def scale_reading(before, after) -> str:
@@ -52,7 +53,7 @@ def scale_reading(before, after) -> str:
 
 def live_numbers(w: Walkthrough, channel: int) -> list[dict]:
     """The symbols of the formulas with this image's values for ``channel`` (a table)."""
-    return [{"symbol": s, "meaning": m, "value": str(v)} for s, m, v in w.kind.live_numbers(w, channel)]
+    return [{"symbol": s, "meaning": m, "value": str(v)} for s, m, v in view_of(w.kind).live_numbers(w, channel)]
 
 
 def as_table(rows: list[dict], columns: list[str]) -> list[dict]:

@@ -9,10 +9,12 @@ import numpy as np
 
 from ..class_stats import mean_attention_difference
 from ..figures import scale as scale_figures
+from ..gates import kind_named
 from ..i18n import _, sentences
 from ..profiles import Profile
 from ..scale import ScaleSweep
 from .chart import Chart
+from .kinds import view_of
 
 Diffs = Mapping[float, Mapping[str, float]]  # zoom -> unit -> mean(b - a)
 
@@ -21,7 +23,7 @@ def profile_diffs(profile: Profile | None) -> Diffs | None:
     """mean(b − a) per multi-path unit at each zoom of a profile, or None."""
     if profile is None or len(profile.scales) < 2:
         return None
-    multi = [g["name"] for g in profile.gates if g["paths"] >= 2]
+    multi = [g["name"] for g in profile.gates if kind_named(g["kind"]).compares_paths(g["paths"])]
     if not multi:
         return None
     return {scale: {name: mean_attention_difference(profile, name, si) for name in multi}
@@ -75,13 +77,13 @@ def scale_charts(sweep: ScaleSweep, unit: str, dataset: Diffs | None = None) -> 
     over = _("this photo") if n == 1 else _("these {n} photos (mean)").format(n=n)
     weights = {s: sweep.path_weights(s, unit, 1) for s in sweep.scales}
     gate = next(g for g in sweep.gates if g.name == unit)
-    label = gate.kind.path_labels(gate.paths)[1]
+    label = view_of(gate).path_labels(gate.paths)[1]
     diffs = {s: sweep.mean_diff(s) for s in sweep.scales}
     charts = [Chart("scale_mean_difference", scale_figures.mean_difference_by_scale(
         diffs, title=_("b − a per unit at each zoom — {over}").format(over=over)),
         # What a and b are is the kind's to say: an SK unit's kernels, ResNeSt's splits.
-        sentences(*[_(k.scale_text) for k in dict.fromkeys(g.kind for g in sweep.gates if g.paths >= 2)
-                    if k.scale_text],
+        sentences(*[view_of(k).scale_sentence() for k in dict.fromkeys(g.kind for g in sweep.gates
+                                                                       if g.compares_paths)],
                   _("b − a is averaged over a unit's channels; a rise with the zoom means the unit gives b more "
                     "weight for larger objects."), reading(diffs, dataset)), wide=dataset is None)]
     if dataset is not None:

@@ -12,6 +12,7 @@ from ..devices import autocast, describe_device
 from ..errors import GateNotFound
 from ..gates import AttentionKind, Gate
 from ..i18n import _, listing
+from ..views.kinds import view_of
 from ..preprocess import eval_transform
 from .bundled import BundledModel
 
@@ -43,7 +44,7 @@ class LoadedModel:
     @property
     def kinds_text(self) -> str:
         """The attention kinds present, named for the reader ('Squeeze-and-Excitation', or that there is none)."""
-        return listing(_(kind.title) for kind in self.kinds) or _("no attention gate attnviz recognises")
+        return listing(view_of(kind).heading() for kind in self.kinds) or _("no attention gate attnviz recognises")
 
     @property
     def kinds(self) -> list[AttentionKind]:
