@@ -88,13 +88,15 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
     from .errors import ImageLoadError
     from .i18n import language
     from .imagecost import DecodeLimits
-    from .images import DECODE_LIMITS, decode_views, memory_refusal
+    from .images import DECODE_LIMITS, MemoryRefusal, decode_views, memory_refusal
     from .memory import return_freed_memory
 
     write_frames(out, json.dumps({"ready": True, "pid": os.getpid()}).encode())
     while True:
         header = read_frame(inp)
-        data = read_frame(inp) if header is not None else None
+        if header is None:
+            return
+        data = read_frame(inp)
         if data is None:
             return
         request = json.loads(header)
@@ -111,7 +113,7 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
                          "model": list(views.model.size), "display": list(views.display.size)}
             except ImageLoadError as exc:
                 reply = {"ok": False, "reason": exc.reason}
-                stop = getattr(exc, "exhausted", False)  # after a MemoryError, start afresh
+                stop = isinstance(exc, MemoryRefusal) and exc.exhausted  # after a MemoryError, start afresh
             except MemoryError:
                 blobs = []
                 reply = {"ok": False, "reason": memory_refusal(name).reason}

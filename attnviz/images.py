@@ -67,7 +67,9 @@ _BAND_ROWS = 256  # rows converted at a time: a mode change never holds two full
 
 def _high_depth_scale(image: Image.Image) -> float:
     """Factor that maps a 16-bit, 32-bit or float image onto 0..255 (PIL's own convert clips)."""
-    low, top = image.getextrema()
+    top = image.getextrema()[1]
+    if isinstance(top, tuple):
+        raise ValueError(f"_high_depth_scale: a {image.mode} image of {len(image.getbands())} bands (one expected)")
     top = float(top or 0.0)
     if image.mode == "F" and top <= 1.0:
         return 255.0
@@ -163,12 +165,17 @@ def too_costly(name: str, detail: str, remedy: str | None = None) -> ImageLoadEr
         detail=detail, remedy=remedy or _(_RESAVE)))
 
 
-def memory_refusal(name: str) -> ImageLoadError:
-    """The refusal of a file whose decode ran out of the memory it may use (``exhausted`` set:
-    a decoder process that saw it starts afresh)."""
-    exc = too_costly(name, _("it needs more memory than a decode may use"), _("downscale it first"))
-    exc.exhausted = True
-    return exc
+class MemoryRefusal(ImageLoadError):
+    """The refusal of a file whose decode ran out of the memory it may use: a decoder process that
+    saw it starts afresh (``exhausted``)."""
+
+    exhausted = True
+
+
+def memory_refusal(name: str) -> MemoryRefusal:
+    """The refusal of a file whose decode ran out of the memory it may use."""
+    refusal = too_costly(name, _("it needs more memory than a decode may use"), _("downscale it first"))
+    return MemoryRefusal(refusal.name, refusal.reason)
 
 
 def _cost_refusal(name: str, what: str, found: int, limit: int) -> ImageLoadError:
@@ -194,6 +201,23 @@ def inspect_cost(data: bytes, name: str, draft_target: int | None = None,
     if not data:
         raise ImageLoadError(name, _("the file is empty (0 bytes); {help}").format(help=_(_HELP)))
     cost = estimate(data, limits, draft_target)
+    accepted_format(data, name, cost)
+    if cost.pixels > limits.max_pixels:
+        # Beyond Pillow's own bomb limit the message has always given the count (Pillow's error
+        # did); below it, the dimensions.
+        bomb = Image.MAX_IMAGE_PIXELS
+        detail = (_("{count:,} pixels").format(count=cost.pixels) if bomb is not None and cost.pixels > 2 * bomb
+                  else _dimensions(cost.width, cost.height))
+        raise _pixel_limit(name, detail, limits.max_pixels)
+    over = over_limit(cost, limits)
+    if over is not None:
+        raise _cost_refusal(name, *over)
+    return cost
+
+
+def accepted_format(data: bytes, name: str, cost: DecodeCost) -> str:
+    """The format ``cost`` found in ``data`` when the app accepts it; else the file's
+    ``ImageLoadError`` (no image, or a format the app does not accept)."""
     if cost.format is None:
         what = _sniff_non_image(data[:2048])
         if what:
@@ -203,16 +227,7 @@ def inspect_cost(data: bytes, name: str, draft_target: int | None = None,
     if cost.format not in _PLUGINS:
         raise ImageLoadError(name, _("{format} images are not supported; {help}").format(format=cost.format,
                                                                                            help=_(_HELP)))
-    if cost.pixels > limits.max_pixels:
-        # Beyond Pillow's own bomb limit the message has always given the count (Pillow's error
-        # did); below it, the dimensions.
-        detail = (_("{count:,} pixels").format(count=cost.pixels) if cost.pixels > 2 * Image.MAX_IMAGE_PIXELS
-                  else _dimensions(cost.width, cost.height))
-        raise _pixel_limit(name, detail, limits.max_pixels)
-    over = over_limit(cost, limits)
-    if over is not None:
-        raise _cost_refusal(name, *over)
-    return cost
+    return cost.format
 
 
 def _damaged_headers(name: str, fmt: str) -> ImageLoadError:
@@ -224,10 +239,11 @@ def _open(data: bytes, name: str, draft_target: int | None = None,
           limits: DecodeLimits = DECODE_LIMITS) -> tuple[Image.Image, DecodeCost]:
     """Open (read the header of) an image and check it before any pixel is decoded."""
     cost = inspect_cost(data, name, draft_target, limits)
+    fmt = accepted_format(data, name, cost)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            image = Image.open(io.BytesIO(data), formats=_PLUGINS[cost.format])
+            image = Image.open(io.BytesIO(data), formats=_PLUGINS[fmt])
     except Image.DecompressionBombError as exc:
         # Pillow's own guard (about 179 megapixels) fires before ours could read the size.
         found = re.search(r"\((\d+) pixels\)", str(exc))
@@ -236,12 +252,12 @@ def _open(data: bytes, name: str, draft_target: int | None = None,
     except MemoryError:
         raise memory_refusal(name) from None
     except Exception:  # noqa: BLE001 - any failure of a plugin on hostile bytes is this file's refusal
-        raise _damaged_headers(name, cost.format) from None
+        raise _damaged_headers(name, fmt) from None
     try:
         width, height = image.size
         accepted = image.format in ACCEPTED_FORMATS
     except Exception:  # noqa: BLE001
-        raise _damaged_headers(name, cost.format) from None
+        raise _damaged_headers(name, fmt) from None
     if not accepted:
         raise ImageLoadError(name, _("{format} images are not supported; {help}").format(format=image.format,
                                                                                            help=_(_HELP)))

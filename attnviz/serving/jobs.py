@@ -48,21 +48,31 @@ class SharedResults:
                 self._entries.move_to_end(key)
                 return self._entries[key]
             flight = self._flights.get(key)
-            owner = flight is None
-            if owner:
+            if flight is None:
                 if compute is None:
                     raise KeyError(key)
                 flight = self._flights[key] = Future()
-        if not owner:
+                owner: Callable[[], object] | None = compute
+            else:
+                owner = None
+        if owner is None:
+            return self._wait(key, flight)
+        return self._compute(key, flight, owner)
+
+    def _wait(self, key: Hashable, flight: Future) -> object:
+        """Another caller's computation of ``key``: its result, or its exception raised here."""
+        with self._lock:
+            self._waiters[key] = self._waiters.get(key, 0) + 1
+        try:
+            return flight.result()
+        finally:
             with self._lock:
-                self._waiters[key] = self._waiters.get(key, 0) + 1
-            try:
-                return flight.result()
-            finally:
-                with self._lock:
-                    self._waiters[key] -= 1
-                    if not self._waiters[key]:
-                        del self._waiters[key]
+                self._waiters[key] -= 1
+                if not self._waiters[key]:
+                    del self._waiters[key]
+
+    def _compute(self, key: Hashable, flight: Future, compute: Callable[[], object]) -> object:
+        """This caller's computation of ``key``: stored and handed to every waiter on ``flight``."""
         try:
             value = compute()
         except BaseException as exc:

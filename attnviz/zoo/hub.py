@@ -47,6 +47,11 @@ def reachable(url: str, timeout: float = 3.0) -> bool:
         return False
 
 
+def _url(url: str | tuple[str, str]) -> str:
+    """The address in a timm ``pretrained_cfg.url``: a string, or timm's (url, file name) pair."""
+    return url if isinstance(url, str) else url[0]
+
+
 def pretrained_status(name: str) -> str:
     """'cached' when the pretrained weights of timm architecture ``name`` are already on this
     machine, else 'download'."""
@@ -55,7 +60,7 @@ def pretrained_status(name: str) -> str:
         return "download"
     if cfg.hf_hub_id and hub_cached(cfg.hf_hub_id) is not None:
         return "cached"
-    if cfg.url and url_cached(cfg.url):
+    if cfg.url and url_cached(_url(cfg.url)):
         return "cached"
     return "download"
 
@@ -68,4 +73,4 @@ def download_source(name: str) -> str:
     cfg = timm.models.get_pretrained_cfg(name)
     if cfg is None:
         return ""
-    return constants.ENDPOINT if cfg.hf_hub_id else (cfg.url or "")
+    return constants.ENDPOINT if cfg.hf_hub_id else (_url(cfg.url) if cfg.url else "")

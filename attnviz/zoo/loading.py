@@ -5,6 +5,7 @@ names the model and the remedies."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import timm
 import torch
@@ -49,6 +50,22 @@ def _load_bundled(bundled: BundledModel, device, amp, channels_last) -> LoadedMo
                    "bundled", bundled.weights_file, amp, channels_last, bundled)
 
 
+def _pretrained_cfg(model: nn.Module) -> dict[str, Any]:
+    """The ``pretrained_cfg`` dict that timm gives every model it creates."""
+    cfg = getattr(model, "pretrained_cfg", None)
+    if not isinstance(cfg, dict):
+        raise TypeError(f"{type(model).__name__} has no timm pretrained_cfg dict (was it made by timm.create_model?)")
+    return cfg
+
+
+def _timm_classes(model: nn.Module) -> int:
+    """The number of outputs of a model timm created (its ``num_classes``)."""
+    num_classes = getattr(model, "num_classes", None)
+    if not isinstance(num_classes, int):
+        raise TypeError(f"{type(model).__name__} has no integer num_classes (was it made by timm.create_model?)")
+    return num_classes
+
+
 def _expected_specs(name: str, num_classes: int, default: nn.Module) -> dict[str, TensorSpec]:
     """The specs of architecture ``name`` with ``num_classes`` outputs, without allocating it: built
     on the ``meta`` device (shapes only, no memory); an architecture that cannot be built there
@@ -58,7 +75,7 @@ def _expected_specs(name: str, num_classes: int, default: nn.Module) -> dict[str
             return specs_of(timm.create_model(name, pretrained=False, num_classes=num_classes).state_dict())
     except Exception:  # a module computing with tensors at construction: describe the default one
         specs = specs_of(default.state_dict())
-        classifier = default.pretrained_cfg.get("classifier")
+        classifier = _pretrained_cfg(default).get("classifier")
         for key in (f"{classifier}.weight", f"{classifier}.bias") if isinstance(classifier, str) else ():
             if key in specs:
                 specs[key] = TensorSpec((num_classes, *specs[key].shape[1:]), specs[key].is_float)
@@ -69,9 +86,9 @@ def _load_file(name: str, weights: str | Path | WeightsBlob, device, amp, channe
     source = WeightsFile(weights)
     with torch.device("meta"):  # the default architecture, for its classifier's name: no memory
         default = timm.create_model(name, pretrained=False)
-    classifier = default.pretrained_cfg.get("classifier")
+    classifier = _pretrained_cfg(default).get("classifier")
     num_classes = head_classes(source.specs, classifier if isinstance(classifier, str) else None,
-                               default.num_classes, source.label)
+                               _timm_classes(default), source.label)
     # Every tensor checked against the architecture before any module is built from the file.
     check_specs(_expected_specs(name, num_classes, default), source.specs, name, source.label)
     model = timm.create_model(name, pretrained=False, num_classes=num_classes)
@@ -110,7 +127,7 @@ def _load_pretrained(name: str, device, amp, channels_last) -> LoadedModel:
             "could not be downloaded ({error}). Remedies: {remedies}.").format(
             name=name, error=type(exc).__name__, remedies=_remedies(name))) from None
     return _finish(name, model, device, resolve_model_data_config(model), list(imagenet_class_names()),
-                   "pretrained", model.pretrained_cfg.get("hf_hub_id") or model.pretrained_cfg.get("url"),
+                   "pretrained", _pretrained_cfg(model).get("hf_hub_id") or _pretrained_cfg(model).get("url"),
                    amp, channels_last)
 
 
