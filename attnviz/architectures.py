@@ -14,6 +14,9 @@ from timm.models.resnest import ResNestBottleneck
 from timm.models.resnet import BasicBlock, Bottleneck, ResNet
 from timm.models.sknet import SelectiveKernelBasic, SelectiveKernelBottleneck
 
+# timm's ResNet annotates ``block`` as an instance (BasicBlock | Bottleneck) but takes the class:
+# the ``type: ignore[arg-type]  # BLOCK_TYPE`` on the calls below are that annotation's gap.
+
 # Half the width of ResNet-18: conv2_x .. conv5_x.
 WIDTHS = (32, 64, 128, 256)
 
@@ -25,7 +28,7 @@ def se_resnet18_half(num_classes: int = 10) -> ResNet:
     is the paper's r = 16 in stages 4-5 (128, 256 channels), r = 8 in stage 3 and r = 4 in stage 2.
     """
     return ResNet(
-        block=BasicBlock, layers=(2, 2, 2, 2), channels=WIDTHS, stem_width=32,
+        block=BasicBlock, layers=(2, 2, 2, 2), channels=WIDTHS, stem_width=32,  # type: ignore[arg-type]  # BLOCK_TYPE
         num_classes=num_classes, block_args=dict(attn_layer="se"),
     )
 
@@ -38,15 +41,26 @@ def sk_resnet18_half(num_classes: int = 10) -> ResNet:
     """
     sk_kwargs = dict(rd_ratio=1 / 16, rd_divisor=32, split_input=True)
     return ResNet(
-        block=SelectiveKernelBasic, layers=(2, 2, 2, 2), channels=WIDTHS, stem_width=32,
+        block=SelectiveKernelBasic,  # type: ignore[arg-type]  # BLOCK_TYPE
+        layers=(2, 2, 2, 2), channels=WIDTHS, stem_width=32,
         num_classes=num_classes, block_args=dict(sk_kwargs=sk_kwargs), zero_init_last=False,
+    )
+
+
+def cbam_resnet18_half(num_classes: int = 10) -> ResNet:
+    """ResNet-18 at half width with timm's CbamModule (channel then spatial attention) after the
+    second conv of each BasicBlock; attnviz's gate is its channel half (``ChannelAttn``)."""
+    return ResNet(
+        block=BasicBlock, layers=(2, 2, 2, 2), channels=WIDTHS, stem_width=32,  # type: ignore[arg-type]  # BLOCK_TYPE
+        num_classes=num_classes, block_args=dict(attn_layer="cbam"),
     )
 
 
 def resnest_half(num_classes: int = 10) -> ResNet:
     """A small ResNeSt (radix 2, one bottleneck per stage) in the layout of timm's resnest14d."""
     return ResNet(
-        block=ResNestBottleneck, layers=(1, 1, 1, 1), channels=WIDTHS, stem_type="deep",
+        block=ResNestBottleneck,  # type: ignore[arg-type]  # BLOCK_TYPE
+        layers=(1, 1, 1, 1), channels=WIDTHS, stem_type="deep",
         stem_width=16, avg_down=True, base_width=64, cardinality=1, num_classes=num_classes,
         block_args=dict(radix=2, avd=True, avd_first=False),
     )
@@ -65,35 +79,42 @@ SK_PAPER = dict(rd_ratio=1 / 16, rd_divisor=32, split_input=False)
 def se_resnet18_5of8(num_classes: int = 10) -> ResNet:
     """SE-ResNet-18 at 5/8 width (40-320 channels): timm's SEModule after the second conv of each
     BasicBlock, reduction 1/16 rounded up to a multiple of 8 hidden units."""
-    return ResNet(block=BasicBlock, layers=(2, 2, 2, 2), channels=WIDTHS_5OF8,
+    return ResNet(block=BasicBlock, layers=(2, 2, 2, 2), channels=WIDTHS_5OF8,  # type: ignore[arg-type]  # BLOCK_TYPE
                   num_classes=num_classes, block_args=dict(attn_layer="se"))
 
 
 def sk_resnet18_5of8(num_classes: int = 10) -> ResNet:
     """SK-ResNet-18 at 5/8 width: timm's SelectiveKernel in place of each BasicBlock's first conv
     (3x3 path + dilated 3x3 "5x5" path, both over all input channels as in the paper)."""
-    return ResNet(block=SelectiveKernelBasic, layers=(2, 2, 2, 2), channels=WIDTHS_5OF8,
-                  num_classes=num_classes, block_args=dict(sk_kwargs=SK_PAPER), zero_init_last=False)
+    return ResNet(
+        block=SelectiveKernelBasic,  # type: ignore[arg-type]  # BLOCK_TYPE
+        layers=(2, 2, 2, 2), channels=WIDTHS_5OF8,
+        num_classes=num_classes, block_args=dict(sk_kwargs=SK_PAPER), zero_init_last=False,
+    )
 
 
 def se_resnet26_5of8(num_classes: int = 10) -> ResNet:
     """SE-ResNet-26 at 5/8 width: timm's resnet26 layout (two Bottlenecks per stage, outputs 4x the
     width, 160-1280 channels) with an SEModule on each bottleneck's output."""
-    return ResNet(block=Bottleneck, layers=(2, 2, 2, 2), channels=WIDTHS_5OF8,
+    return ResNet(block=Bottleneck, layers=(2, 2, 2, 2), channels=WIDTHS_5OF8,  # type: ignore[arg-type]  # BLOCK_TYPE
                   num_classes=num_classes, block_args=dict(attn_layer="se"))
 
 
 def sk_resnet26_5of8(num_classes: int = 10) -> ResNet:
     """SK-ResNet-26 at 5/8 width: timm's SelectiveKernelBottleneck (the SK unit as each bottleneck's
     middle conv, both paths over all its input channels), two per stage."""
-    return ResNet(block=SelectiveKernelBottleneck, layers=(2, 2, 2, 2), channels=WIDTHS_5OF8,
-                  num_classes=num_classes, block_args=dict(sk_kwargs=SK_PAPER), zero_init_last=False)
+    return ResNet(
+        block=SelectiveKernelBottleneck,  # type: ignore[arg-type]  # BLOCK_TYPE
+        layers=(2, 2, 2, 2), channels=WIDTHS_5OF8,
+        num_classes=num_classes, block_args=dict(sk_kwargs=SK_PAPER), zero_init_last=False,
+    )
 
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "se_resnet18_half": se_resnet18_half,
     "sk_resnet18_half": sk_resnet18_half,
     "resnest_half": resnest_half,
+    "cbam_resnet18_half": cbam_resnet18_half,
     "se_resnet18_5of8": se_resnet18_5of8,
     "sk_resnet18_5of8": sk_resnet18_5of8,
     "se_resnet26_5of8": se_resnet26_5of8,

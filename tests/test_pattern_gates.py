@@ -458,12 +458,18 @@ def test_the_served_app_does_not_offer_model_files():
 
 
 def test_timm_cbam_channel_half_found_spatial_half_not():
+    # timm's ChannelAttn is a registered kind now (attnviz/gates/cbam.py): discovery finds the channel
+    # half by type and the pattern search leaves it whole; the spatial half (B, 1, H, W) is no gate
     import timm
+
+    from attnviz.gates import discover_gates
+    from attnviz.gates.cbam import CBAM
 
     model = timm.create_model("resnet18", pretrained=False, block_args={"attn_layer": "cbam"}).eval()
     found = find_pattern_gates(model, input_size=64)
-    assert found.model is model and found.untraced == []     # timm's Sigmoid module: no tap needed
-    assert len(found.gates) == 8                                # one per block: the channel half only
-    first = found.gates[0]
+    assert found.model is model and found.untraced == [] and found.gates == []
+    gates = discover_gates(model)
+    assert len(gates) == 8 and {g.kind for g in gates} == {CBAM}   # one per block: the channel half only
+    first = gates[0]
     assert (first.name, first.module, first.source, first.channels) == (
-        "SE_2_1", "layer1.0.se.channel", "layer1.0.se.channel.gate", 64)
+        "CBAM_2_1", "layer1.0.se.channel", "layer1.0.se.channel.gate", 64)

@@ -4,7 +4,7 @@ The registry's list of kinds is the import line below: importing a kind's file r
 This package is the semantics only and does not import ``attnviz.i18n``; what a person reads about
 each kind is its view, ``attnviz.views.kinds``.
 """
-from . import se, eca, sk, splat  # noqa: F401  (the kinds, in the order pages show them)
+from . import se, eca, sk, splat, cbam  # noqa: F401  (the kinds, in the order pages show them)
 from .base import (CHANNELWISE, EXCITATION, SELECTION, SPLITS, AttentionKind, Gate, KindName, StepKey,
                    Walkthrough, WalkthroughNotCovered)
 from .discovery import discover_gates
