@@ -12,6 +12,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -31,8 +32,8 @@ def source_messages() -> Catalog:
     """Every message the code marks, with where it is used."""
     catalog = Catalog(domain=DOMAIN, project="attnviz", charset="utf-8")
     found = [(f"attnviz/{name}", lineno, message, comments, context)
-             for name, lineno, message, comments, context, *_rest in extract_from_dir(
-                 ROOT / "attnviz", method_map=[("**.py", "python")], keywords=KEYWORDS)]
+             for name, lineno, message, comments, context in (entry[:5] for entry in extract_from_dir(
+                 ROOT / "attnviz", method_map=[("**.py", "python")], keywords=KEYWORDS))]
     found += [("app.py", lineno, message, comments, context)
               for lineno, message, comments, context in extract_from_file("python", ROOT / "app.py", KEYWORDS)]
     for path, lineno, message, comments, context in found:
@@ -88,11 +89,11 @@ def problems(locale: str) -> list[str]:
         if not message.id:
             continue
         entry = catalog.get(message.id, message.context)
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        ids = _forms(message.id)
         if entry is None:
             out.append(f"{locale}: missing {ids[0]!r}")
             continue
-        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        strings = _forms(entry.string)
         if entry.fuzzy or not all(strings):
             out.append(f"{locale}: untranslated {ids[0]!r}")
             continue
@@ -100,6 +101,14 @@ def problems(locale: str) -> list[str]:
             if placeholders(text) != placeholders(ids[-1]) and placeholders(text) != placeholders(ids[0]):
                 out.append(f"{locale}: placeholders of {ids[0]!r}: {placeholders(ids[0])} != {placeholders(text)}")
     return out
+
+
+def _forms(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """A catalogue message's id or string as its forms: one, or the singular then the plurals
+    (babel keeps a plural message's as a tuple); no string is one empty form."""
+    if value is None or isinstance(value, str):
+        return (value or "",)
+    return tuple(value)
 
 
 def merge(files: list[Path]) -> int:
@@ -111,11 +120,11 @@ def merge(files: list[Path]) -> int:
     for code, locale in LOCALES.items():
         catalog = read_catalog(locale)
         for message in catalog:
-            key = message.id[0] if isinstance(message.id, tuple) else message.id
+            key = _forms(message.id)[0] if message.id else None
             text = given.get(key, {}).get(code) if key else None
             if not text:
                 continue
-            message.string = (text,) * catalog.num_plurals if isinstance(message.id, tuple) else text
+            message.string = text if isinstance(message.id, str) else (text,) * catalog.num_plurals
             message.flags.discard("fuzzy")
             filled += 1
         write_catalog(locale, catalog)

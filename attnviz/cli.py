@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from . import atomic
 from .errors import AttnvizError
@@ -90,8 +90,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     loaded = _load_model_arg(args, args.device)
     items = load_images((p, p) for p in args.images)
     good = [i for i in items if i.ok]
-    analyses = iter(analyse_images(loaded, [i.image for i in good], [i.name for i in good]))
-    report = []
+    analyses = iter(analyse_images(loaded, [i.require_image() for i in good], [i.name for i in good]))
+    report: list[dict[str, Any]] = []
     for item in items:
         report.append({**_inspect_row(loaded, next(analyses), args.values),
                        **({"notes": list(item.notes)} if item.notes else {})} if item.ok
@@ -140,7 +140,7 @@ def _cmd_compare_models(args: argparse.Namespace) -> int:
     items = load_images((p, p) for p in args.images)
     good = [i for i in items if i.ok]
     refused = [{"file": i.name, "ok": False, "error": i.error} for i in items if not i.ok]
-    comparison = compare_models(models, [i.image for i in good], [i.name for i in good]) if good else None
+    comparison = compare_models(models, [i.require_image() for i in good], [i.name for i in good]) if good else None
     if args.json:
         doc = comparison.to_json() if comparison is not None else {"images": [], "models": [], "correlations": []}
         print(json.dumps({**doc, "device": models[0].device_label, "refused": refused}, indent=1))
@@ -193,7 +193,7 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     from .profiling import distributed
     from .profiling.runner import check_scales, profile_dataset
 
-    scales = check_scales(s for s in args.scales.split(",") if s.strip())
+    scales = check_scales([s for s in args.scales.split(",") if s.strip()])
     device = resolve_device(args.device)
     world = distributed.init_from_env(device)  # under torchrun: one process per GPU
     if args.random_weights or (args.model_file and not args.weights):
@@ -271,10 +271,11 @@ def _cmd_class_stats(args: argparse.Namespace) -> int:
     gates = list(profile.gates)
     deps = [class_dependence(profile, g["name"], classes, scale_index) for g in gates]
     reading = claims.excitation_reading(profile, gates, classes, scale_index, deps)
-    rows = []
-    for g, d, verdict in zip(gates, deps, reading.verdicts.values()):
+    rows: list[dict[str, Any]] = []
+    for g, d, verdict in zip(gates, deps, reading.verdicts.values(), strict=True):
         rows.append({"gate": d.gate, "kind": g["kind"], "path": compared_path(g), "value": value_label(g),
                      **d.as_dict(), "verdict": verdict})
+    trends: dict[str, dict[str, Any]]
     trends = {name: {"blocks": list(t.blocks), "rho": t.test.rho, "p": t.test.p, "n": t.n,
                      "exact": t.test.exact, "verdict": t.verdict}
               for name, t in (("eta_squared", reading.eta_trend), ("specificity", reading.specificity_trend))}
@@ -330,11 +331,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
             print(f"attnviz: {item.error}", file=sys.stderr)
     if not good:
         raise AttnvizError("no image could be read; no report was written")
-    analyses = analyse_images(loaded, [i.image for i in good], [i.name for i in good])
+    analyses = analyse_images(loaded, [i.require_image() for i in good], [i.name for i in good])
     from .i18n import language
 
     with language(args.lang):  # the report's texts; this command's own messages stay English
-        page = explore_report(loaded, [(i.name, i.image, a, None) for i, a in zip(good, analyses)])
+        page = explore_report(loaded, [(i.name, i.require_image(), a, None)
+                                       for i, a in zip(good, analyses, strict=True)])
     atomic.write_text(args.out, page)
     print(f"wrote {args.out} ({len(page.encode()) / 1e6:.1f} MB): {len(good)} image(s), model {loaded.name}")
     return 1 if len(good) < len(items) else 0

@@ -25,9 +25,10 @@ def class_targets(loaded: LoadedModel, folders: list[str]) -> list[int]:
         return [own.index(f) for f in folders]
     if len(loaded.class_names) == 1000:
         indices = [imagenet_index(f) for f in folders]
-        missing = [f for f, i in zip(folders, indices) if i is None]
-        if not missing:
-            return indices
+        known = [i for i in indices if i is not None]
+        if len(known) == len(folders):
+            return known
+        missing = [f for f, i in zip(folders, indices, strict=True) if i is None]
         raise AttnvizError(f"class folders {missing[:3]} are not ImageNet wnids, so they cannot be "
                            f"matched to the outputs of {loaded.name}")
     names = [folder_class_name(f) for f in folders]

@@ -444,6 +444,12 @@ class LoadedImage:
     def ok(self) -> bool:
         return self.image is not None
 
+    def require_image(self) -> Image.Image:
+        """The image, for an item known to be ``ok``; a ValueError naming the item otherwise."""
+        if self.image is None:
+            raise ValueError(f"{self.name} has no image ({self.error})")
+        return self.image
+
 
 def load_images(items: Iterable[tuple[str, ImageSource]]) -> list[LoadedImage]:
     """Load (name, source) pairs; a bad item gets its message and the others still load."""

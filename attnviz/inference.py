@@ -45,8 +45,8 @@ def analyse_images(loaded: LoadedModel, images: Sequence[Image.Image], names: Se
     results: list[ImageAnalysis] = []
     for start in range(0, len(images), batch_size):
         chunk = images[start:start + batch_size]
-        probs, captured = forward_with_capture(loaded, loaded.preprocess(chunk), neutralise)
-        probs = probs.cpu().numpy()
+        probs_t, captured = forward_with_capture(loaded, loaded.preprocess(chunk), neutralise)
+        probs = probs_t.cpu().numpy()
         captured = captured.cpu()
         for i in range(len(chunk)):
             values = {g.name: captured[g.name][i].numpy() for g in loaded.gates if g.name in captured}

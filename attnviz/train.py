@@ -70,8 +70,9 @@ def preprocessing_config(eval_size: int, crop_pct: float) -> dict:
 
 
 def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
+    for _name, p in model.named_parameters():
         # BatchNorm scales/shifts and biases are 1-d: decaying them only hurts small models.
         (no_decay if p.ndim <= 1 else decay).append(p)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
@@ -167,11 +168,11 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> dict:
     generator = torch.Generator()
     # Workers are not persistent: each epoch's workers take their seeds from the RNG state that
     # _seed_epoch sets, so an epoch is the same whether the run was resumed or not.
-    loader_kwargs = dict(batch_size=cfg.batch_size, num_workers=cfg.workers,
-                         pin_memory=device.type == "cuda")
-    train_loader = DataLoader(train_set, sampler=RandomSampler(train_set, generator=generator),
-                              drop_last=True, **loader_kwargs)
-    val_loader = DataLoader(val_set, shuffle=False, **loader_kwargs)
+    pin_memory = device.type == "cuda"
+    train_loader = DataLoader(train_set, sampler=RandomSampler(train_set, generator=generator), drop_last=True,
+                              batch_size=cfg.batch_size, num_workers=cfg.workers, pin_memory=pin_memory)
+    val_loader = DataLoader(val_set, shuffle=False, batch_size=cfg.batch_size, num_workers=cfg.workers,
+                            pin_memory=pin_memory)
     steps_per_epoch = len(train_loader)
     total_steps = steps_per_epoch * cfg.epochs
     warmup_steps = int(cfg.warmup_epochs * steps_per_epoch)

@@ -85,9 +85,9 @@ def pack_folder(split: str | Path, out: str | Path, size: int = 176, quality: in
 
     def encode(path: Path) -> bytes:
         with Image.open(path) as im:
-            im = im.convert("RGB").resize((size, size), Image.BILINEAR, reducing_gap=None)
+            small = im.convert("RGB").resize((size, size), Image.Resampling.BILINEAR, reducing_gap=None)
             buf = io.BytesIO()
-            im.save(buf, "WEBP", quality=quality, method=6)
+            small.save(buf, "WEBP", quality=quality, method=6)
             return buf.getvalue()
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:

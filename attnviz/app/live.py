@@ -12,6 +12,7 @@ import time
 import av
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
+from streamlit_webrtc.config import Translations
 
 from attnviz.app.language import KEY as LANGUAGE_KEY
 from attnviz.app.render import guard
@@ -19,7 +20,7 @@ from attnviz.app.state import Context, current_context, gate_label, query_choice
 from attnviz.figures.live import history_lines
 from attnviz.i18n import _, language
 from attnviz.views.kinds import value_label
-from attnviz.live import LiveLimitError, LiveStreams, rtc_configuration
+from attnviz.live import LiveLimitError, LiveStream, LiveStreams, rtc_configuration
 from attnviz.live.overlay import DIFF_RANGE
 from attnviz.live.streams import limit_message
 
@@ -47,7 +48,7 @@ class LiveProcessor:
     def __init__(self, streams: LiveStreams, loaded, gate: str) -> None:
         self.streams, self.loaded = streams, loaded
         self.refused = False
-        self.stream = None
+        self.stream: LiveStream | None = None
         self._open(gate)
 
     def _open(self, gate: str) -> None:
@@ -86,7 +87,7 @@ def live_fragment(body):
     return st.fragment(in_language, run_every=REFRESH)
 
 
-def translations() -> dict:
+def translations() -> Translations:
     return {"start": _("Start the camera"), "stop": _("Stop"), "select_device": _("Choose a camera"),
             "media_api_not_available": _("This browser cannot stream its camera here (it needs https or localhost)."),
             "device_ask_permission": _("Allow the browser to use the camera."),
@@ -111,7 +112,9 @@ def page(ctx: Context) -> None:
     streams = live_streams()
     left, right = st.columns([3, 2])
     with left:
-        webrtc = webrtc_streamer(
+        # streamlit-webrtc types the factory's processor as its VideoProcessorBase; LiveProcessor does not
+        # subclass it on purpose: the base's recv_queued raises, and the library calls any recv_queued it finds.
+        webrtc = webrtc_streamer(  # type: ignore[type-var]
             key=f"live_{loaded.name}", mode=WebRtcMode.SENDRECV, rtc_configuration=rtc_configuration(),
             media_stream_constraints=CONSTRAINTS, async_processing=True, translations=translations(),
             video_processor_factory=lambda: LiveProcessor(streams, loaded, gate))
@@ -187,4 +190,4 @@ def live_panel(ctx: Context, webrtc, streams: LiveStreams) -> None:
 
 
 if (ctx := current_context()) is not None:
-    guard(lambda: page(ctx))
+    guard(functools.partial(page, ctx))

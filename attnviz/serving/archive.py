@@ -102,12 +102,12 @@ def read_zip_classes(data: bytes, name: str, limits: ServerLimits, per_class: in
     declared = directory_size(data)
     if declared is None:
         raise not_zip
-    entries, size = declared
-    if entries > limits.zip_entries or size > limits.zip_entries * _DIRECTORY_BYTES_PER_ENTRY:
+    declared_entries, size = declared
+    if declared_entries > limits.zip_entries or size > limits.zip_entries * _DIRECTORY_BYTES_PER_ENTRY:
         # Refused from the end record: zipfile would read the whole directory first.
         raise AttnvizError(_("{name} holds {entries:,} entries, over the limit of {limit:,}; zip fewer images "
                              "(the profile uses at most {per_class} per class)").format(
-            name=name, entries=max(entries, size // _DIRECTORY_BYTES_PER_ENTRY), limit=limits.zip_entries,
+            name=name, entries=max(declared_entries, size // _DIRECTORY_BYTES_PER_ENTRY), limit=limits.zip_entries,
             per_class=limits.per_class_images))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))

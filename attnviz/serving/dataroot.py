@@ -39,7 +39,7 @@ class DataRoot:
     def class_folders(self) -> list[str]:
         """Folders (relative paths, up to two levels down) whose subfolders hold images: datasets
         such as ``imagenette-224/val`` that a class profile can be made from."""
-        found = []
+        found: list[str] = []
         for depth in ("*", "*/*"):
             for folder in sorted(self.root.glob(depth)):
                 if len(found) >= _MAX_LISTED:
@@ -52,7 +52,7 @@ class DataRoot:
 
     def weights_files(self) -> list[str]:
         """Weights files (relative paths) anywhere under the root."""
-        found = []
+        found: list[str] = []
         for path in sorted(self.root.rglob("*")):
             if len(found) >= _MAX_LISTED:
                 break
@@ -68,12 +68,14 @@ class DataRoot:
         if not folder.is_dir():
             raise AttnvizError(_("{folder} is not a folder under the data root; choose one of the folders "
                                  "offered").format(folder=relative))
-        classes, samples, refused = [], [], []
+        classes: list[str] = []
+        samples: list[tuple[Path, int]] = []
+        refused: list[str] = []
         for sub in self._subfolders(folder):
             if not self.inside(sub):
                 refused.append(_("{name}: leads outside the data root").format(name=sub.name))
                 continue
-            files = []
+            files: list[Path] = []
             for path in sorted(sub.iterdir()):
                 if len(files) >= per_class:
                     break

@@ -135,7 +135,9 @@ def session_caps(items: Sequence[ImageInput], max_images: int, max_bytes: int) -
 
     Streamlit caps the size of each file but neither the number of files nor their sum; a
     session keeps at most ``max_images`` images of at most ``max_bytes`` together."""
-    kept, refused, total = [], [], 0
+    kept: list[ImageInput] = []
+    refused: list[DecodedImage] = []
+    total = 0
     for item in items:
         if len(kept) >= max_images:
             reason = ngettext("not analysed: a session may analyse at most {count} image at once; "
