@@ -57,3 +57,40 @@ def test_the_core_modules_do_not_import_each_other_in_a_circle(module):
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1}
     allowed = {"attnviz.gates.base": set(), "attnviz.gates.kind": {"base"}, "attnviz.gates.registry": {"base"}}
     assert imported <= allowed[module], imported
+
+
+# ---------------------------------------------------------------- a guard: pages ask the kinds
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent / "attnviz"
+#: Page, view and figure modules (and the analyses they call) that must not name a kernel size nor
+#: branch on a kind's flag or path count: those are the kinds' (attnviz/gates/, attnviz/views/kinds/).
+GUARDED = ("app", "views", "figures", "scale.py", "walkthrough.py", "model_comparison.py", "attribution.py",
+           "live", "profiling")
+FORBIDDEN = __import__("re").compile(r"paths >=|paths ==|paths > 1|paths < 2|\[\"paths\"\] >=|channel_gate|"
+                                     r"kernel_selection|split_attention\b|3×3|5×5")
+#: Lines still to move, each with who owns it this session (a new line anywhere fails the test).
+KNOWN = {("views/models.py", "the weight b of the larger kernel for SK (above 0.5 favours the 5×5 path). Each line is one ")}
+
+
+def _guarded_lines():
+    for entry in GUARDED:
+        path = ROOT / entry
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*.py") if "kinds" not in p.parts)
+        for file in files:
+            for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+                if FORBIDDEN.search(line):
+                    yield file.relative_to(ROOT).as_posix(), number, line.strip()
+
+
+def test_no_page_view_or_figure_names_a_kernel_size_or_tests_a_kind_flag():
+    found = [(f, n, line) for f, n, line in _guarded_lines() if not any(
+        f == known_file and known in line for known_file, known in KNOWN)]
+    assert found == [], "ask the kind (attnviz/gates) or its view (attnviz/views/kinds) instead:\n" + "\n".join(
+        f"{f}:{n}: {line}" for f, n, line in found)
+
+
+def test_the_guard_sees_what_it_forbids(tmp_path):
+    # the pattern catches each forbidden form (so the guard above can fail)
+    for text in ('if g.paths >= 2:', 'gate.kind.channel_gate', 'a (3×3)', 'if g["paths"] >= 2', 'kind.split_attention'):
+        assert FORBIDDEN.search(text), text
+    assert not FORBIDDEN.search("if gate.compares_paths and gate.kind.draws(SELECTION):")

@@ -10,12 +10,13 @@ from PIL import Image
 from attnviz.app.render import guard
 from attnviz.app.state import HASH, Context, current_context, served_model, walkthrough_of
 from attnviz.figures.diagram import se_diagram, sk_diagram
-from attnviz.gates import EXCITATION, SELECTION
+from attnviz.gates import EXCITATION, SELECTION, kind_named
 from attnviz.i18n import _, current_language, ngettext
 from attnviz.serving.inputs import ImageInput, decode, knows, read_files
 from attnviz.serving.inputs import samples_folder
 from attnviz.serving.samples import sample_photos
 from attnviz.serving.models import ModelRequest, ServedModel
+from attnviz.views.kinds import view_of
 from attnviz.zoo import bundled_models
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -84,9 +85,8 @@ def page(ctx: Context) -> None:
         "A convolutional network computes many **channels** — feature maps that each respond to a "
         "pattern. **Channel attention** lets a block look at the whole image and then *re-weight* its "
         "own channels, differently for every image:\n"
-        "- a **Squeeze-and-Excitation (SE)** block gives every channel a weight *s* between 0 and 1;\n"
-        "- a **Selective Kernel (SK)** unit lets every channel choose between a small (3×3) and a "
-        "larger (dilated, “5×5”) filter: weights *a* and *b* with *a* + *b* = 1."))
+        "- a **Squeeze-and-Excitation (SE)** block gives every channel a weight *s* between 0 and 1;")
+        + "\n" + _(view_of(kind_named("sk")).home_line))  # the SK unit's own words name its kernels
     left, right = st.columns(2)
     for column, flag, what in ((left, EXCITATION, "SE"), (right, SELECTION, "SK")):
         with column:

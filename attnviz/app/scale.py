@@ -41,7 +41,7 @@ def page(ctx: Context) -> None:
         show_charts(scale.scale_charts(sweep_with_progress(ctx, scales), unit, dataset), ctx.untrained,
                     key_prefix="scale_")
     with st.expander(_("The paper's finding, and this model's"), expanded=True):
-        st.markdown(scale.paper_comparison(dataset, ctx.loaded.name))
+        st.markdown(scale.paper_comparison(dataset, ctx.loaded.name, [g.kind for g in units]))
 
 
 def sweep_with_progress(ctx: Context, scales: list[float]):

@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..gates import Walkthrough
+from ..views.kinds import view_of
 from ..i18n import _
 from .style import PATH_COLORS, finish, hover
 
@@ -53,10 +54,12 @@ def sk_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
     """An SK unit: split, fuse, select, above a and b for the first ``shown`` channels."""
     fig = _figure()
     c = w.channels
-    _flow(fig, [_("split<br>3×3 | dilated 3×3"), _("fuse<br>mean of U₁ + U₂"), _("select<br>softmax: a + b = 1"),
+    words = view_of(w.kind).selection_words
+    assert words is not None, w.kind
+    _flow(fig, [_(words.diagram_split), _("fuse<br>mean of U₁ + U₂"), _("select<br>softmax: a + b = 1"),
                 _("output<br>V = a·U₁ + b·U₂")])
     n = min(shown, c)
-    for name, values, colour in (("a (3×3)", w.a[:n], PATH_COLORS[0]), ("b (5×5)", w.b[:n], PATH_COLORS[1])):
+    for name, values, colour in ((words.a_axis, w.a[:n], PATH_COLORS[0]), (words.b_axis, w.b[:n], PATH_COLORS[1])):
         fig.add_trace(go.Bar(x=np.arange(n), y=values, name=name, marker_color=colour,
                              hovertemplate=hover(_("channel %{x}: {name} = %{y:.3f}<extra></extra>"), name=name)))
     fig.add_hline(y=0.5, line=dict(color="#333", dash="dot", width=1))

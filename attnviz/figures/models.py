@@ -32,7 +32,7 @@ def measures(models: Sequence[ModelSummary]) -> list[Measure]:
 
 
 def measure_title(measure: Measure) -> str:
-    """A panel's title: the kind and what its compared value is ("Selective Kernel: b (5×5 weight)")."""
+    """A panel's title: the kind and what its compared value is ("Selective Kernel: b (…)", the kind's view's words)."""
     kind = kind_named(measure[0])
     return _("{kind}: {value}").format(kind=view_of(kind).heading(), value=view_of(kind).value_label(measure[2]))
 

@@ -1,4 +1,5 @@
-"""Views of the SKNet scale experiment: attention on the larger kernel as objects grow."""
+"""Views of the SKNet scale experiment: how the weight of path b (SK's larger kernel, ResNeSt's
+second split: the kind's view says which) moves as objects grow."""
 from __future__ import annotations
 
 from typing import Mapping
@@ -7,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.colors as pc
 
-from ..i18n import N_, _
+from ..i18n import _
 from .style import REFERENCE_COLOR, finish
 
 
@@ -17,10 +18,10 @@ def scale_colors(scales) -> list[str]:
     return pc.sample_colorscale("Plasma", [0.1 + 0.75 * i / max(n - 1, 1) for i in range(n)])
 
 
-def channel_weights_by_scale(gate: str, weights: Mapping[float, np.ndarray], value_label: str = N_("b (5×5 weight)"),
+def channel_weights_by_scale(gate: str, weights: Mapping[float, np.ndarray], value_label: str = "b",
                              title: str | None = None) -> go.Figure:
-    """One line per zoom factor: a unit's per-channel weight of the larger kernel (mean over images)."""
-    value_label = _(value_label)
+    """One line per zoom factor: a unit's per-channel weight of path b (mean over images); the
+    labels are the kind's (its view's ``path_labels``), given translated."""
     fig = go.Figure()
     scales = sorted(weights)
     for colour, scale in zip(scale_colors(scales), scales):
@@ -34,7 +35,7 @@ def channel_weights_by_scale(gate: str, weights: Mapping[float, np.ndarray], val
     pad = 0.05 * max(float(np.ptp(values)), 0.02)
     fig.update_yaxes(title=value_label, range=[float(values.min()) - pad, float(values.max()) + pad])
     fig.update_layout(legend_title_text=_("zoom"))
-    return finish(fig, title or _("{gate}: attention on the 5×5 kernel per channel, at each zoom").format(gate=gate),
+    return finish(fig, title or f"{gate}: {value_label}",
                   height=380)
 
 
@@ -51,5 +52,5 @@ def mean_difference_by_scale(diffs: Mapping[float, Mapping[str, float]], title: 
     fig.update_xaxes(title=_("unit (input → output)"))
     fig.update_yaxes(title=_("mean attention difference b − a"))
     fig.update_layout(legend_title_text=_("zoom"))
-    return finish(fig, title or _("Mean attention difference per unit at each zoom: a rise means the 5×5 kernel gains"),
+    return finish(fig, title or _("mean attention difference b − a"),
                   height=400)

@@ -19,12 +19,21 @@ from ..gates import SELECTION, Gate
 from ..i18n import _
 from ..inference import ImageAnalysis
 from ..stats import mean_attention_difference
+from ..views.kinds import SelectionWords, view_of
 from .style import PATH_COLORS, REFERENCE_COLOR, finish, hover, series_colors
 
 
 def sk_gates(gates: Sequence[Gate]) -> list[Gate]:
     """Kernel-selection gates (softmax over >= 2 kernel paths), in depth order."""
     return [g for g in gates if g.kind.draws(SELECTION) and g.compares_paths]
+
+
+def words_of(gate: Gate) -> SelectionWords:
+    """What the kind of ``gate`` calls its two paths in these charts (its view's ``selection_words``)."""
+    words = view_of(gate).selection_words
+    if words is None:
+        raise ValueError(f"{gate.name}: its kind ({gate.kind.name}) draws no selection charts")
+    return words
 
 
 def mean_difference(values: np.ndarray) -> float:
@@ -42,6 +51,7 @@ def selection_scatter(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis], 
     units = sk_gates(gates)
     if not units:
         raise ValueError(_("the model has no SK unit to show"))
+    words = words_of(units[0])
     columns = min(columns, len(units))
     rows = math.ceil(len(units) / columns)
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=[g.name for g in units],
@@ -49,8 +59,7 @@ def selection_scatter(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis], 
                         shared_xaxes=True, shared_yaxes=True)
     colours = series_colors(len(analyses))
     custom_names = [_("unit"), _("channel")]
-    template = _("%{customdata[0]} channel %{customdata[1]}<br>a (3×3) = %{x:.3f}"
-                 "<br>b (5×5) = %{y:.3f}<extra>%{fullData.name}</extra>")
+    template = _(words.scatter_hover)
     for i, gate in enumerate(units):
         r, c = divmod(i, columns)
         fig.add_shape(type="line", x0=0, y0=0, x1=1, y1=1, line=dict(color=REFERENCE_COLOR, dash="dot", width=1),
@@ -59,7 +68,8 @@ def selection_scatter(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis], 
             v = analysis.values[gate.name]
             fig.add_trace(go.Scattergl(
                 x=v[0], y=v[1], mode="markers", name=chart_text(analysis.name), legendgroup=chart_text(analysis.name),
-                showlegend=i == 0 and len(analyses) > 1, meta={"x": "a (3x3)", "y": "b (5x5)", "custom": custom_names},
+                showlegend=i == 0 and len(analyses) > 1, meta={"x": words.a_axis.replace("×", "x"), "y": words.b_axis.replace("×", "x"),
+                                                               "custom": custom_names},
                 marker=dict(color=colour, size=5, opacity=0.7),
                 customdata=np.stack([np.full(len(v[0]), gate.name), np.arange(len(v[0]))], axis=1),
                 hovertemplate=template),
@@ -67,10 +77,10 @@ def selection_scatter(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis], 
     fig.update_xaxes(range=[-0.02, 1.02], dtick=0.5)
     fig.update_yaxes(range=[-0.02, 1.02], dtick=0.5)
     for c in range(columns):
-        fig.update_xaxes(title_text="a (3×3)", row=rows, col=c + 1)
+        fig.update_xaxes(title_text=words.a_axis, row=rows, col=c + 1)
     for r in range(rows):
-        fig.update_yaxes(title_text="b (5×5)", row=r + 1, col=1)
-    return finish(fig, title or _("Kernel selection per SK unit: b against a (above the diagonal: 5×5 wins)"),
+        fig.update_yaxes(title_text=words.b_axis, row=r + 1, col=1)
+    return finish(fig, title or _(words.scatter_title),
                   height=80 + 230 * rows)
 
 
@@ -99,7 +109,7 @@ def mean_difference_by_depth(gates: Sequence[Gate], analyses: Sequence[ImageAnal
 
 def selection_split(gate: Gate, analysis: ImageAnalysis, dataset_b: np.ndarray | None = None,
                     title: str | None = None) -> go.Figure:
-    """Each channel's split between the 3×3 path (a, below) and the dilated "5×5" path (b, above)
+    """Each channel's split between path a (below) and path b (above), as the kind names them,
     for one image, channels sorted by b; ``dataset_b``: the dataset's mean b of the same channel
     (a profile), as black ticks, so that this image's departures show."""
     v = np.asarray(analysis.values[gate.name], dtype=float)
@@ -107,9 +117,9 @@ def selection_split(gate: Gate, analysis: ImageAnalysis, dataset_b: np.ndarray |
     order = np.argsort(-b, kind="stable")
     x = [str(int(c)) for c in order]
     fig = go.Figure()
-    channel = _("channel")
-    paths = (("a", _("a: 3×3 path"), a[order], PATH_COLORS[0]),
-             ("b", _("b: dilated 3×3 (“5×5”) path"), b[order], PATH_COLORS[1]))
+    channel, words = _("channel"), words_of(gate)
+    paths = (("a", _(words.split_a), a[order], PATH_COLORS[0]),
+             ("b", _(words.split_b), b[order], PATH_COLORS[1]))
     for symbol, name, values, colour in paths:
         fig.add_trace(go.Bar(x=x, y=values, name=name, marker_color=colour, marker_line_width=0,
                              meta={"x": channel},
@@ -122,7 +132,7 @@ def selection_split(gate: Gate, analysis: ImageAnalysis, dataset_b: np.ndarray |
                                  hovertemplate=_("channel %{x}: dataset b = %{y:.3f}<extra></extra>")))
     fig.add_hline(y=0.5, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
     fig.update_layout(barmode="stack", bargap=0)
-    fig.update_xaxes(type="category", title=_("channel (sorted: most 5×5 first)"), nticks=12)
+    fig.update_xaxes(type="category", title=_(words_of(gate).split_sorted), nticks=12)
     fig.update_yaxes(title=_("share of the channel's attention"), range=[0, 1])
     return finish(fig, title or _("{gate}: how each channel splits its attention between the two kernels").format(
         gate=gate.name),
@@ -141,7 +151,7 @@ def b_histogram(gate: Gate, analyses: Sequence[ImageAnalysis], bins: int = 40,
             hovertemplate=_("b in %{x}: %{y} channels<extra>%{fullData.name}</extra>")))
     fig.add_vline(x=0.5, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
     fig.update_layout(barmode="overlay", showlegend=len(analyses) > 1)
-    fig.update_xaxes(title=_("b (weight of the 5×5 path)"), range=[0, 1])
+    fig.update_xaxes(title=_(words_of(gate).b_weight), range=[0, 1])
     fig.update_yaxes(title=_("channels"))
     return finish(fig, title or _("{gate}: b over its {channels} channels").format(gate=gate.name, channels=gate.channels),
                   height=360)

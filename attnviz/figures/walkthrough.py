@@ -15,8 +15,8 @@ from .style import PATH_COLORS, finish, panel_legends, subplot_titles
 Step = tuple[str, Sequence[tuple[str, np.ndarray]]]  # (panel title, [(series name, values)])
 #: Colours of the one-series panels (bars), in turn.
 _COLOURS = ["#1f77b4", PATH_COLORS[1], "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
-#: Colours of the series of a panel with several, by position: the first path (3×3) and the second
-#: (5×5) in their colours in every panel and every chart, then the rest; never two alike in a panel.
+#: Colours of the series of a panel with several, by position: the first path (a) and the second
+#: (b) in their colours in every panel and every chart, then the rest; never two alike in a panel.
 _SERIES_COLOURS = [PATH_COLORS[0], PATH_COLORS[1], "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 
 

@@ -83,16 +83,16 @@ def overview_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
     options = options or ExploreOptions()
     gates = loaded.gates
     charts: list[Chart] = []
-    channel_gates = excitation.se_gates(gates)
-    if channel_gates:
-        first = channel_gates[0]
+    excited = excitation.se_gates(gates)
+    if excited:
+        first = excited[0]
         # One colour scale for every photo shown, so that colours compare across the heatmaps.
-        shared = excitation.value_range([a.values[g.name] for a in analyses for g in channel_gates])
+        shared = excitation.value_range([a.values[g.name] for a in analyses for g in excited])
         scale = (_("on one scale for the {n} photos shown ({low:.2f} to {high:.2f})").format(
             n=len(analyses), low=shared[0], high=shared[1]) if len(analyses) > 1 else
             _("on a scale fitted to this photo ({low:.2f} to {high:.2f})").format(low=shared[0], high=shared[1]))
         for analysis in analyses:
-            values = np.concatenate([analysis.values[g.name].reshape(-1) for g in channel_gates])
+            values = np.concatenate([analysis.values[g.name].reshape(-1) for g in excited])
             charts.append(Chart(
                 f"excitation_heatmap_{analysis.name}",
                 excitation.excitation_heatmap(gates, analysis, colour_range=shared),
@@ -101,7 +101,7 @@ def overview_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
                     gate=first.name, stage=first.stage, block=first.block, scale=scale,
                     reading=excitation_reading(values))))
         spread = {g.name: float(np.ptp(np.concatenate([a.values[g.name].reshape(-1) for a in analyses])))
-                  for g in channel_gates}
+                  for g in excited}
         widest, narrowest = max(spread, key=spread.get), min(spread, key=spread.get)
         charts.append(Chart(
             "excitation_distribution", excitation.excitation_distribution(gates, analyses, options.distribution),
@@ -145,8 +145,7 @@ def mean_difference_caption(units: Sequence[Gate], analyses: Sequence[ImageAnaly
     def leaning(analysis: ImageAnalysis) -> list[str]:
         return [g.name for g in units if selection.mean_difference(analysis.values[g.name]) > 0]
 
-    caption = _("SKNet's mean attention difference: the mean over a unit's channels of b − a (b: weight of "
-                "the dilated “5×5” path, a: of the 3×3 path). Above 0 the unit leans to the larger kernel.")
+    caption = _(selection.words_of(units[0]).difference_caption)
     if len(analyses) == 1:
         names = leaning(analyses[0])
         told = [ngettext("Here {leaning} of {units} unit leans to it.", "Here {leaning} of {units} units lean to it.",
@@ -184,11 +183,9 @@ def block_charts(gate: Gate, analyses: Sequence[ImageAnalysis], options: Explore
                                                                            mean=dataset_b[most])
             charts.append(Chart(
                 f"b_split_{gate.name}_{analysis.name}", selection.selection_split(gate, analysis, dataset_b,
-                    title=_("{gate}: each channel's split between the 3×3 and the “5×5” path — {image}").format(
+                    title=_(selection.words_of(gate).split_chart_title).format(
                         gate=gate.name, image=chart_text(analysis.name))),
-                sentences(where, _("Each bar is one channel: blue is its 3×3 share a, red its dilated (“5×5”) share "
-                                   "b, a + b = 1. {more} of {channels} channels give the larger kernel more than "
-                                   "half.").format(more=int((b > 0.5).sum()), channels=len(b)), note)))
+                sentences(where, _(selection.words_of(gate).split_chart_caption).format(more=int((b > 0.5).sum()), channels=len(b)), note)))
         return charts
     if gate.kind.draws(SPLITS):
         return [Chart(f"split_weights_{gate.name}_{a.name}", split.split_weights(gate, a),

@@ -3,13 +3,13 @@ beside the same experiment over a whole dataset (a profile made at several zooms
 that say whether the photo follows the dataset and the paper."""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from ..class_stats import mean_attention_difference
 from ..figures import scale as scale_figures
-from ..gates import kind_named
+from ..gates import AttentionKind, kind_named
 from ..i18n import _, sentences
 from ..profiles import Profile
 from ..scale import ScaleSweep
@@ -31,7 +31,7 @@ def profile_diffs(profile: Profile | None) -> Diffs | None:
 
 
 def rises(diffs: Diffs, low: float = 1.0, high: float = 2.0) -> dict[str, float]:
-    """Change of mean(b − a) per unit from zoom ``low`` to ``high`` (positive: toward the 5×5 path)."""
+    """Change of mean(b − a) per unit from zoom ``low`` to ``high`` (positive: toward path b)."""
     return {unit: diffs[high][unit] - diffs[low][unit] for unit in diffs[low]}
 
 
@@ -51,8 +51,9 @@ def reading(image: Diffs, dataset: Diffs | None) -> str:
     return text
 
 
-def paper_comparison(dataset: Diffs | None, model: str) -> str:
-    """What SKNet found, what this model's profile shows (computed), and why they may differ."""
+def paper_comparison(dataset: Diffs | None, model: str, kinds: Sequence[AttentionKind] = ()) -> str:
+    """What SKNet found, what this model's profile shows (computed), and why they may differ (in the
+    words of ``kinds``, the kinds of the model's units; SK's when none is given)."""
     text = _("**The paper** (SKNet-50 on ImageNet): when the object is enlarged (1.0× → 1.5× → 2.0×), the "
              "early and middle SK units give the larger kernel more weight: their mean attention difference "
              "b − a rises clearly; the last units do not follow.") + "\n\n"
@@ -65,9 +66,10 @@ def paper_comparison(dataset: Diffs | None, model: str) -> str:
     this = _("**This model** ({model}, over its profile's images): b − a rises from 1.0× to 2.0× in "
              "{up} of {units} units ({names}), by at most {largest:+.3f}.").format(
         model=model, up=len(up), units=len(trend), names=", ".join(up) or _("none"), largest=largest)
-    why = _("**Why they may differ**: a small network trained on few classes at low resolution, whose "
-            "two paths each see half of the input channels (timm's split_input), unlike SKNet-50.")
-    return text + this + "\n\n" + why
+    # Why they may differ is each kind's to say: an SK unit's kernels, ResNeSt's splits.
+    why = [view_of(kind).scale_difference_note() for kind in dict.fromkeys(kinds)] or \
+        [view_of("sk").scale_difference_note()]
+    return text + this + "\n\n" + "\n\n".join(note for note in why if note)
 
 
 def scale_charts(sweep: ScaleSweep, unit: str, dataset: Diffs | None = None) -> list[Chart]:

@@ -8,6 +8,7 @@ A kind without a registered view (a plug-in's) gets the generic ``KindView``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar, Sequence
 
 import numpy as np
@@ -23,6 +24,27 @@ Panel = tuple[str, Sequence[tuple[str, np.ndarray]]]
 Row = tuple[str, str, str]
 
 
+@dataclass(frozen=True)
+class SelectionWords:
+    """What the charts of a selection between paths of different receptive fields (the SELECTION
+    family: SK's a and b) call its paths, each marked N_() and translated where drawn."""
+
+    a_axis: str                 # "a (…)", the short axis title of path a
+    b_axis: str
+    scatter_hover: str          # hover of b against a: %{customdata[0]} unit, [1] channel, x a, y b
+    scatter_title: str
+    split_a: str                # legend of path a in a channel's split
+    split_b: str
+    split_sorted: str           # the channel axis, sorted by b
+    b_weight: str               # the axis of b alone
+    split_chart_title: str      # {gate}, {image}
+    split_chart_caption: str    # {more}, {channels}
+    difference_caption: str     # what mean(b − a) means for this kind
+    diagram_split: str          # the diagram's first box
+    scale_channel_title: str    # {gate}
+    scale_difference_title: str
+
+
 class KindView:
     """The words of one attention kind. Subclasses set the class attributes and override what differs."""
 
@@ -34,6 +56,12 @@ class KindView:
     learn_notes: ClassVar[tuple[str, ...]] = ()
     #: What the Scale page says the kind's paths are, N_() (empty: the kind has no paths to compare).
     scale_text: ClassVar[str] = ""
+    #: Why the Scale page's model may differ from SKNet's finding, N_() (empty: nothing to say).
+    scale_why: ClassVar[str] = ""
+    #: The words of its SELECTION charts (None: the kind draws none).
+    selection_words: ClassVar[SelectionWords | None] = None
+    #: Its line in the home page's list of kinds, N_() ("" for none).
+    home_line: ClassVar[str] = ""
     #: What one path, and several, are called (N_(), translated where used).
     path_words: ClassVar[tuple[str, str]] = (N_("path"), N_("paths"))
 
@@ -50,6 +78,10 @@ class KindView:
     def lesson(self) -> str:
         """The Learn page's explanation: the formulas, then the notes, translated."""
         return "\n\n".join(_(text) for text in (self.learn_text, *self.learn_notes) if text)
+
+    def scale_difference_note(self) -> str:
+        """Why this model's units may move otherwise than SKNet's in its zoom experiment ("": no note)."""
+        return _(self.scale_why) if self.scale_why else ""
 
     def scale_sentence(self) -> str:
         """What the Scale page says about this kind's paths ("" when it has none to compare)."""

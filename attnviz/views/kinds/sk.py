@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...gates.sk import SK, SKWalkthrough
 from ...i18n import _, N_
-from .common import Row, SelectionView, register_view
+from .common import Row, SelectionView, SelectionWords, register_view
 
 TEXT = N_(r"""
 **Selective Kernel** units (Li et al., 2019) let each channel *choose its receptive field*:
@@ -49,6 +49,27 @@ class SelectiveKernelView(SelectionView):
     scale_text = N_("Each SK unit has two paths: a 3×3 convolution (weight a) and a “5×5” one — in SKNet and "
                     "here a 3×3 with dilation 2, which sees a 5×5 window (weight b); per channel a + b = 1. Does "
                     "the unit move toward the larger kernel?")
+
+    scale_why = N_("**Why they may differ**: a small network trained on few classes at low resolution, whose "
+                   "two paths each see half of the input channels (timm's split_input), unlike SKNet-50.")
+    selection_words = SelectionWords(
+        a_axis="a (3×3)", b_axis="b (5×5)",
+        scatter_hover=N_("%{customdata[0]} channel %{customdata[1]}<br>a (3×3) = %{x:.3f}"
+                         "<br>b (5×5) = %{y:.3f}<extra>%{fullData.name}</extra>"),
+        scatter_title=N_("Kernel selection per SK unit: b against a (above the diagonal: 5×5 wins)"),
+        split_a=N_("a: 3×3 path"), split_b=N_("b: dilated 3×3 (“5×5”) path"),
+        split_sorted=N_("channel (sorted: most 5×5 first)"), b_weight=N_("b (weight of the 5×5 path)"),
+        split_chart_title=N_("{gate}: each channel's split between the 3×3 and the “5×5” path — {image}"),
+        split_chart_caption=N_("Each bar is one channel: blue is its 3×3 share a, red its dilated (“5×5”) share "
+                               "b, a + b = 1. {more} of {channels} channels give the larger kernel more than "
+                               "half."),
+        difference_caption=N_("SKNet's mean attention difference: the mean over a unit's channels of b − a (b: weight of "
+                              "the dilated “5×5” path, a: of the 3×3 path). Above 0 the unit leans to the larger kernel."),
+        diagram_split=N_("split<br>3×3 | dilated 3×3"),
+        scale_channel_title=N_("{gate}: attention on the 5×5 kernel per channel, at each zoom"),
+        scale_difference_title=N_("Mean attention difference per unit at each zoom: a rise means the 5×5 kernel gains"))
+    home_line = N_("- a **Selective Kernel (SK)** unit lets every channel choose between a small (3×3) and a "
+                   "larger (dilated, “5×5”) filter: weights *a* and *b* with *a* + *b* = 1.")
 
     def path_names(self, paths: int) -> list[str]:
         names = ["a", "b"] + [_("path {n}").format(n=r + 1) for r in range(2, paths)]
