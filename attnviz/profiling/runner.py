@@ -22,6 +22,7 @@ the GPU, and resizing tensors instead of PIL images would shift every value slig
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -57,8 +58,9 @@ ProgressCallback = Callable[[int, int], None]
 # ---------------------------------------------------------------- helpers
 
 
-def check_scales(scales: Sequence[float]) -> list[float]:
-    """Scales as floats, each a zoom factor >= 1 (1.0 = the image as it is), no duplicates
+def check_scales(scales: Sequence[object]) -> list[float]:
+    """Scales (numbers, or their text as the command line gives them) as floats, each a zoom
+    factor >= 1 (1.0 = the image as it is), no duplicates
     (``scale.zoom_factors``)."""
     return zoom_factors(scales)
 
@@ -263,6 +265,27 @@ def _check_writable(path: Path) -> None:
 # ---------------------------------------------------------------- datasets
 
 
+_RESUME_NEEDS_OUT = "resume needs the output file (--out) whose checkpoint it continues"
+
+
+@dataclasses.dataclass
+class _Run:
+    """One process's profiling run as it goes: the statistics, the images counted or refused, and
+    where it checkpoints. Private to the run (never shared), so mutable."""
+
+    acc: ProfileAccumulator
+    tops: TopImages | None
+    done: np.ndarray
+    fingerprint: str
+    checkpoint: Path | None
+    skipped: list[dict] = dataclasses.field(default_factory=list)
+    crop_first: list[str] = dataclasses.field(default_factory=list)
+
+    def save_checkpoint(self) -> None:
+        if self.checkpoint is not None:
+            _save_checkpoint(self.checkpoint, self.acc, self.done, self.skipped, self.fingerprint, self.tops)
+
+
 def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: str | Path | None = None, *,
                     labels_csv: str | Path | None = None, scales: Sequence[float] = (1.0,),
                     batch_size: int = 64, workers: int = 2, per_class_limit: int = 0,
@@ -291,44 +314,88 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
     profiles its shard and every process returns the merged profile; rank 0 writes the files.
     """
     scales = check_scales(scales)
+    _check_arguments(batch_size=batch_size, workers=workers, per_class_limit=per_class_limit, bins=bins,
+                     resume=resume, out=out, csv_out=csv_out)
+    dataset = open_data(data, labels_csv).limit_per_class(per_class_limit)
+    if not len(dataset):
+        raise AttnvizError(f"{dataset.csv or dataset.root} names no images to profile")
+    world = _join_world(loaded)
+    weights_hash = file_sha256(loaded.weights)
+    targets = model_targets(loaded, dataset.class_folders, dataset.class_names)
+    run = _start_run(loaded, dataset, scales, world, out, bins=bins, channel_hist=channel_hist,
+                     weights_hash=weights_hash, top_images=top_images)
+    if resume:
+        _resume(run, out, world, len(dataset))
+    seconds = _stream(run, loaded, dataset, scales, world, targets, batch_size=batch_size, workers=workers,
+                      checkpoint_every=checkpoint_every, progress=progress, on_progress=on_progress, read=loader)
+    _merge_processes(run, loaded, world, top_images)
+    run.skipped += [{"file": "", "reason": reason} for reason in dataset.excluded]
+    _refuse_if_nothing_read(run, dataset, data_name)
+    profile = _profile_of(run, loaded, dataset, scales, world, targets, data_name=data_name,
+                          per_class_limit=per_class_limit, bins=bins, seconds=seconds, weights_hash=weights_hash,
+                          top_images=top_images)
+    _write(profile, world, out, csv_out, run.checkpoint)
+    return profile
+
+
+def _check_arguments(*, batch_size: int, workers: int, per_class_limit: int, bins: int, resume: bool,
+                     out: str | Path | None, csv_out: str | Path | None) -> None:
+    """Refuse bad settings before any image is read, and outputs that could not be written before
+    hours of work."""
     for what, value, least in [("batch size", batch_size, 1), ("workers", workers, 0),
                                ("per-class limit", per_class_limit, 0), ("bins", bins, 1)]:
         if value < least:
             raise AttnvizError(f"{what} must be at least {least}, got {value}")
     if resume and out is None:
-        raise AttnvizError("resume needs the output file (--out) whose checkpoint it continues")
+        raise AttnvizError(_RESUME_NEEDS_OUT)
     for path in (out, csv_out):
         if path is not None:
             _check_writable(Path(path))
-    dataset = open_data(data, labels_csv).limit_per_class(per_class_limit)
-    if not len(dataset):
-        raise AttnvizError(f"{dataset.csv or dataset.root} names no images to profile")
+
+
+def _join_world(loaded: LoadedModel) -> distributed.World:
+    """This process's place among torchrun's (a world of one without it)."""
     world = distributed.init_from_env(loaded.device)
     if world.distributed and loaded.device.type == "cuda" and loaded.device.index is not None:
         torch.cuda.set_device(loaded.device)  # NCCL's object collectives use the current device
+    return world
 
-    weights_hash = file_sha256(loaded.weights)
-    targets = model_targets(loaded, dataset.class_folders, dataset.class_names)
-    acc = ProfileAccumulator(loaded.gates, len(dataset.class_names), len(scales), loaded.device,
-                             bins, channel_hist)
-    tops = TopImages(loaded.gates, top_images, loaded.device) if top_images else None
-    done = np.zeros(len(dataset), dtype=bool)
-    skipped: list[dict] = []
-    crop_first: list[str] = []
-    fingerprint = _run_fingerprint(loaded, dataset, scales, bins, channel_hist, weights_hash, top_images)
-    ckpt = checkpoint_path(out, world) if out is not None else None
-    if resume:
-        _check_world_of_checkpoints(Path(out), world)
-        if ckpt.exists():
-            done, skipped = _load_checkpoint(ckpt, acc, len(dataset), fingerprint, tops)
-        elif world.is_main:
-            print(f"attnviz: no checkpoint {ckpt.name} to resume from; starting from the beginning",
-                  file=sys.stderr)
 
-    todo = [i for i in distributed.shard(range(len(dataset)), world) if not done[i]]
+def _start_run(loaded: LoadedModel, dataset: ProfileData, scales: list[float], world: distributed.World,
+               out: str | Path | None, *, bins: int, channel_hist: bool, weights_hash: str | None,
+               top_images: int) -> _Run:
+    """Empty statistics, no image counted yet."""
+    return _Run(
+        acc=ProfileAccumulator(loaded.gates, len(dataset.class_names), len(scales), loaded.device,
+                               bins, channel_hist),
+        tops=TopImages(loaded.gates, top_images, loaded.device) if top_images else None,
+        done=np.zeros(len(dataset), dtype=bool),
+        fingerprint=_run_fingerprint(loaded, dataset, scales, bins, channel_hist, weights_hash, top_images),
+        checkpoint=checkpoint_path(out, world) if out is not None else None)
+
+
+def _resume(run: _Run, out: str | Path | None, world: distributed.World, n_samples: int) -> None:
+    """Continue from this process's checkpoint, when there is one (a fresh start when not)."""
+    if out is None or run.checkpoint is None:
+        raise AttnvizError(_RESUME_NEEDS_OUT)
+    _check_world_of_checkpoints(Path(out), world)
+    if run.checkpoint.exists():
+        run.done, run.skipped = _load_checkpoint(run.checkpoint, run.acc, n_samples, run.fingerprint, run.tops)
+    elif world.is_main:
+        print(f"attnviz: no checkpoint {run.checkpoint.name} to resume from; starting from the beginning",
+              file=sys.stderr)
+
+
+def _stream(run: _Run, loaded: LoadedModel, dataset: ProfileData, scales: list[float], world: distributed.World,
+            targets: Sequence[int] | None, *, batch_size: int, workers: int, checkpoint_every: int,
+            progress: bool, on_progress: ProgressCallback | None, read: ImageLoader) -> float:
+    """Every image of this process's share not yet counted, through the model in batches (decoded
+    by DataLoader workers), checkpointed every ``checkpoint_every`` batches and on Ctrl-C; returns
+    the seconds it took."""
+    todo = [i for i in distributed.shard(range(len(dataset)), world) if not run.done[i]]
     share = len(distributed.shard(range(len(dataset)), world))
-    loader = DataLoader(
-        ProfileImages(dataset.samples, loaded.transform, scales, dataset.root, loader), batch_size=batch_size,
+    images = DataLoader(
+        ProfileImages(dataset.samples, loaded.transform, scales, dataset.root, read), batch_size=batch_size,
         sampler=todo, num_workers=workers, collate_fn=collate,
         pin_memory=loaded.device.type == "cuda", prefetch_factor=4 if workers > 0 else None)
     bar = tqdm(total=share, initial=share - len(todo), unit="img", dynamic_ncols=True,
@@ -337,73 +404,94 @@ def profile_dataset(loaded: LoadedModel, data: str | Path | ProfileData, out: st
     counted = share - len(todo)
     consistent = True  # the statistics and ``done`` describe the same images
     started = time.perf_counter()
-    batches = iter(loader)
+    batches = iter(images)
     try:
-        with profiling_step(loaded, acc, targets, tops) as step:
+        with profiling_step(loaded, run.acc, targets, run.tops) as step:
             for number, batch in enumerate(batches, start=1):
                 consistent = False
                 if len(batch):
                     step(batch.views, batch.labels, batch.index)
-                done[batch.index.numpy()] = True
-                crop_first += batch.crop_first
+                run.done[batch.index.numpy()] = True
+                run.crop_first += batch.crop_first
                 for failure in batch.failed:
-                    done[failure["index"]] = True
-                    skipped.append({"file": failure["file"], "reason": failure["error"]})
+                    run.done[failure["index"]] = True
+                    run.skipped.append({"file": failure["file"], "reason": failure["error"]})
                 consistent = True
                 counted += len(batch) + len(batch.failed)
                 bar.update(len(batch) + len(batch.failed))
-                if ckpt is not None and checkpoint_every and number % checkpoint_every == 0:
-                    _save_checkpoint(ckpt, acc, done, skipped, fingerprint, tops)
+                if checkpoint_every and number % checkpoint_every == 0:
+                    run.save_checkpoint()
                 if on_progress is not None:
                     on_progress(counted, share)
     except KeyboardInterrupt:
         # Between two batches the state is whole: keep it, so --resume loses nothing.
-        if ckpt is not None and consistent:
-            _save_checkpoint(ckpt, acc, done, skipped, fingerprint, tops)
+        if consistent:
+            run.save_checkpoint()
         raise
     finally:
         bar.close()
         del batches  # stops the DataLoader workers now, not at interpreter exit
-    seconds = time.perf_counter() - started
+    return time.perf_counter() - started
 
-    distributed.all_reduce_(acc, world)
+
+def _merge_processes(run: _Run, loaded: LoadedModel, world: distributed.World, top_images: int) -> None:
+    """Under torchrun, every process's statistics, kept images and lists become the whole run's."""
+    distributed.all_reduce_(run.acc, world)
     if world.distributed:  # the paired sums are plain sums: adding the shards' is exact
-        for tensor in acc.paired_tensors().values():
+        for tensor in run.acc.paired_tensors().values():
             torch.distributed.all_reduce(tensor)
-    if tops is not None and world.distributed:  # the K best of the union = the K best of the ranks' K best
+    if run.tops is not None and world.distributed:  # the K best of the union = the K best of the ranks' K best
         merged = TopImages(loaded.gates, top_images, loaded.device)
-        for state in distributed.gather_lists([tops.state_dict()], world):  # every rank's, its own included
+        for state in distributed.gather_lists([run.tops.state_dict()], world):  # every rank's, its own included
             part = TopImages(loaded.gates, top_images, loaded.device)
             part.load_state_dict(state)
             merged.merge_(part)
-        tops = merged
-    skipped = sorted(distributed.gather_lists(skipped, world), key=lambda s: s["file"])
-    crop_first = sorted(distributed.gather_lists(crop_first, world))
-    skipped += [{"file": "", "reason": reason} for reason in dataset.excluded]
-    if not int(acc.count[0].sum()):  # every image counts once at each scale
-        if ckpt is not None and ckpt.exists():
-            ckpt.unlink()  # every image was tried and refused: nothing to resume
-        first = f"; the first, {skipped[0]['file']}: {skipped[0]['reason']}" if skipped else ""
-        raise AttnvizError(f"no image of {data_name or dataset.root} could be read ({len(skipped)} of "
-                           f"{len(dataset)} skipped{first}); no profile was written")
-    profile = acc.to_profile(
+        run.tops = merged
+    run.skipped = sorted(distributed.gather_lists(run.skipped, world), key=lambda s: s["file"])
+    run.crop_first = sorted(distributed.gather_lists(run.crop_first, world))
+
+
+def _refuse_if_nothing_read(run: _Run, dataset: ProfileData, data_name: str | None) -> None:
+    """No profile of a dataset of which no image could be read (and nothing left to resume)."""
+    if int(run.acc.count[0].sum()):  # every image counts once at each scale
+        return
+    if run.checkpoint is not None and run.checkpoint.exists():
+        run.checkpoint.unlink()  # every image was tried and refused: nothing to resume
+    skipped = run.skipped
+    first = f"; the first, {skipped[0]['file']}: {skipped[0]['reason']}" if skipped else ""
+    raise AttnvizError(f"no image of {data_name or dataset.root} could be read ({len(skipped)} of "
+                       f"{len(dataset)} skipped{first}); no profile was written")
+
+
+def _profile_of(run: _Run, loaded: LoadedModel, dataset: ProfileData, scales: list[float],
+                world: distributed.World, targets: list[int] | None, *, data_name: str | None,
+                per_class_limit: int, bins: int, seconds: float, weights_hash: str | None,
+                top_images: int) -> Profile:
+    """The merged statistics as a ``Profile``, with the run's settings and the kept images."""
+    profile = run.acc.to_profile(
         loaded.name, dataset.class_names, scales, data=data_name or dataset_name(str(dataset.root.resolve())),
-        class_folders=dataset.class_folders, labels_match=targets is not None, skipped=skipped,
+        class_folders=dataset.class_folders, labels_match=targets is not None, skipped=run.skipped,
         **_profile_fields(loaded, weights_hash, labels_csv=str(dataset.csv) if dataset.csv else None,
                           per_class_limit=per_class_limit, bins=bins, processes=world.size,
                           seconds=round(seconds, 3), model_targets=targets, top_images=top_images,
-                          preprocessing=_preprocessing(loaded, crop_first)))
+                          preprocessing=_preprocessing(loaded, run.crop_first)))
+    tops = run.tops
     if tops is not None:
         profile.top_images = {name: {kind: (tops.value[kind][name].cpu().numpy(), tops.index[kind][name].cpu().numpy())
                                      for kind in ("top", "bottom")} for name in tops.value["top"]}
         profile.samples = {i: (_relative(dataset.samples[i][0], dataset.root), int(dataset.samples[i][1]))
                            for i in tops.referenced()}
+    return profile
+
+
+def _write(profile: Profile, world: distributed.World, out: str | Path | None, csv_out: str | Path | None,
+           checkpoint: Path | None) -> None:
+    """Rank 0 writes the files; then, on every rank, the checkpoint goes."""
     if world.is_main:
         if out is not None:
             profile.save(out)           # whole or not at all (attnviz.atomic), as the CSV
         if csv_out is not None:
             profile.write_csv(csv_out)
     distributed.barrier(world)
-    if ckpt is not None and ckpt.exists():
-        ckpt.unlink()
-    return profile
+    if checkpoint is not None and checkpoint.exists():
+        checkpoint.unlink()
