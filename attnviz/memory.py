@@ -32,10 +32,14 @@ class MemoryBudget:
         self._changed = threading.Condition()
 
     @contextmanager
-    def reserve(self, nbytes: int) -> Iterator[None]:
+    def reserve(self, nbytes: int, stop: threading.Event | None = None) -> Iterator[None]:
+        """Hold ``nbytes`` for the block. ``stop``: while waiting, a set event ends the wait with
+        ``WaitStopped`` (the one who set it calls ``wake`` so that the waiters look again)."""
         need = min(max(int(nbytes), 0), self.total)
         with self._changed:
-            self._changed.wait_for(lambda: self.used + need <= self.total)
+            self._changed.wait_for(lambda: self.used + need <= self.total or (stop is not None and stop.is_set()))
+            if stop is not None and stop.is_set():
+                raise WaitStopped
             self.used += need
         try:
             yield
@@ -43,6 +47,15 @@ class MemoryBudget:
             with self._changed:
                 self.used -= need
                 self._changed.notify_all()
+
+    def wake(self) -> None:
+        """Make every waiter look at its ``stop`` event again."""
+        with self._changed:
+            self._changed.notify_all()
+
+
+class WaitStopped(Exception):
+    """A wait for memory ended by its ``stop`` event before the memory was free."""
 
 
 def _libc():

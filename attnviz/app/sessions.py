@@ -8,6 +8,11 @@ uploaded files stay in the upload manager until some later connection happens to
 visitor has been gone ``ATTNVIZ_SESSION_GRACE_S`` seconds (default 30: a reload or a dropped Wi-Fi
 link reconnects well within that) through the runtime's own ``close_session``, drops any upload a
 forgotten session left, and hands the freed memory back to the system.
+
+When a visitor leaves, the work done for them stops at once: ``watch_session`` gives each session a
+session-scoped resource that Streamlit releases when the session disconnects, and its release
+cancels the session's pending and running decodes (``DecoderPool.cancel``: a running decode's
+worker process is killed).
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import streamlit as st
@@ -22,6 +28,7 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ..memory import return_freed_memory
+from ..serving.decoding import decoder_pool
 from ..serving.inputs import ImageInput
 from ..serving.limits import ServerLimits
 from ..serving.uploads import Admission, Upload, admit
@@ -35,6 +42,8 @@ def admitted_uploads(uploads: Sequence[Upload], limits: ServerLimits) -> Admissi
     """This session's uploads checked on the server (``serving.uploads.admit``); the bytes of the
     refused ones are removed from Streamlit's upload manager now, not when the session ends."""
     ctx = get_script_run_ctx()
+    if ctx is not None:
+        watch_session()
     # Kept by the janitor, not in st.session_state: it lets go of them when it closes the session
     # (measured: a session closed with its uploads still listed kept them otherwise).
     kept = janitor().kept(ctx.session_id) if ctx is not None else st.session_state.setdefault(KEPT, {})
@@ -62,6 +71,32 @@ def admitted_uploads(uploads: Sequence[Upload], limits: ServerLimits) -> Admissi
     if ctx is not None:
         janitor().seen(ctx.session_id)
     return admission
+
+
+@dataclass(frozen=True)
+class SessionWatch:
+    """Held for one session in Streamlit's session-scoped resource cache (``watch_session``)."""
+
+    session_id: str
+
+
+def _script_session() -> str | None:
+    """The session the calling thread runs a script for (None outside a script run)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx.session_id if ctx is not None else None
+
+
+def session_ended(watch: SessionWatch) -> int:
+    """What happens the moment a session disconnects: its decodes are cancelled (how many)."""
+    return decoder_pool().cancel(watch.session_id)
+
+
+@st.cache_resource(scope="session", on_release=session_ended, show_spinner=False)
+def watch_session() -> SessionWatch:
+    """This session's watch; Streamlit releases it (``session_ended``) when the session disconnects
+    or is closed. The decoder pool learns here whose decode each script thread asks for."""
+    decoder_pool().owner_lookup = _script_session
+    return SessionWatch(get_script_run_ctx().session_id)
 
 
 class SessionJanitor:

@@ -8,6 +8,9 @@ other instead of adding up. The decode itself runs in one of a few persistent wo
 limit of what the structure said plus a margin (RLIMIT_AS) and a CPU-time limit (RLIMIT_CPU); the
 server kills a worker that has not answered within a wall-clock limit. A file that passes a limit
 is refused by name with the limit it passed; the worker is replaced and the other files go on.
+A session's decodes are its jobs (``DecodeJob``): when the session ends (the visitor left;
+``attnviz.app.sessions``) they are cancelled, the waiting ones stop waiting and a running one's
+worker is killed, so nobody's CPU or memory is spent on a page that no one will see.
 
 Settings (environment): ``ATTNVIZ_DECODE_WORKERS`` (default 2; 0 decodes in the server process
 under the budget alone, as the CLI does), ``ATTNVIZ_DECODE_CPU_SECONDS`` (default 10: a
@@ -27,18 +30,19 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
 
 from ..decode_worker import write_frames
-from ..errors import ImageLoadError
+from ..errors import AttnvizError, ImageLoadError
 from ..i18n import _, current_language
 from ..imagecost import DecodeLimits
 from ..images import (DECODE_BUDGET, DECODE_LIMITS, DISPLAY_SIDE, MODEL_VIEW_ASPECT, MODEL_VIEW_SIDE, ImageViews, decode_views,
                       inspect_cost, memory_refusal, too_costly)
-from ..memory import MiB, return_freed_memory
+from ..memory import MiB, WaitStopped, return_freed_memory
 from .limits import _env_int
 
 log = logging.getLogger("attnviz.decoding")
@@ -182,15 +186,56 @@ def _views(name: str, reply: dict, blobs: list[bytes]) -> ImageViews:
                       notes=tuple(str(n) for n in reply.get("notes", ())))
 
 
+class DecodeCancelled(AttnvizError):
+    """The decode was cancelled before it finished: its session ended (the visitor left).
+
+    Not an ``ImageLoadError``: the file is not at fault, so no cache may keep this as its result."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(_("{name}: not decoded: the session ended before it finished").format(name=name))
+
+
+PENDING, RUNNING, DONE, CANCELLED = "pending", "running", "done", "cancelled"
+
+
+@dataclass(eq=False)
+class DecodeJob:
+    """One file's decode in the pool, for the session (``owner``) that asked for it.
+
+    ``state`` goes pending (waiting for memory or a worker) -> running (in a worker process,
+    ``worker_pid``) -> done, or to cancelled from either."""
+
+    name: str
+    owner: str | None
+    state: str = PENDING
+    worker_pid: int | None = None
+    stop: threading.Event = dataclasses.field(default_factory=threading.Event)
+    _worker: "_Worker | None" = dataclasses.field(default=None, repr=False)
+
+
+def _no_owner() -> str | None:
+    return None
+
+
 class DecoderPool:
-    """At most ``settings.workers`` decodes at once, each in a worker process with its limits."""
+    """At most ``settings.workers`` decodes at once, each in a worker process with its limits.
+
+    Every decode is a ``DecodeJob`` of its owner (the session: ``owner=`` or, when not given, what
+    ``owner_lookup()`` says for the calling thread). ``cancel(owner)`` ends that owner's jobs: a
+    pending one stops waiting, a running one's worker process is killed; both raise
+    ``DecodeCancelled``. Other owners' jobs go on."""
 
     def __init__(self, settings: DecoderSettings | None = None) -> None:
         self.settings = settings or DecoderSettings.from_environment()
-        self._slots = threading.BoundedSemaphore(max(1, self.settings.workers))
+        self._free_slots = max(1, self.settings.workers)
         self._idle: list[_Worker] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered by wait_for's predicates (jobs())
+        self._changed = threading.Condition(self._lock)  # jobs' states, free worker slots
+        self._jobs: dict[str | None, list[DecodeJob]] = {}
+        self.owner_lookup = _no_owner
         self.started = 0      # worker processes started (tests and benches)
+        self.cancelled = 0    # jobs cancelled (tests and benches)
 
     def _take(self) -> _Worker:
         with self._lock:
@@ -212,30 +257,120 @@ class DecoderPool:
         with self._lock:
             return [w.pid for w in self._idle if w.alive]
 
-    def decode(self, data: bytes, name: str) -> ImageViews:
-        """The views of one file, or its ``ImageLoadError``."""
+    # ------------------------------------------------------------------ jobs
+
+    def jobs(self, owner: str | None) -> list[DecodeJob]:
+        """The owner's jobs not yet finished."""
+        with self._lock:
+            return list(self._jobs.get(owner, ()))
+
+    def wait_for(self, predicate, timeout: float | None = None) -> bool:
+        """Wait until ``predicate(pool)`` holds (checked whenever a job changes state)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: predicate(self), timeout)
+
+    def _set_state(self, job: DecodeJob, state: str, worker: _Worker | None = None) -> None:
+        with self._changed:
+            if job.stop.is_set() and state == RUNNING:
+                raise DecodeCancelled(job.name)
+            job.state, job._worker = state, worker
+            job.worker_pid = worker.pid if worker is not None else job.worker_pid
+            self.cancelled += state == CANCELLED
+            if state in (DONE, CANCELLED):
+                jobs = self._jobs.get(job.owner, [])
+                if job in jobs:
+                    jobs.remove(job)
+                if not jobs:
+                    self._jobs.pop(job.owner, None)
+            self._changed.notify_all()
+
+    def cancel(self, owner: str | None) -> int:
+        """Cancel ``owner``'s pending and running decodes; returns how many. Quick and safe from
+        any thread (Streamlit calls it on its event loop when a session disconnects): running
+        workers are killed here, the decoding threads reap them and raise ``DecodeCancelled``."""
+        with self._changed:
+            jobs = list(self._jobs.get(owner, ()))
+            for job in jobs:
+                job.stop.set()
+            self._changed.notify_all()
+        DECODE_BUDGET.wake()
+        for job in jobs:
+            worker = job._worker
+            if worker is not None and worker.alive:
+                worker.proc.kill()  # its pipe closes: the reading thread wakes at once
+        if jobs:
+            log.info("cancelled %d decode(s) of session %s", len(jobs), owner)
+        return len(jobs)
+
+    @contextmanager
+    def _slot(self, job: DecodeJob):
+        with self._changed:
+            self._changed.wait_for(lambda: self._free_slots > 0 or job.stop.is_set())
+            if job.stop.is_set():
+                raise DecodeCancelled(job.name)
+            self._free_slots -= 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._free_slots += 1
+                self._changed.notify_all()
+
+    # ------------------------------------------------------------------ decoding
+
+    def decode(self, data: bytes, name: str, owner: str | None = None) -> ImageViews:
+        """The views of one file, or its ``ImageLoadError``; ``DecodeCancelled`` when its owner's
+        decodes were cancelled before it finished."""
         limits = self.settings.limits
         cost = inspect_cost(data, name, max(MODEL_VIEW_SIDE, DISPLAY_SIDE), limits)
+        job = DecodeJob(name, owner if owner is not None else self.owner_lookup())
+        with self._changed:
+            self._jobs.setdefault(job.owner, []).append(job)
+        try:
+            views = self._run(job, data, cost.bytes_needed)
+        except WaitStopped:
+            self._set_state(job, CANCELLED)
+            raise DecodeCancelled(name) from None
+        except DecodeCancelled:
+            self._set_state(job, CANCELLED)
+            raise
+        except BaseException:
+            self._set_state(job, DONE)
+            raise
+        self._set_state(job, DONE)
+        return views
+
+    def _run(self, job: DecodeJob, data: bytes, bytes_needed: int) -> ImageViews:
+        name, limits = job.name, self.settings.limits
         if self.settings.workers == 0:
-            with DECODE_BUDGET.reserve(cost.bytes_needed):
+            with DECODE_BUDGET.reserve(bytes_needed, job.stop):
+                self._set_state(job, RUNNING)
                 try:
                     return decode_views(data, name, limits)[0]
                 finally:
                     return_freed_memory()
-        with DECODE_BUDGET.reserve(cost.bytes_needed), self._slots:
+        with DECODE_BUDGET.reserve(bytes_needed, job.stop), self._slot(job):
             try:
                 worker = self._take()
             except (OSError, RuntimeError, ValueError):
                 # No process can be started here (a sandbox, exhausted process table): decode in
                 # this process, under the structure checks and the memory budget only.
                 log.exception("the image decoder process could not be started; decoding in the server")
+                self._set_state(job, RUNNING)
                 try:
                     return decode_views(data, name, limits)[0]
                 finally:
                     return_freed_memory()
             try:
-                reply, blobs = worker.decode(data, name, cost.bytes_needed + MEMORY_MARGIN, self.settings)
+                self._set_state(job, RUNNING, worker)
+            except DecodeCancelled:
+                self._give_back(worker)
+                raise
+            try:
+                reply, blobs = worker.decode(data, name, bytes_needed + MEMORY_MARGIN, self.settings)
             except WorkerGone as gone:
+                if job.stop.is_set():
+                    raise DecodeCancelled(name) from None
                 raise gone.reason from None
             finally:
                 self._give_back(worker)
