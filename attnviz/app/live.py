@@ -19,7 +19,7 @@ from attnviz.app.render import guard
 from attnviz.app.state import Context, current_context, gate_label, query_choice, remember
 from attnviz.figures.live import history_lines
 from attnviz.i18n import _, language
-from attnviz.views.kinds import value_label
+from attnviz.views.kinds import value_label, view_of
 from attnviz.live import LiveLimitError, LiveStream, LiveStreams, rtc_configuration
 from attnviz.live.overlay import DIFF_RANGE
 from attnviz.live.streams import limit_message
@@ -141,9 +141,7 @@ def legend(ctx: Context, gate_name: str) -> str:
     gate = ctx.loaded.gate(gate_name)
     label = value_label(gate)
     if gate.compares_paths:
-        return _("Drawn on the video: each unit's b − a as a bar (orange up: the larger kernel gains; full height "
-                 "±{range}), and below, {gate}'s {label} per channel (dark blue 0, yellow 1).").format(
-            range=DIFF_RANGE, gate=gate_name, label=label)
+        return view_of(gate).live_difference_legend().format(range=DIFF_RANGE, gate=gate_name, label=label)
     return _("Drawn on the video: every block's {label} per channel, one row per block (a small heatmap), and "
              "below, {gate}'s channels, taller (dark blue 0, yellow 1).").format(label=label, gate=gate_name)
 

@@ -56,6 +56,8 @@ class KindView:
     learn_notes: ClassVar[tuple[str, ...]] = ()
     #: What the Scale page says the kind's paths are, N_() (empty: the kind has no paths to compare).
     scale_text: ClassVar[str] = ""
+    #: The Live page's legend for a gate that compares paths, N_() ({range}, {gate}, {label}); "" for the default.
+    live_legend: ClassVar[str] = ""
     #: Why the Scale page's model may differ from SKNet's finding, N_() (empty: nothing to say).
     scale_why: ClassVar[str] = ""
     #: The words of its SELECTION charts (None: the kind draws none).
@@ -78,6 +80,11 @@ class KindView:
     def lesson(self) -> str:
         """The Learn page's explanation: the formulas, then the notes, translated."""
         return "\n\n".join(_(text) for text in (self.learn_text, *self.learn_notes) if text)
+
+    def live_difference_legend(self) -> str:
+        """The Live page's legend when the chosen gate compares paths: each unit's b − a drawn as a bar
+        ({range}: full height), and the gate's {label} per channel of {gate}; translated."""
+        return _(self.live_legend or SelectionView.live_legend)
 
     def scale_difference_note(self) -> str:
         """Why this model's units may move otherwise than SKNet's in its zoom experiment ("": no note)."""
@@ -193,6 +200,8 @@ class SelectionView(KindView):
     """The words of a softmax across paths per channel (SK's kernels, ResNeSt's splits)."""
 
     path_words = (N_("branch"), N_("branches"))
+    live_legend = N_("Drawn on the video: each unit's b − a as a bar (orange up: path b gains; full height "
+                     "±{range}), and below, {gate}'s {label} per channel (dark blue 0, yellow 1).")
 
     def branch_names(self, paths: int) -> list[str]:
         """The paths' names in the walkthrough's panels."""

@@ -50,6 +50,8 @@ class SelectiveKernelView(SelectionView):
                     "here a 3×3 with dilation 2, which sees a 5×5 window (weight b); per channel a + b = 1. Does "
                     "the unit move toward the larger kernel?")
 
+    live_legend = N_("Drawn on the video: each unit's b − a as a bar (orange up: the larger kernel gains; full height "
+                     "±{range}), and below, {gate}'s {label} per channel (dark blue 0, yellow 1).")
     scale_why = N_("**Why they may differ**: a small network trained on few classes at low resolution, whose "
                    "two paths each see half of the input channels (timm's split_input), unlike SKNet-50.")
     selection_words = SelectionWords(

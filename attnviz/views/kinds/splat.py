@@ -32,6 +32,8 @@ class SplitAttentionView(SelectionView):
                     "same window; the weights of a channel's splits add up to 1): with two splits, the page "
                     "compares the second split's weight b with the first's a. The splits do not differ in "
                     "kernel size, so a shift here is a shift between splits, not toward a larger kernel.")
+    live_legend = N_("Drawn on the video: each unit's b − a as a bar (orange up: the second split gains; full "
+                     "height ±{range}), and below, {gate}'s {label} per channel (dark blue 0, yellow 1).")
     scale_why = N_("**Why they may differ**: SKNet's finding is about a choice between kernels of two sizes; "
                    "the splits of a split-attention unit are groups of one convolution with the same window, so "
                    "a shift between them is no choice of receptive field, and SKNet's trend need not appear.")
