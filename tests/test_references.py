@@ -39,6 +39,8 @@ def test_class_specificity_by_hand_with_unequal_counts():
     assert class_specificity(np.array([[0.0, 2.0], [2.0, 4.0]]), np.array([3, 1])) == pytest.approx(3 / 7)
     # every class alike: 0
     assert class_specificity(np.array([[0.2, 0.7], [0.2, 0.7], [0.2, 0.7]]), np.array([1, 5, 2])) == 0.0
+    # one value everywhere: nothing varies, specificity 0 (not 0 / 0)
+    assert class_specificity(np.full((3, 4), 0.5), np.array([2, 1, 7])) == 0.0
 
 
 def test_class_specificity_against_its_definition_on_images():
@@ -174,6 +176,11 @@ def test_paired_t_equals_scipy_ttest_rel_and_the_hand_formula():
     moments = paired_t_from_moments(len(d), float(d.sum()), float((d * d).sum()))
     assert moments.t == pytest.approx(reference.statistic, rel=1e-8)
     assert moments.p == pytest.approx(reference.pvalue, rel=1e-8)
+    # two pairs, the fewest with a test: t = mean / (sd / sqrt 2) with 1 degree of freedom
+    two = paired_t_test([0.1, 0.4])
+    assert (two.t, two.p) == pytest.approx(tuple(sp.ttest_rel([0.1, 0.4], [0.0, 0.0])), rel=1e-10)
+    # every difference equal: p 0 (or 1 when they are all 0), as no spread can explain them
+    assert paired_t_test([0.2, 0.2, 0.2]).p == 0.0 and paired_t_test([0.0, 0.0, 0.0]).p == 1.0
     # the other direction: the same p, t of the other sign
     flipped = paired_t_test(before - after)
     assert flipped.t == pytest.approx(-test.t) and flipped.p == pytest.approx(test.p)
@@ -224,3 +231,43 @@ def test_mcnemar_is_the_exact_binomial_test_of_the_discordant_pairs():
     a = np.array([False] * 1 + [True] * 6 + [True] * 5)
     assert mcnemar_exact(b, a).p == pytest.approx(0.125) and mcnemar_exact(a, b).p == pytest.approx(0.125)
     assert mcnemar_exact(b, a).change == pytest.approx(5 / 12)
+    # correctness given as 0/1 integers means the same; no prediction changed correctness: p = 1
+    same = mcnemar_exact(b.astype(int).tolist(), a.astype(int).tolist())
+    assert (same.lost, same.gained, same.p) == (1, 6, pytest.approx(0.125))
+    assert mcnemar_exact(b, b).p == 1.0 and mcnemar_exact(b, b).change == 0.0
+
+
+# ---------------------------------------------------------------- class dependence at its edges
+
+
+def test_class_dependence_counts_the_classes_and_images_it_was_given():
+    """Classes of 1, 5, 0 and 6 images: the empty class is left out, the single image counts; one
+    class alone has nothing to compare (no p, no interval, no noise floor); the replicates are
+    the ones asked for (draws, seed)."""
+    from attnviz.class_stats import _interval, class_dependence
+    from attnviz.stats import class_draws
+
+    rng = np.random.default_rng(8)
+    y = np.repeat(np.arange(4), (1, 5, 0, 6))
+    a, b = rng.random((len(y), 6)), rng.random((len(y), 6)) + 0.2 * y[:, None]
+    profile = _sk_profile(a, b, y)
+    for classes in (None, [0, 1, 2, 3]):
+        dep = class_dependence(profile, "SK_2_1", classes, draws=50, seed=3)
+        assert (dep.classes, dep.images, dep.min_per_class, dep.channels) == (3, 12, 1, 6)
+    # eta squared of b written again over the 12 images
+    grand = b.mean(axis=0)
+    ssb = sum((y == k).sum() * (b[y == k].mean(axis=0) - grand) ** 2 for k in (0, 1, 3))
+    assert dep.eta_squared == pytest.approx(float(np.mean(ssb / ((b - grand) ** 2).sum(axis=0))), rel=1e-5)
+    n_k = np.array([1, 5, 6])
+    m = np.array([b[y == k].mean(axis=0) for k in (0, 1, 3)])
+    m2 = np.array([((b[y == k] - b[y == k].mean(axis=0)) ** 2).sum(axis=0) for k in (0, 1, 3)])
+    draws = class_draws(n_k, m, m2, draws=50, seed=3)
+    assert dep.specificity_interval == pytest.approx(_interval(dep.specificity, draws.specificity), rel=1e-4)
+    assert dep.specificity_null == pytest.approx(float(np.mean(draws.specificity_null)), rel=1e-4)
+    assert 0 <= dep.p <= 1 and dep.channels_significant <= 6
+    alone = class_dependence(profile, "SK_2_1", [3], draws=50)
+    assert (alone.classes, alone.images, alone.min_per_class, alone.channels) == (1, 6, 6, 6)
+    assert alone.eta_squared == 0.0 and alone.specificity == 0.0 and alone.channels_significant == 0
+    for value in (alone.p, alone.specificity_null, alone.specificity_null_q95, *alone.eta_squared_interval,
+                  *alone.omega_squared_interval, *alone.specificity_interval):
+        assert np.isnan(value)
