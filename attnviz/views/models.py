@@ -48,7 +48,7 @@ def stage_chart(comparison: ModelComparison) -> Chart:
     return Chart("models_stages", fig, sentences(
                  _("Each panel is one kind of attention on an axis of its own, because their values mean "
                    "different things: the excitation s of SE and ECA (0 silences a channel, 1 lets it through), "
-                   "the weight b of the larger kernel for SK (above 0.5 favours the 5×5 path). Each line is one "
+                   "the weight b of the larger kernel for SK (above 0.5 favours the larger kernel). Each line is one "
                    "model. A point is one stage, placed at the mean relative depth of its gates (0 = the model's "
                    "first gate, 1 = its last), so that models of different depth line up; its height is the value "
                    "averaged over the stage's gates, their channels and the photos. Bars: the spread between "
