@@ -7,7 +7,7 @@ them what it sees in ``seresnet50`` or ``skresnet18``.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch.nn as nn
 from timm.models.resnest import ResNestBottleneck

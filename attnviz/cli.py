@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from . import atomic
 from .errors import AttnvizError
@@ -53,7 +54,7 @@ def _inspect_row(loaded, analysis, values: bool = False) -> dict:
 
     gates = [gate_summary(g, analysis.values[g.name]) for g in loaded.gates]
     if values:  # every value, so anyone can check a listed one against a fresh forward pass
-        for row, g in zip(gates, loaded.gates):
+        for row, g in zip(gates, loaded.gates, strict=True):
             row["values"] = [[round(float(v), 7) for v in path] for path in analysis.values[g.name]]
     return {"file": analysis.name, "ok": True, "top5": analysis.top(loaded.class_names, 5), "gates": gates}
 
@@ -285,7 +286,7 @@ def _cmd_class_stats(args: argparse.Namespace) -> int:
         print(json.dumps({"profile": profile.model, "data": profile.data, "scale": profile.scales[scale_index],
                           "min_images_per_class": MIN_IMAGES_PER_CLASS, "gates": rows, "depth_trend": trends,
                           "last_stage_saturation": saturation}, indent=1, allow_nan=False,
-                         default=lambda v: None))
+                         default=lambda _value: None))
         return 0
     print(f"class statistics of {profile.model} over {profile.data or args.profile} "
           f"({deps[0].images} images, {deps[0].classes} classes, scale {profile.scales[scale_index]:g})")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-from typing import ContextManager
 
 import torch
 
@@ -40,7 +39,7 @@ def describe_device(device: torch.device) -> str:
     return "CPU"
 
 
-def autocast(device: torch.device, amp: str | None) -> ContextManager:
+def autocast(device: torch.device, amp: str | None) -> contextlib.AbstractContextManager:
     """Mixed-precision context for ``amp`` in {'bf16', 'fp16', 'off', None}.
 
     Autocast is only used on CUDA: on CPU it is slower than float32 for these convolutions.

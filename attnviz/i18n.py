@@ -18,9 +18,9 @@ import io
 import os
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 DOMAIN = "attnviz"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -106,7 +106,7 @@ def catalogue_path(locale: str) -> Path:
     return LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(code: str) -> gettext.NullTranslations:
     """The compiled catalogue of a language (English: the messages as written)."""
     locale = LOCALES.get(code)

@@ -292,7 +292,7 @@ def _webp(data: bytes, cost: DecodeCost, limits: DecodeLimits) -> None:
 # ---------------------------------------------------------------- BMP
 
 
-def _bmp(data: bytes, cost: DecodeCost, limits: DecodeLimits) -> None:
+def _bmp(data: bytes, cost: DecodeCost, _limits: DecodeLimits) -> None:
     if len(data) < 30:
         return
     (header,) = struct.unpack_from("<I", data, 14)
@@ -316,7 +316,7 @@ _TIFF_TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 
 _TIFF_METADATA = {700, 33723, 34377, 34665, 34675, 37724, 270, 305, 315}
 
 
-def _tiff_value(data: bytes, order: str, kind: int, inline: bytes) -> int:
+def _tiff_value(order: str, kind: int, inline: bytes) -> int:
     if kind == 3:
         return struct.unpack(order + "H", inline[:2])[0]
     if kind in (4, 13):
@@ -354,13 +354,13 @@ def _tiff(data: bytes, cost: DecodeCost, limits: DecodeLimits) -> None:
             inline = data[at + 8:at + 12]
         size = values * _TIFF_TYPE_SIZE.get(kind, 1)
         if tag == 256:
-            cost.width = _tiff_value(data, order, kind, inline)
+            cost.width = _tiff_value(order, kind, inline)
         elif tag == 257:
-            cost.height = _tiff_value(data, order, kind, inline)
+            cost.height = _tiff_value(order, kind, inline)
         elif tag == 258:
-            bits = 8 if size > inline_size else _tiff_value(data, order, kind, inline)
+            bits = 8 if size > inline_size else _tiff_value(order, kind, inline)
         elif tag == 277:
-            samples = _tiff_value(data, order, kind, inline)
+            samples = _tiff_value(order, kind, inline)
         elif tag in (273, 324):  # strip or tile offsets: one entry per strip or tile
             cost.strips = max(cost.strips, values)
         elif tag in _TIFF_METADATA:

@@ -20,7 +20,8 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Union
+from typing import BinaryIO
+from collections.abc import Iterable
 
 import numpy as np
 from PIL import Image
@@ -41,7 +42,7 @@ ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "BMP", "DIB", "TIFF", "GIF"}
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 _HELP = N_("use a JPEG, PNG, WebP, BMP, TIFF or GIF photo")
 
-ImageSource = Union[bytes, bytearray, str, Path, BinaryIO]
+ImageSource = bytes | bytearray | str | Path | BinaryIO
 
 
 def _sniff_non_image(head: bytes) -> str | None:

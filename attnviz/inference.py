@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -31,9 +31,8 @@ class ImageAnalysis:
 def forward_with_capture(loaded: LoadedModel, batch: torch.Tensor,
                          neutralise: Iterable[str] = ()) -> tuple[torch.Tensor, CaptureResult]:
     """Softmax probabilities (float32, on device) and captured gate values for a batch."""
-    with torch.inference_mode(), AttentionCapture(loaded.model, loaded.gates, neutralise) as cap:
-        with loaded.autocast():
-            logits = loaded.model(batch)
+    with torch.inference_mode(), AttentionCapture(loaded.model, loaded.gates, neutralise) as cap, loaded.autocast():
+        logits = loaded.model(batch)
     return logits.float().softmax(dim=1), cap.result()
 
 

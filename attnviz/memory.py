@@ -14,7 +14,7 @@ import ctypes.util
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 MiB = 1 << 20
 

@@ -58,7 +58,7 @@ class Layout:
     row_height: int                     # heatmap: pixels per block
 
     @classmethod
-    def of(cls, height: int, width: int, reading: LiveReading) -> "Layout":
+    def of(cls, height: int, width: int, reading: LiveReading) -> Layout:
         strip_h = max(6, height // 14)
         strip = (height - strip_h, height)
         if reading.selection:
@@ -109,7 +109,7 @@ def draw_overlay(frame: np.ndarray, reading: LiveReading | None, fps: float | No
     if reading.selection:
         out[layout.zero_line] = 200
         for (left, right), difference in zip(layout.bar_columns(len(reading.differences)),
-                                             reading.differences.values()):
+                                             reading.differences.values(), strict=True):
             first, last = bar_extent(layout, difference)
             out[first:last, left:right] = RISE if difference >= 0 else FALL
     else:

@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
@@ -39,7 +39,7 @@ class LiveStream:
 
     def __init__(self, loaded: LoadedModel, gate: str, history_seconds: float = 10.0, idle_timeout: float = 30.0,
                  clock: Callable[[], float] = time.monotonic,
-                 on_close: Callable[["LiveStream"], None] | None = None) -> None:
+                 on_close: Callable[[LiveStream], None] | None = None) -> None:
         loaded.gate(gate)  # a KeyError now, not in the thread
         self.loaded = loaded
         self._gate = gate
@@ -63,7 +63,7 @@ class LiveStream:
 
     # ------------------------------------------------------------ the camera's side
 
-    def start(self) -> "LiveStream":
+    def start(self) -> LiveStream:
         self._thread.start()
         return self
 

@@ -22,7 +22,7 @@ Memory is fixed by the model and the number of classes, never by the number of i
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -176,7 +176,7 @@ class ProfileAccumulator:
 
         Call it once per batch, next to the ``update`` of each scale. Nothing waits for the device.
         """
-        if not self.paired_gates:
+        if self.pair_count is None:  # no gate with two paths (``paired_gates`` is empty)
             return
         if len(values_by_scale) != self.num_scales:
             raise ValueError(f"update_pairs needs the values at all {self.num_scales} scales, "
@@ -196,7 +196,7 @@ class ProfileAccumulator:
     def paired_tensors(self) -> dict[str, torch.Tensor]:
         """The paired sums by flat name (empty when no gate has two paths): all plain sums, so
         they merge across processes by ``all_reduce`` with SUM."""
-        if not self.paired_gates:
+        if self.pair_count is None:  # no gate with two paths
             return {}
         out = {"pair_count": self.pair_count}
         for g in self.paired_gates:
@@ -232,7 +232,7 @@ class ProfileAccumulator:
                                  f"expected {tuple(tensor.shape)}")
             tensor.copy_(state[key].to(tensor.dtype))
 
-    def merge_(self, other: "ProfileAccumulator") -> "ProfileAccumulator":
+    def merge_(self, other: ProfileAccumulator) -> ProfileAccumulator:
         """Fold another accumulator's statistics (same gates, classes, scales, bins) into this one."""
         n_a = self.count.to(torch.float64)[:, :, None, None]
         n_b = other.count.to(self.device, torch.float64)[:, :, None, None]

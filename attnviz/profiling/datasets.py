@@ -15,7 +15,7 @@ import csv
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from PIL import Image
@@ -51,7 +51,7 @@ class ProfileData:
             digest.update(f"{rel.as_posix()}\t{self.class_folders[label]}\n".encode())
         return digest.hexdigest()
 
-    def limit_per_class(self, limit: int) -> "ProfileData":
+    def limit_per_class(self, limit: int) -> ProfileData:
         """The first ``limit`` images of every class (0 keeps them all)."""
         if not limit:
             return self
@@ -174,7 +174,7 @@ class Batch:
     def __len__(self) -> int:
         return int(self.index.shape[0])
 
-    def pin_memory(self) -> "Batch":
+    def pin_memory(self) -> Batch:
         # DataLoader(pin_memory=True) calls this on custom batch types.
         return Batch(self.index, self.labels,
                      self.views.pin_memory() if self.views is not None else None, self.failed, self.crop_first)

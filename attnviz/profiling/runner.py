@@ -29,7 +29,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -215,7 +215,7 @@ def _load_checkpoint(path: Path, acc: ProfileAccumulator, n_samples: int,
     try:
         with safe_open(str(path), framework="pt") as fh:
             meta = json.loads((fh.metadata() or {}).get("attnviz_checkpoint", "{}"))
-            state = {k: fh.get_tensor(k) for k in fh.keys()}
+            state = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open is no mapping: keys() only
     except Exception as exc:  # safetensors raises its own error types
         raise AttnvizError(f"checkpoint {path} cannot be read ({exc}); delete it and run without --resume") from None
     if meta.get("fingerprint") != fingerprint:

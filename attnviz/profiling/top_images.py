@@ -8,7 +8,7 @@ best. Values are taken at the first scale of a profile (the image as it is, zoom
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 
@@ -53,7 +53,7 @@ class TopImages:
             for kind in _KINDS:
                 self._fold(kind, g.name, v, index)
 
-    def merge_(self, other: "TopImages") -> "TopImages":
+    def merge_(self, other: TopImages) -> TopImages:
         for g in self.gates:
             for kind in _KINDS:
                 self._fold(kind, g.name, other.value[kind][g.name].to(self.device),

@@ -146,11 +146,11 @@ def load_model_file(path_and_function: str | Path, weights: str | Path | Weights
         found = find_pattern_gates(model, example=example)
     except Exception as exc:  # a failure here is ours, not the file's: keep the model, say so
         warnings.warn(f"{label}: searching for gates by what they compute failed "
-                      f"({type(exc).__name__}: {exc}); only attention modules attnviz knows by type are shown")
+                      f"({type(exc).__name__}: {exc}); only attention modules attnviz knows by type are shown", stacklevel=1)
         found = None
     if found is not None and found.untraced:
         warnings.warn(f"{label}: torch.fx could not trace {len(found.untraced)} module(s), so gates were "
-                      f"looked for in their submodules instead: {'; '.join(found.untraced)}")
+                      f"looked for in their submodules instead: {'; '.join(found.untraced)}", stacklevel=1)
     analysed = found.model if found is not None else model
     loaded = wrap_model(analysed, f"{file.name}:{function}", class_names, config, dev)
     gates = loaded.gates + (found.gates if found is not None else [])
