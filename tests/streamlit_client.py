@@ -210,16 +210,19 @@ def free_port() -> int:
 
 
 def start_app(app: str, env: dict[str, str], log_path: str, port: int | None = None,
-              options: tuple[str, ...] = (), timeout: float = 180):
-    """``streamlit run app`` on 127.0.0.1 only, once it answers its health check: (process, base URL)."""
+              options: tuple[str, ...] = (), timeout: float = 180, probe: str | None = None):
+    """``streamlit run app`` on 127.0.0.1 only, once it answers its health check: (process, base URL).
+    ``probe``: run it through ``streamlit_probe.py``, which answers SIGUSR1 in that file."""
     import os
     import subprocess
     import sys
 
     port = port or free_port()
     log = open(log_path, "w")
+    command = ([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "streamlit_probe.py"), probe]
+               if probe else [sys.executable, "-m", "streamlit"])
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true", "--server.address",
+        [*command, "run", app, "--server.headless", "true", "--server.address",
          "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false", *options],
         cwd=os.path.dirname(os.path.abspath(app)), env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
