@@ -123,7 +123,8 @@ class AttentionKind:
         more paths also each path's mean, mean_a and mean_b of the first two, and SKNet's mean
         attention difference mean_diff = mean(b - a)."""
         v = np.asarray(values, dtype=np.float64)
-        row = dict(mean=float(v.mean()), std=float(v.std()), min=float(v.min()), max=float(v.max()))
+        row: dict[str, float | list[float]] = dict(mean=float(v.mean()), std=float(v.std()), min=float(v.min()),
+                                                   max=float(v.max()))
         if self.compares_paths(v.shape[0]):
             row["mean_paths"] = [float(x) for x in v.mean(axis=1)]
             row.update(mean_a=float(v[0].mean()), mean_b=float(v[1].mean()),

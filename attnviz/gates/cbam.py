@@ -10,6 +10,7 @@ Its lesson, panels and labels are ``attnviz/views/kinds/cbam.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -48,21 +49,21 @@ class CBAMChannelAttention(ChannelGateKind):
                 (m, "out")]
 
     def walkthrough(self, gate, module: nn.Module, prediction: dict, rec: dict[StepKey, torch.Tensor]) -> CBAMWalkthrough:
-        m = gate.module
+        m, attn = gate.module, cast(ChannelAttn, module)
         u = rec[(m, "in")]                                       # (C, H, W)
         z = rec[(f"{m}.fc1", "in")].flatten()                    # AvgPool(u), the first pooled descriptor
         mlp_avg = rec[(f"{m}.fc2", "out")].flatten()
         mlp_max = rec[(f"{m}.gate", "in")].flatten() - mlp_avg   # the gate is fed MLP(avg) + MLP(max)
         s = rec[(f"{m}.gate", "out")].flatten()
         z_max = u.amax((1, 2))
-        w0 = module.fc1.weight.detach().float().flatten(1).to(u.device)
-        w1 = module.fc2.weight.detach().float().flatten(1).to(u.device)
-        b0 = module.fc1.bias.detach().float().to(u.device) if module.fc1.bias is not None else 0.0
-        b1 = module.fc2.bias.detach().float().to(u.device) if module.fc2.bias is not None else 0.0
+        w0 = attn.fc1.weight.detach().float().flatten(1).to(u.device)
+        w1 = attn.fc2.weight.detach().float().flatten(1).to(u.device)
+        b0 = attn.fc1.bias.detach().float().to(u.device) if attn.fc1.bias is not None else 0.0
+        b1 = attn.fc2.bias.detach().float().to(u.device) if attn.fc2.bias is not None else 0.0
         by_hand = w1 @ torch.relu(w0 @ z_max + b0) + b1
         return CBAMWalkthrough(
             kind=self, z_max=as_numpy(z_max), mlp_avg=as_numpy(mlp_avg), mlp_max=as_numpy(mlp_max),
-            hidden=int(w0.shape[0]), reduction=u.shape[0] / w0.shape[0], gate_fn=type(module.gate).__name__,
+            hidden=int(w0.shape[0]), reduction=u.shape[0] / w0.shape[0], gate_fn=type(attn.gate).__name__,
             **self.scaled(gate, prediction, u, z, s, rec[(m, "out")],
                           {"z = AvgPool(u)": max_error(z, u.mean((1, 2))),
                            "MLP(max) = W1 δ(W0 MaxPool(u))": max_error(mlp_max, by_hand)}))

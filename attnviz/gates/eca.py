@@ -8,6 +8,7 @@ lesson, panels and labels are ``attnviz/views/kinds/eca.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -51,7 +52,7 @@ class EfficientChannelAttention(ChannelGateKind):
         z = u.mean((1, 2))
         conv = rec[(f"{m}.conv", "out")].flatten()
         s = rec[(f"{m}.gate", "out")].flatten()
-        weight = module.conv.weight.detach().float().flatten().cpu()
+        weight = cast(EcaModule, module).conv.weight.detach().float().flatten().cpu()  # CecaModule's too
         k = weight.numel()
         pad = (k - 1) // 2
         padded = torch.cat([z[-pad:], z, z[:pad]]) if isinstance(module, CecaModule) else \

@@ -8,7 +8,7 @@ whose type is registered.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import torch.nn as nn
 
@@ -52,9 +52,9 @@ class GateType:
 
     kind: AttentionKind
     variant: str
-    source: Callable[[nn.Module], nn.Module]
-    channels: Callable[[nn.Module], int | None]
-    paths: Callable[[nn.Module], int] = lambda m: 1
+    source: Callable[[Any], nn.Module]          # each takes the registered module (typed by its own class)
+    channels: Callable[[Any], int | None]
+    paths: Callable[[Any], int] = lambda m: 1
 
 
 def register_gate(module_type: type, gate_type: GateType) -> None:

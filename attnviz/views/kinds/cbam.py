@@ -22,7 +22,7 @@ app shows the channel weights, written $s$ as for SE.
 """)
 
 
-class CBAMChannelAttentionView(ChannelGateView):
+class CBAMChannelAttentionView(ChannelGateView[CBAMWalkthrough]):
     kind_name = "cbam"
     title = N_("CBAM channel attention")
     learn_text = TEXT

@@ -9,7 +9,7 @@ A kind without a registered view (a plug-in's) gets the generic ``KindView``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Sequence
+from typing import Any, ClassVar, Generic, Sequence, TypeVar
 
 import numpy as np
 
@@ -18,6 +18,8 @@ from ...gates.kind import ChannelWalkthrough, SelectionWalkthrough
 from ...i18n import _, N_
 from ...stats import mean_attention_difference
 
+#: The walkthrough a view reads (the kind's own ``Walkthrough`` subclass).
+W = TypeVar("W", bound=Walkthrough)
 #: A chart panel: (title, [(series name, values)]).
 Panel = tuple[str, Sequence[tuple[str, np.ndarray]]]
 #: A row of the live numbers: (symbol, meaning, value).
@@ -45,7 +47,7 @@ class SelectionWords:
     scale_difference_title: str
 
 
-class KindView:
+class KindView(Generic[W]):
     """The words of one attention kind. Subclasses set the class attributes and override what differs."""
 
     kind_name: ClassVar[str] = ""
@@ -124,11 +126,11 @@ class KindView:
 
     # ------------------------------------------------------------ walkthrough
 
-    def walkthrough_panels(self, w: Walkthrough) -> list[Panel]:
+    def walkthrough_panels(self, w: W) -> list[Panel]:
         """The steps as chart panels, in order."""
         raise NotImplementedError(f"{self!r} draws no walkthrough")
 
-    def live_numbers(self, w: Walkthrough, channel: int) -> list[Row]:
+    def live_numbers(self, w: W, channel: int) -> list[Row]:
         """(symbol, meaning, value) rows of the formulas for one channel."""
         raise NotImplementedError(f"{self!r} has no live numbers")
 
@@ -151,7 +153,11 @@ class KindView:
                  "choose another gate").format(gate=gate.name, variant=repr(gate.variant))
 
 
-class ChannelGateView(KindView):
+CW = TypeVar("CW", bound=ChannelWalkthrough)
+SW = TypeVar("SW", bound=SelectionWalkthrough)
+
+
+class ChannelGateView(KindView[CW]):
     """The words of a per-channel sigmoid gate (SE and its relatives)."""
 
     path_words = (N_("channel"), N_("channels"))
@@ -196,7 +202,7 @@ class ChannelGateView(KindView):
                 ("mean s", _("average excitation over the channels"), f"{w.s.mean():.4f}")]
 
 
-class SelectionView(KindView):
+class SelectionView(KindView[SW]):
     """The words of a softmax across paths per channel (SK's kernels, ResNeSt's splits)."""
 
     path_words = (N_("branch"), N_("branches"))
@@ -250,16 +256,16 @@ class SelectionView(KindView):
                 f"{float(mean_attention_difference(w.weights)):+.4f}")
 
 
-_VIEWS: dict[str, KindView] = {}
+_VIEWS: dict[str, KindView[Any]] = {}
 
 
-def register_view(view: KindView) -> KindView:
+def register_view(view: KindView[Any]) -> KindView[Any]:
     """Make a kind's view known (its file calls this once); returns it."""
     _VIEWS[view.kind.name] = view
     return view
 
 
-def view_of(kind: AttentionKind | Gate | str) -> KindView:
+def view_of(kind: AttentionKind | Gate | str) -> KindView[Any]:
     """The view of a kind (or of a gate's kind, or of the kind of this name); a generic one for a
     kind that registered none."""
     from ...gates import kind_named

@@ -22,7 +22,7 @@ channels to their weights, and a few neighbours are enough.
 
 
 
-class EfficientChannelAttentionView(ChannelGateView):
+class EfficientChannelAttentionView(ChannelGateView[ECAWalkthrough]):
     kind_name = "eca"
     title = N_("Efficient Channel Attention")
     learn_text = TEXT

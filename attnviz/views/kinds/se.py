@@ -39,7 +39,7 @@ Selective Kernel explanation)."""),
 
 
 
-class SqueezeExcitationView(ChannelGateView):
+class SqueezeExcitationView(ChannelGateView[SEWalkthrough]):
     kind_name = "se"
     title = N_("Squeeze-and-Excitation")
     learn_text = TEXT

@@ -41,7 +41,7 @@ two branches (the role of SENet's excitation $\mathbf{s}$). This page keeps each
 
 
 
-class SelectiveKernelView(SelectionView):
+class SelectiveKernelView(SelectionView[SKWalkthrough]):
     kind_name = "sk"
     title = N_("Selective Kernel")
     learn_text = TEXT

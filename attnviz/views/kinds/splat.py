@@ -24,7 +24,7 @@ field, not a small and a large one, so it is no choice of receptive field.
 
 
 
-class SplitAttentionView(SelectionView):
+class SplitAttentionView(SelectionView[SplitWalkthrough]):
     kind_name = "splat"
     title = N_("Split attention")
     learn_text = TEXT
