@@ -158,7 +158,8 @@ def analyse(cache: AnalysisCache, model: ServedModel,
 def show_image(image: DecodedImage, caption: str | None = None, width: int | str = "stretch") -> None:
     """An image's thumbnail; if it cannot be shown, a message in its place (its charts stay)."""
     try:
-        st.image(shown_bytes(image), caption=caption if caption is not None else image.name, width=width)
+        st.image(shown_bytes(image), caption=caption if caption is not None else markdown_text(image.name),
+                 width=width)  # st.image renders its caption as Markdown: the name as text
     except Exception as exc:  # noqa: BLE001 - one picture must not take the page down
         log.exception("showing %s failed", image.name)
         st.warning(_("**{name}** cannot be shown here ({error}); its charts are below.").format(
