@@ -28,9 +28,9 @@ from .zoo import bundled_dir, load_model
 
 def mean_attention_difference(profile: Profile) -> dict[str, dict[str, float]]:
     """Per multi-path gate and scale: ``class_stats.mean_attention_difference`` over every image."""
-    return {g["name"]: {f"{scale:g}": class_stats.mean_attention_difference(profile, g["name"], si)
-                        for si, scale in enumerate(profile.scales)}
-            for g in profile.gates if g["paths"] >= 2}
+    return {g.name: {f"{scale:g}": class_stats.mean_attention_difference(profile, g.name, si)
+                     for si, scale in enumerate(profile.scales)}
+            for g in class_stats.difference_gates(profile.gates)}
 
 
 def attention_analysis(profile: Profile) -> dict:
@@ -39,7 +39,7 @@ def attention_analysis(profile: Profile) -> dict:
     attention) with its verdict, the depth trends of eta squared and class specificity over the
     blocks before the last stage, the last stage's saturation, and the mean attention difference
     of multi-path gates."""
-    deps = [class_stats.class_dependence(profile, g["name"]) for g in profile.gates]
+    deps = [class_stats.class_dependence(profile, g.name) for g in profile.gates]
     reading = claims.excitation_reading(profile, profile.gates, None, 0, deps)
     analysis: dict = {
         "profile_accuracy": profile.accuracy(0),
@@ -53,7 +53,7 @@ def attention_analysis(profile: Profile) -> dict:
         "last_stage_saturation": {x.gate: {"share_at_least_0.9": x.share_high, "mean": x.mean,
                                            "saturated": x.saturated} for x in reading.last_stage},
     }
-    if any(g["paths"] >= 2 for g in profile.gates):
+    if class_stats.difference_gates(profile.gates):
         analysis["mean_attention_difference"] = mean_attention_difference(profile)
     return _finite(analysis)
 

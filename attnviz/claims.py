@@ -29,6 +29,7 @@ from typing import Sequence
 import numpy as np
 
 from .class_stats import ClassDependence, compared_path
+from .gates import Gate
 from .i18n import N_
 from .profiles import Profile
 from .stats import RankCorrelation, spearman
@@ -91,23 +92,21 @@ def depth_trend(blocks: Sequence[str], values: Sequence[float]) -> DepthTrend:
     return DepthTrend(tuple(blocks), tuple(float(v) for v in values), spearman(np.arange(len(values)), values))
 
 
-def blocks_before_last_stage(gates: Sequence[dict]) -> list[str]:
+def blocks_before_last_stage(gates: Sequence[Gate]) -> list[str]:
     """The blocks the SENet claim "class dependence rises with depth" is about: every gate of a
     stage before the last (all gates when no stage is known)."""
-    stages = [g.get("stage") for g in gates]
-    known = [s for s in stages if s is not None]
+    known = [g.stage for g in gates if g.stage is not None]
     if not known:
-        return [g["name"] for g in gates]
-    return [g["name"] for g, s in zip(gates, stages) if s is not None and s < max(known)]
+        return [g.name for g in gates]
+    return [g.name for g in gates if g.stage is not None and g.stage < max(known)]
 
 
-def last_stage_blocks(gates: Sequence[dict]) -> list[str]:
+def last_stage_blocks(gates: Sequence[Gate]) -> list[str]:
     """The gates of the last stage (the last gate when no stage is known)."""
-    stages = [g.get("stage") for g in gates]
-    known = [s for s in stages if s is not None]
+    known = [g.stage for g in gates if g.stage is not None]
     if not known:
-        return [g["name"] for g in gates[-1:]]
-    return [g["name"] for g, s in zip(gates, stages) if s == max(known)]
+        return [g.name for g in gates[-1:]]
+    return [g.name for g in gates if g.stage == max(known)]
 
 
 @dataclass(frozen=True)
@@ -159,15 +158,15 @@ class ExcitationReading:
         return all(d.enough_images for d in self.dependences)
 
 
-def excitation_reading(profile: Profile, gates: Sequence[dict], classes: Sequence[int] | None = None,
+def excitation_reading(profile: Profile, gates: Sequence[Gate], classes: Sequence[int] | None = None,
                        scale_index: int = 0, dependences: Sequence[ClassDependence] | None = None
                        ) -> ExcitationReading:
-    """The ``ExcitationReading`` of ``gates`` (profile gate dicts, depth order) over ``classes``;
+    """The ``ExcitationReading`` of ``gates`` (the profile's ``Gate``s, depth order) over ``classes``;
     ``dependences`` may be passed when already computed (one per gate, same order)."""
     from .class_stats import class_dependence
 
     deps = tuple(dependences) if dependences is not None else tuple(
-        class_dependence(profile, g["name"], classes, scale_index) for g in gates)
+        class_dependence(profile, g.name, classes, scale_index) for g in gates)
     by_name = {d.gate: d for d in deps}
     before = [name for name in blocks_before_last_stage(gates) if name in by_name]
     return ExcitationReading(

@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import AttnvizError
-from .gates import Gate, kind_named
+from .gates import Gate
 from .i18n import _
 from .profiles import Profile
 from .stats import (OneWayAnova, PairedTest, anova_from_moments, class_draws, class_specificity,
@@ -75,17 +75,17 @@ def sampled_channels(channels: int, n: int = PAPER_CHANNELS) -> np.ndarray:
     return np.unique(np.linspace(0, channels - 1, n).round().astype(int))
 
 
-def compared_path(gate: dict) -> int:
-    """The path compared across classes for a profile's gate (its kind says which)."""
-    return kind_named(gate["kind"]).compared_path(gate["paths"])
+def compared_path(gate: Gate) -> int:
+    """The path compared across classes for a gate (its kind says which)."""
+    return gate.kind.compared_path(gate.paths)
 
 
-def value_label(gate: dict, path: int | None = None) -> str:
-    """Axis label of a profile gate's path (default: the compared one)."""
+def value_label(gate: Gate, path: int | None = None) -> str:
+    """Axis label of a gate's path (default: the compared one)."""
     path = compared_path(gate) if path is None else path
     from .views.kinds import view_of  # the kind's words
 
-    return view_of(gate["kind"]).path_labels(gate["paths"])[path]
+    return view_of(gate.kind.name).path_labels(gate.paths)[path]
 
 
 def present_classes(profile: Profile, scale_index: int = 0) -> list[int]:
@@ -248,6 +248,12 @@ def labelled_classes(labels: Sequence[str]) -> tuple[list[int], list[str]]:
 
 
 # ---------------------------------------------------------------- scales (SKNet's zoom experiment)
+
+
+def difference_gates(gates: Sequence[Gate]) -> list[Gate]:
+    """The gates that have SKNet's mean attention difference (two paths or more: SK units, split
+    attention with radix >= 2), as their kind says."""
+    return [g for g in gates if g.kind.compares_paths(g.paths)]
 
 
 def mean_attention_difference(profile: Profile, gate: str, scale_index: int = 0,

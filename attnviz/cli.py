@@ -270,11 +270,11 @@ def _cmd_class_stats(args: argparse.Namespace) -> int:
     except KeyError as exc:
         raise AttnvizError(str(exc.args[0])) from None
     gates = list(profile.gates)
-    deps = [class_dependence(profile, g["name"], classes, scale_index) for g in gates]
+    deps = [class_dependence(profile, g.name, classes, scale_index) for g in gates]
     reading = claims.excitation_reading(profile, gates, classes, scale_index, deps)
     rows: list[dict[str, Any]] = []
     for g, d, verdict in zip(gates, deps, reading.verdicts.values(), strict=True):
-        rows.append({"gate": d.gate, "kind": g["kind"], "path": compared_path(g), "value": value_label(g),
+        rows.append({"gate": d.gate, "kind": g.kind.name, "path": compared_path(g), "value": value_label(g),
                      **d.as_dict(), "verdict": verdict})
     trends: dict[str, dict[str, Any]]
     trends = {name: {"blocks": list(t.blocks), "rho": t.test.rho, "p": t.test.p, "n": t.n,

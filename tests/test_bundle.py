@@ -29,7 +29,7 @@ def test_package_a_tiny_sk_run(nette_dir, tmp_path, monkeypatch):
     assert "# tiny_sk" in card and "attnviz train test" in card
     assert f"{meta['evaluation']['top1']:.2%}" in card
     profile = load_profile(tmp_path / "assets" / "profiles" / "tiny_sk.profile.safetensors")
-    assert profile.scales == [1.0, 2.0] and profile.counts(0).tolist() == [1] * 10
+    assert list(profile.scales) == [1.0, 2.0] and profile.counts(0).tolist() == [1] * 10
     diffs = meta["analysis"]["mean_attention_difference"]
     assert set(diffs) == {g.name for g in loaded.gates}
     for gate, by_scale in diffs.items():          # written again: every image counted once, b - a

@@ -277,7 +277,8 @@ def test_depth_trend_verdicts():
         np.mean([abs(spearmanr(range(6), p).statistic) >= spearmanr(range(6), [1, 3, 2, 4, 6, 5]).statistic - 1e-12
                  for p in permutations([1, 3, 2, 4, 6, 5])]))
     assert claims.depth_trend(list("ab"), [1, 2]).verdict == "too_few"
-    gates = [{"name": n, "stage": s} for n, s in (("A", 2), ("B", 3), ("C", 4), ("D", 5), ("E", 5))]
+    gates = [Gate(n, "", "", kind_named("se"), "se", 8, 1, stage=s)
+             for n, s in (("A", 2), ("B", 3), ("C", 4), ("D", 5), ("E", 5))]
     assert claims.blocks_before_last_stage(gates) == ["A", "B", "C"]
     assert claims.last_stage_blocks(gates) == ["D", "E"]
 

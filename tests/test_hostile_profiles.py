@@ -53,7 +53,7 @@ def with_meta(data: bytes, change) -> bytes:
 
 def test_the_good_profile_loads(good, sk_model):
     profile = profile_from_bytes(good, "good.profile.safetensors", sk_model)
-    assert profile.class_names == ["cat", "dog", "owl"] and int(profile.count.sum()) == 4
+    assert list(profile.class_names) == ["cat", "dog", "owl"] and int(profile.count.sum()) == 4
 
 
 @pytest.mark.parametrize("change, needle", [

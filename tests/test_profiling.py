@@ -120,9 +120,9 @@ def _direct(loaded, root: Path, scale: float):
 def test_statistics_equal_a_direct_computation(tiny, subset):
     profile = profile_dataset(tiny, subset, scales=SCALES, batch_size=4, workers=0, progress=False)
     names = [folder_class_name(w) for w in CLASSES]
-    assert profile.class_names == names and profile.class_folders == CLASSES
-    assert profile.scales == list(SCALES) and profile.gate_names == [g.name for g in tiny.gates]
-    assert profile.labels_match and profile.skipped == []
+    assert list(profile.class_names) == names and list(profile.class_folders) == CLASSES
+    assert list(profile.scales) == list(SCALES) and profile.gate_names == [g.name for g in tiny.gates]
+    assert profile.labels_match and profile.skipped == ()
     model_index = [tiny.class_names.index(n) for n in names]
     for si, scale in enumerate(SCALES):
         labels, analyses = _direct(tiny, subset, scale)
@@ -320,7 +320,7 @@ def test_saved_profile_and_tidy_csv(tiny_sk, subset, tmp_path):
     profile = profile_dataset(tiny_sk, subset, out, scales=SCALES, batch_size=8, workers=0,
                               csv_out=table, progress=False)
     again = load_profile(out)
-    assert again.class_names == profile.class_names and again.scales == list(SCALES)
+    assert again.class_names == profile.class_names and list(again.scales) == list(SCALES)
     assert again.extra["model_targets"] == [tiny_sk.class_names.index(n) for n in profile.class_names]
     for g in profile.gate_names:
         np.testing.assert_array_equal(again.means[g], profile.means[g])

@@ -28,6 +28,8 @@ import numpy as np
 import torch
 
 from ..gates import Gate
+from ..profile_format import (CHANNEL_HIST, COUNT, HIST, M2, MEAN, PAIR_COUNT, PAIR_SUM, PAIR_SUMSQ, TOP1_CORRECT,
+                              per_gate, tensor_name)
 from ..profiles import DEFAULT_BINS, Profile
 from ..stats import mean_attention_difference  # per image: (N, P, C) -> (N,)
 
@@ -198,23 +200,24 @@ class ProfileAccumulator:
         they merge across processes by ``all_reduce`` with SUM."""
         if self.pair_count is None:  # no gate with two paths
             return {}
-        out = {"pair_count": self.pair_count}
+        out = {PAIR_COUNT: self.pair_count}
         for g in self.paired_gates:
-            out[f"pair_sum/{g.name}"] = self.pair_sum[g.name]
-            out[f"pair_sumsq/{g.name}"] = self.pair_sumsq[g.name]
+            out[tensor_name(PAIR_SUM, g.name)] = self.pair_sum[g.name]
+            out[tensor_name(PAIR_SUMSQ, g.name)] = self.pair_sumsq[g.name]
         return out
 
     # ------------------------------------------------------------ merging and state
 
     def tensors(self) -> dict[str, torch.Tensor]:
-        """Every running tensor by a flat name (the checkpoint's and the collectives' view)."""
-        out = {"count": self.count, "top1_correct": self.top1_correct}
+        """Every running tensor by a flat name, the profile file's (``profile_format.tensor_name``):
+        the checkpoint's and the collectives' view."""
+        out = {COUNT: self.count, TOP1_CORRECT: self.top1_correct}
         for g in self.gates:
-            out[f"mean/{g.name}"] = self.mean[g.name]
-            out[f"m2/{g.name}"] = self.m2[g.name]
-            out[f"hist/{g.name}"] = self.hist[g.name]
+            out[tensor_name(MEAN, g.name)] = self.mean[g.name]
+            out[tensor_name(M2, g.name)] = self.m2[g.name]
+            out[tensor_name(HIST, g.name)] = self.hist[g.name]
             if self.channel_hist:
-                out[f"chist/{g.name}"] = self.channel_hists[g.name]
+                out[tensor_name(CHANNEL_HIST, g.name)] = self.channel_hists[g.name]
         out.update(self.paired_tensors())
         return out
 
@@ -255,18 +258,13 @@ class ProfileAccumulator:
     def to_profile(self, model: str, class_names: Sequence[str], scales: Sequence[float],
                    **fields) -> Profile:
         """The statistics as a ``Profile`` (copied to the host once, here)."""
-        cpu = self.state_dict()
+        arrays = {name: tensor.numpy() for name, tensor in self.state_dict().items()}
         names = [g.name for g in self.gates]
         return Profile(
-            model=model, class_names=list(class_names), gates=[g.info() for g in self.gates],
-            scales=[float(s) for s in scales], count=cpu["count"].numpy(),
-            means={n: cpu[f"mean/{n}"].numpy() for n in names},
-            m2={n: cpu[f"m2/{n}"].numpy() for n in names},
-            hists={n: cpu[f"hist/{n}"].numpy() for n in names},
-            bin_edges=np.linspace(0.0, 1.0, self.bins + 1), top1_correct=cpu["top1_correct"].numpy(),
-            **({"channel_hists": {n: cpu[f"chist/{n}"].numpy() for n in names}} if self.channel_hist else {}),
-            **({"pair_count": cpu["pair_count"].numpy(),
-                "pair_sum": {g.name: cpu[f"pair_sum/{g.name}"].numpy() for g in self.paired_gates},
-                "pair_sumsq": {g.name: cpu[f"pair_sumsq/{g.name}"].numpy() for g in self.paired_gates}}
-               if self.paired_gates else {}),
+            model=model, class_names=tuple(class_names), gates=tuple(self.gates),
+            scales=tuple(float(s) for s in scales), count=arrays[COUNT],
+            means=per_gate(arrays, MEAN, names), m2=per_gate(arrays, M2, names), hists=per_gate(arrays, HIST, names),
+            bin_edges=np.linspace(0.0, 1.0, self.bins + 1), top1_correct=arrays[TOP1_CORRECT],
+            channel_hists=per_gate(arrays, CHANNEL_HIST, names), pair_count=arrays.get(PAIR_COUNT),
+            pair_sum=per_gate(arrays, PAIR_SUM, names), pair_sumsq=per_gate(arrays, PAIR_SUMSQ, names),
             **fields)

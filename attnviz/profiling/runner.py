@@ -43,6 +43,7 @@ from ..errors import AttnvizError
 from ..evaluate import class_targets
 from ..images import load_image
 from ..preprocess import PATH_CROP_FIRST, preprocessing_path, preprocessing_rule
+from ..profile_format import TOP_KINDS
 from ..profiles import DEFAULT_BINS, SCHEMA_VERSION, Profile, dataset_name
 from ..scale import zoom, zoom_factors
 from ..zoo import LoadedModel
@@ -477,10 +478,11 @@ def _profile_of(run: _Run, loaded: LoadedModel, dataset: ProfileData, scales: li
                           preprocessing=_preprocessing(loaded, run.crop_first)))
     tops = run.tops
     if tops is not None:
-        profile.top_images = {name: {kind: (tops.value[kind][name].cpu().numpy(), tops.index[kind][name].cpu().numpy())
-                                     for kind in ("top", "bottom")} for name in tops.value["top"]}
-        profile.samples = {i: (_relative(dataset.samples[i][0], dataset.root), int(dataset.samples[i][1]))
-                           for i in tops.referenced()}
+        profile = dataclasses.replace(profile, top_images={
+            name: {kind: (tops.value[kind][name].cpu().numpy(), tops.index[kind][name].cpu().numpy())
+                   for kind in TOP_KINDS} for name in tops.value[TOP_KINDS[0]]},
+            samples={i: (_relative(dataset.samples[i][0], dataset.root), int(dataset.samples[i][1]))
+                     for i in tops.referenced()})
     return profile
 
 

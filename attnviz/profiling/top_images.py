@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 import torch
 
 from ..gates import Gate
+from ..profile_format import TOP_KINDS, top_index_name, top_value_name
 
-_KINDS = ("top", "bottom")
+_KINDS = TOP_KINDS
 
 
 class TopImages:
@@ -64,15 +65,15 @@ class TopImages:
         out = {}
         for kind in _KINDS:
             for name in self.value[kind]:
-                out[f"{kind}_value/{name}"] = self.value[kind][name].cpu()
-                out[f"{kind}_index/{name}"] = self.index[kind][name].cpu()
+                out[top_value_name(kind, name)] = self.value[kind][name].cpu()
+                out[top_index_name(kind, name)] = self.index[kind][name].cpu()
         return out
 
     def load_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
         for kind in _KINDS:
             for name in self.value[kind]:
-                self.value[kind][name] = state[f"{kind}_value/{name}"].to(self.device)
-                self.index[kind][name] = state[f"{kind}_index/{name}"].to(self.device)
+                self.value[kind][name] = state[top_value_name(kind, name)].to(self.device)
+                self.index[kind][name] = state[top_index_name(kind, name)].to(self.device)
 
     def referenced(self) -> list[int]:
         """Sample ids that appear in any list (sorted)."""

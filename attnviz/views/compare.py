@@ -16,7 +16,7 @@ from .. import claims
 from ..class_stats import (MIN_IMAGES_PER_CLASS, PAPER_CHANNELS, ClassDependence, block_class_means,
                            class_dependence, similarity, value_label)
 from ..errors import AttnvizError
-from ..gates import EXCITATION, kind_named
+from ..gates import EXCITATION
 from ..figures import classes as class_figures
 from ..i18n import _, ngettext
 from ..profiles import Profile
@@ -147,7 +147,7 @@ def _trend_text(trend: claims.DepthTrend) -> str:
 def paper_comparison(profile: Profile, classes: list[int], scale_index: int = 0) -> str:
     """What the SENet paper found, what this profile shows (computed, with ``attnviz.claims``'s
     criteria), and why they may differ."""
-    gates = [g for g in profile.gates if kind_named(g["kind"]).draws(EXCITATION)]
+    gates = [g for g in profile.gates if g.kind.draws(EXCITATION)]
     if not gates:
         return _("The SENet paper's *role of excitation* is about SE gates; this model has none. For SK "
                  "units, the paper's question is how the kernel choice moves with the object's size: "

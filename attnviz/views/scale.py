@@ -7,9 +7,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..class_stats import mean_attention_difference
+from ..class_stats import difference_gates, mean_attention_difference
 from ..figures import scale as scale_figures
-from ..gates import AttentionKind, kind_named
+from ..gates import AttentionKind
 from ..i18n import _, sentences
 from ..profiles import Profile
 from ..scale import ScaleSweep
@@ -23,7 +23,7 @@ def profile_diffs(profile: Profile | None) -> Diffs | None:
     """mean(b − a) per multi-path unit at each zoom of a profile, or None."""
     if profile is None or len(profile.scales) < 2:
         return None
-    multi = [g["name"] for g in profile.gates if kind_named(g["kind"]).compares_paths(g["paths"])]
+    multi = [g.name for g in difference_gates(profile.gates)]
     if not multi:
         return None
     return {scale: {name: mean_attention_difference(profile, name, si) for name in multi}
