@@ -52,3 +52,16 @@ class GateNotFound(AttnvizError, KeyError):
 
     def __str__(self) -> str:  # the message itself, not KeyError's repr of it
         return str(self.args[0])
+
+
+class ScaleNotFound(AttnvizError, KeyError):
+    """A zoom factor that a profile or a sweep was not made at (a KeyError too, as before)."""
+
+    def __init__(self, scale: float, owner: str, known) -> None:
+        self.scale, self.owner, self.known = scale, owner, tuple(known)
+        super().__init__(_("{owner} has no scale {scale}; it has {scales}").format(
+            owner=owner, scale=f"{scale:g}" if isinstance(scale, (int, float)) else repr(scale)[:40],
+            scales=", ".join(f"{s:g}" for s in self.known)))
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -15,7 +15,7 @@ from typing import Iterator, Mapping
 
 import numpy as np
 
-from .errors import AttnvizError, GateNotFound
+from .errors import AttnvizError, GateNotFound, ScaleNotFound
 from .gates import Gate
 from .i18n import _
 from .profile_format import (DEFAULT_BINS, MAX_BINS, MAX_CHANNELS, MAX_CLASS_NAME_CHARS,  # noqa: F401  (old homes)
@@ -111,7 +111,7 @@ class Profile:
         for i, s in enumerate(self.scales):
             if abs(s - scale) < 1e-6:
                 return i
-        raise KeyError(f"profile has no scale {scale}; it has {self.scales}")
+        raise ScaleNotFound(scale, _("the profile of {model}").format(model=self.model), self.scales)
 
     def counts(self, scale_index: int = 0) -> np.ndarray:
         """Images per class at one scale, (K,)."""

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
-from .errors import GateNotFound, InvalidZoom
+from .errors import GateNotFound, InvalidZoom, ScaleNotFound
 from .gates import Gate
 from .i18n import _
 from .inference import ImageAnalysis, analyse_images
@@ -109,7 +109,7 @@ class ScaleSweep:
     def _stack(self, scale: float, gate_name: str) -> np.ndarray:
         """(images, paths, C) values of one gate at one scale."""
         if scale not in self.analyses:
-            raise KeyError(f"scale {scale} was not swept; scales are {self.scales}")
+            raise ScaleNotFound(scale, _("this sweep"), self.scales)
         return np.stack([a.values[gate_name] for a in self.analyses[scale]]).astype(np.float64)
 
     @property

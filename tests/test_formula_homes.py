@@ -134,3 +134,17 @@ def test_every_gate_lookup_raises_gate_not_found():
         loaded.gate("nope")
     with pytest.raises(GateNotFound):
         AttentionCapture(loaded.model, loaded.gates, neutralise=["nope"])
+
+
+def test_an_unknown_scale_is_a_translated_key_error_naming_the_scales():
+    from pathlib import Path
+
+    from attnviz.errors import ScaleNotFound
+    from attnviz.profiles import load_profile
+
+    profile = load_profile(Path(__file__).resolve().parent.parent / "assets" / "profiles"
+                           / "sk_resnet18_imagenette.profile.safetensors")
+    with pytest.raises(ScaleNotFound) as caught:
+        profile.scale_index(3.0)
+    assert isinstance(caught.value, KeyError) and isinstance(caught.value, AttnvizError)
+    assert str(caught.value) == "the profile of sk_resnet18_imagenette has no scale 3; it has 1, 1.5, 2"

@@ -104,7 +104,7 @@ def test_path_weights_and_table(sweep):
                                atol=1e-6)
     with pytest.raises(ValueError, match="2 path"):
         sweep.path_weights(1.5, gate.name, path=2)
-    with pytest.raises(KeyError, match="was not swept"):
+    with pytest.raises(KeyError, match="this sweep has no scale 3; it has 1, 1.5, 2"):
         sweep.path_weights(3.0, gate.name)
 
     rows = sweep.table()
