@@ -65,3 +65,11 @@ class ScaleNotFound(AttnvizError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class StatisticsMissing(AttnvizError, KeyError):
+    """A profile lacks statistics that were optional when it was made (per-channel histograms,
+    paired scale statistics); the message says how to make them. A KeyError too, as before."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])

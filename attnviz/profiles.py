@@ -15,7 +15,7 @@ from typing import Iterator, Mapping
 
 import numpy as np
 
-from .errors import AttnvizError, GateNotFound, ScaleNotFound
+from .errors import AttnvizError, GateNotFound, ScaleNotFound, StatisticsMissing
 from .gates import Gate
 from .i18n import _
 from .profile_format import (DEFAULT_BINS, MAX_BINS, MAX_CHANNELS, MAX_CLASS_NAME_CHARS,  # noqa: F401  (old homes)
@@ -172,8 +172,8 @@ class Profile:
     def channel_hist(self, gate: str, scale_index: int = 0) -> np.ndarray:
         """Histogram of values per class, path and channel, (K, P, C, B); needs ``--channel-hist``."""
         if gate not in self.channel_hists:
-            raise KeyError(f"profile of {self.model} has no per-channel histograms; recompute it "
-                           "with `attnviz profile --channel-hist`")
+            raise StatisticsMissing(_("the profile of {model} has no per-channel histograms; recompute it "
+                                      "with `attnviz profile --channel-hist`").format(model=self.model))
         return self.channel_hists[gate][scale_index]
 
     def has_pairs(self, gate: str) -> bool:
@@ -187,10 +187,12 @@ class Profile:
         d = x(scale ``to_index``) - x(scale ``from_index``) of ``gate``'s mean attention difference
         x = mean_c(b - a); ``attnviz.stats.paired_t_from_moments`` turns them into a paired test."""
         if not self.has_pairs(gate):
-            raise KeyError(f"profile of {self.model} holds no paired scale statistics for {gate!r}: "
-                           + ("only gates with two or more paths have them" if self.pair_count is not None
-                              else "it was made before attnviz stored them; recompute it with "
-                                   "`attnviz profile DATA --scales ...`"))
+            raise StatisticsMissing(
+                _("the profile of {model} holds no paired scale statistics for {gate}: only gates with two or "
+                  "more paths have them").format(model=self.model, gate=repr(gate)) if self.pair_count is not None
+                else _("the profile of {model} holds no paired scale statistics for {gate}: it was made before "
+                       "attnviz stored them; recompute it with `attnviz profile DATA --scales ...`").format(
+                    model=self.model, gate=repr(gate)))
         k = slice(None) if classes is None else list(classes)
         return (int(self.pair_count[from_index, to_index][k].sum()),
                 float(self.pair_sum[gate][from_index, to_index][k].sum()),

@@ -148,3 +148,19 @@ def test_an_unknown_scale_is_a_translated_key_error_naming_the_scales():
         profile.scale_index(3.0)
     assert isinstance(caught.value, KeyError) and isinstance(caught.value, AttnvizError)
     assert str(caught.value) == "the profile of sk_resnet18_imagenette has no scale 3; it has 1, 1.5, 2"
+
+
+def test_missing_optional_statistics_are_a_translated_key_error():
+    from pathlib import Path
+
+    from attnviz.errors import StatisticsMissing
+    from attnviz.profiles import load_profile
+
+    profile = load_profile(Path(__file__).resolve().parent.parent / "assets" / "profiles"
+                           / "se_resnet18_imagenette.profile.safetensors")
+    with pytest.raises(StatisticsMissing, match="--channel-hist") as caught:
+        profile.channel_hist("SE_2_1")
+    assert isinstance(caught.value, KeyError) and isinstance(caught.value, AttnvizError)
+    assert not str(caught.value).startswith("'")
+    with pytest.raises(StatisticsMissing, match="paired scale statistics for 'SE_2_1'"):
+        profile.paired_moments("SE_2_1", 0, 0)
