@@ -2,9 +2,11 @@
 midway through the bytes, as Ctrl-C would) leaves the old file intact and no partial file. The
 issue's case: Ctrl-C during ``attnviz profile --csv`` left a truncated CSV beside a complete
 profile, 5 times of 5."""
+
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import io
 import os
 from pathlib import Path
@@ -69,23 +71,21 @@ def test_an_interrupted_profile_leaves_the_old_one_whole(profile, tmp_path, monk
     out = tmp_path / "p.safetensors"
     profile.save(out)
     before = out.read_bytes()
-    changed = profile.count.copy()
-    profile.count[:] = 0
-    try:
-        # safetensors writes from Rust, not through Python's open: interrupt the rename's input instead
-        real_replace = os.replace
+    # Profiles are immutable (shared by sessions): the second save is of a changed copy.
+    changed = dataclasses.replace(profile, count=np.zeros_like(profile.count))
+    # safetensors writes from Rust, not through Python's open: interrupt the rename's input instead
+    real_replace = os.replace
 
-        def replace(src, dst):
-            Path(src).write_bytes(Path(src).read_bytes()[:100])   # a half-written file...
-            raise KeyboardInterrupt                               # ...and Ctrl-C before the rename
-        monkeypatch.setattr(os, "replace", replace)
-        with pytest.raises(KeyboardInterrupt):
-            profile.save(out)
-        monkeypatch.setattr(os, "replace", real_replace)
-    finally:
-        profile.count[:] = changed
+    def replace(src, dst):
+        Path(src).write_bytes(Path(src).read_bytes()[:100])   # a half-written file...
+        raise KeyboardInterrupt                               # ...and Ctrl-C before the rename
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        changed.save(out)
+    monkeypatch.setattr(os, "replace", real_replace)
     assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["p.safetensors"]
-    np.testing.assert_array_equal(load_profile(out).count, changed)
+    np.testing.assert_array_equal(load_profile(out).count, profile.count)
+    assert profile.count.any()   # the old file differs from the interrupted one's content
 
 
 def test_an_interrupted_report_leaves_the_old_one_whole(tmp_path, monkeypatch):

@@ -265,8 +265,10 @@ def test_profile_images_refuses_bad_labels(tiny_sk):
 
 def test_accumulator_merge_equals_one_pass():
     from attnviz.gates import Gate
+    from attnviz.gates.registry import kind_named
 
-    gates = [Gate("SE_2_1", "a", "a.s", "se", "se", 6, 1), Gate("SK_2_1", "b", "b.s", "sk", "sk", 4, 2)]
+    gates = [Gate("SE_2_1", "a", "a.s", kind_named("se"), "se", 6, 1),
+             Gate("SK_2_1", "b", "b.s", kind_named("sk"), "sk", 4, 2)]
     rng = np.random.default_rng(0)
     values = {"SE_2_1": torch.tensor(rng.random((30, 1, 6)), dtype=torch.float32),
               "SK_2_1": torch.tensor(rng.random((30, 2, 4)), dtype=torch.float32)}
