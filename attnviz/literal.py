@@ -15,12 +15,20 @@ import re
 #: and escaping all of them also covers Streamlit's own syntax ($ for LaTeX, : for shortcodes).
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _CHART = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+#: GitHub-flavoured Markdown also links bare addresses (``http://…``, ``www.…``, ``a@b.c``), and
+#: Streamlit's parser finds them in the text after the backslash escapes are resolved, so escaping
+#: cannot stop it. An invisible WORD JOINER (U+2060) inside each such pattern breaks the match
+#: and leaves what the visitor reads unchanged.
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(:(?=//)|www(?=\.)|@)")
 
 
 def markdown_text(name: object) -> str:
     """``name`` as Markdown that renders as exactly its characters: every punctuation mark
-    backslash-escaped, line breaks as spaces (a name is one line)."""
-    return _PUNCTUATION.sub(r"\\\1", " ".join(str(name).splitlines()))
+    backslash-escaped, line breaks as spaces (a name is one line), and a word joiner inside every
+    bare address (``http://``, ``www.``, ``@``) so that it is not made a link."""
+    text = _AUTOLINK.sub(lambda m: m.group(1) + WORD_JOINER, " ".join(str(name).splitlines()))
+    return _PUNCTUATION.sub(r"\\\1", text)
 
 
 def chart_text(name: object) -> str:
@@ -32,4 +40,4 @@ def chart_text(name: object) -> str:
 def unescape_markdown(text: str) -> str:
     """The characters ``markdown_text`` escaped, back (for the report, which renders the pages'
     Markdown itself: see ``views.report``)."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).replace(WORD_JOINER, "")

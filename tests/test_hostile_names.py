@@ -24,10 +24,14 @@ NAMES = ["![t](http://127.0.0.1:9/x.png).jpg", '<a href="http://x">a</a>.jpg', "
 def literal_markdown(text: str, name: str) -> bool:
     """CommonMark's rule written again: a backslash before an ASCII punctuation character makes
     it that character; ``text`` shows ``name`` literally when every punctuation mark of it is so
-    escaped (Streamlit's $ and : included) and unescaping gives the name back."""
+    escaped (Streamlit's $ and : included) and unescaping gives the name back. A WORD JOINER
+    (U+2060) draws nothing, so the reader sees the name without it."""
     i, out = 0, []
     while i < len(text):
         ch = text[i]
+        if ch == "\u2060":
+            i += 1
+            continue
         if ch == "\\" and i + 1 < len(text) and text[i + 1] in string.punctuation:
             out.append(text[i + 1])
             i += 2
@@ -44,6 +48,26 @@ def test_a_name_in_markdown_is_only_literal_characters(name):
     shown = markdown_text(name)
     assert literal_markdown(shown, " ".join(name.splitlines()))
     assert unescape_markdown(shown) == " ".join(name.splitlines())
+
+
+def resolved(text: str) -> str:
+    """The text after CommonMark's backslash escapes are resolved (where GFM looks for bare addresses)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)
+
+
+#: GFM's literal autolinks, written again from mdast-util-gfm-autolink-literal (which Streamlit's
+#: remark-gfm runs on the resolved text): a URL after http://, https:// or www., and an e-mail address.
+GFM_URL = re.compile(r"(?i)(https?://|www(?=\.))([-.\w]+)")
+GFM_EMAIL = re.compile(r"([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)")
+
+
+@pytest.mark.parametrize("name", ["see http://127.0.0.1:9/x.jpg", "HTTPS://a.b/c.png", "www.example.com.jpg",
+                                  "me@host.org.jpg", "x(https://a.b).png"])
+def test_a_bare_address_in_a_name_is_no_link(name):
+    assert GFM_URL.search(name) or GFM_EMAIL.search(name)          # the reference finds it in the name
+    shown = markdown_text(name)
+    assert literal_markdown(shown, name)
+    assert not GFM_URL.search(resolved(shown)) and not GFM_EMAIL.search(resolved(shown)), shown
 
 
 def test_a_name_in_a_chart_has_no_tag():
