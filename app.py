@@ -38,7 +38,7 @@ PAGES = [
     ("learn", N_("Learn step by step"), ":material/school:", "learn"),
     ("explore", N_("Explore a photo"), ":material/image_search:", "explore"),
     ("compare", N_("Compare classes"), ":material/bar_chart:", "compare"),
-    ("scale", N_("Scale experiment (SK)"), ":material/zoom_in:", "scale"),
+    ("scale", N_("Scale experiment (from SKNet)"), ":material/zoom_in:", "scale"),
     ("attribution", N_("Attribution"), ":material/target:", "attribution"),
     ("models", N_("Compare models"), ":material/compare:", "models"),
     ("live", N_("Live camera"), ":material/videocam:", "live"),

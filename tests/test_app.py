@@ -248,7 +248,7 @@ def profiles(assets, nette_dir) -> Path:
 
 
 PAGE_SCRIPTS = {"Start here": "home", "Explore a photo": "explore", "Compare classes": "compare",
-                "Scale experiment (SK)": "scale", "Attribution": "attribution", "Learn": "learn"}
+                "Scale experiment (from SKNet)": "scale", "Attribution": "attribution", "Learn": "learn"}
 
 
 def goto(at: AppTest, page: str) -> AppTest:
@@ -356,7 +356,7 @@ def test_compare_classes_from_a_folder_under_the_data_root(app, nette_dir, monke
 
 
 def test_scale_experiment(app, profiles, monkeypatch):
-    at = on_page(app, "Scale experiment (SK)")
+    at = on_page(app, "Scale experiment (from SKNet)")
     no_trace(at)
     assert "has no SK unit" in text_of(at.info)
     calls = []

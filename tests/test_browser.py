@@ -181,7 +181,7 @@ def test_hostile_uploads_in_a_real_browser(server, goldfish, tmp_path):
 
 
 PAGES = [("home", "Start here"), ("learn", "Learn step by step"), ("explore", "Explore a photo"),
-         ("compare", "Compare classes"), ("scale", "Scale experiment (SK)"), ("attribution", "Attribution"),
+         ("compare", "Compare classes"), ("scale", "Scale experiment (from SKNet)"), ("attribution", "Attribution"),
          ("models", "Compare models")]
 MACHINE_PATHS = ("/work/", "/home/", "/tmp/", "/root/", str(ROOT))
 

@@ -1,4 +1,4 @@
-"""Page "Scale experiment (SK)": SKNet's zoom experiment on the person's images, beside the same
+"""Page "Scale experiment (from SKNet)": SKNet's zoom experiment on the person's images, beside the same
 experiment over a whole dataset when the model ships a profile made at several zooms."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from attnviz.app.state import Context, analysis_cache, current_context, gate_lab
 
 
 def page(ctx: Context) -> None:
-    st.header(_("Scale experiment (SK)"))
+    st.header(_("Scale experiment (from SKNet)"))
     units = [g for g in ctx.loaded.gates if g.compares_paths]
     # What the paths are is the kind's to say (an SK unit's kernels, ResNeSt's splits).
     st.caption(sentences(_("SKNet's experiment: enlarge the object (centre crop, then resize back) and watch "
