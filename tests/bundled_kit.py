@@ -60,6 +60,26 @@ def write_test_models(assets: Path, sk: bool = True) -> Path:
     return assets
 
 
+def write_profiled_se(assets: Path, val_dir: Path) -> Path:
+    """``test_se`` alone and its class profile with 2 top images per channel, from 2 images per
+    class of ``val_dir`` (Explore's channel view then has its class-mix chart)."""
+    import os
+
+    from attnviz.profiling import profile_dataset
+    from attnviz.zoo import load_model
+
+    write_test_models(assets, sk=False)
+    old = os.environ.get("ATTNVIZ_ASSETS")
+    os.environ["ATTNVIZ_ASSETS"] = str(assets)
+    try:
+        profile_dataset(load_model("test_se", device="cpu"), val_dir,
+                        assets / "profiles" / "test_se.profile.safetensors", per_class_limit=2, batch_size=8,
+                        workers=0, progress=False, top_images=2)
+    finally:
+        os.environ.pop("ATTNVIZ_ASSETS") if old is None else os.environ.__setitem__("ATTNVIZ_ASSETS", old)
+    return assets
+
+
 def app_test(monkeypatch, assets: Path, samples: Path, timeout: float = 120, data_root: bool = True):
     """The app (``app.py``) under Streamlit's ``AppTest``, not yet run, serving the models of
     ``assets`` and the sample photos of ``samples``; ``data_root=False`` unsets

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bundled_kit import write_bundled
+from bundled_kit import write_profiled_se
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,22 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory, nette_dir):
     """A test SE model and its profile with 2 top images per channel, from 2 val images per class."""
-    import os
-
-    from attnviz.profiling import profile_dataset
-    from attnviz.zoo import load_model
-
-    folder = tmp_path_factory.mktemp("assets")
-    write_bundled(folder, "se_resnet18_half", "test_se", default=True)
-    old = os.environ.get("ATTNVIZ_ASSETS")
-    os.environ["ATTNVIZ_ASSETS"] = str(folder)
-    try:
-        profile_dataset(load_model("test_se", device="cpu"), nette_dir / "val",
-                        folder / "profiles" / "test_se.profile.safetensors", per_class_limit=2, batch_size=8,
-                        workers=0, progress=False, top_images=2)
-    finally:
-        os.environ.pop("ATTNVIZ_ASSETS") if old is None else os.environ.__setitem__("ATTNVIZ_ASSETS", old)
-    return folder
+    return write_profiled_se(tmp_path_factory.mktemp("assets"), nette_dir / "val")
 
 
 def _app(assets, samples_dir, monkeypatch, data_root: Path | None) -> AppTest:

@@ -19,7 +19,7 @@ from attnviz.app.cache_keys import ChartKey, DecodeKey, PhotoKey
 from attnviz.app.chart_cache import FrozenChart, plain_arrays, shared_charts
 from attnviz.figures.export import figure_csv
 from attnviz.serving.jobs import SharedResults
-from bundled_kit import app_test, write_test_models
+from bundled_kit import app_test, write_profiled_se
 
 TIMEOUT = 120
 
@@ -28,21 +28,7 @@ TIMEOUT = 120
 def assets(tmp_path_factory, nette_dir) -> Path:
     """The test SE model and its class profile (2 top images per channel, from 2 val images per
     class), so that Explore's channel view has its class-mix chart."""
-    import os
-
-    from attnviz.profiling import profile_dataset
-    from attnviz.zoo import load_model
-
-    folder = write_test_models(tmp_path_factory.mktemp("assets"), sk=False)
-    old = os.environ.get("ATTNVIZ_ASSETS")
-    os.environ["ATTNVIZ_ASSETS"] = str(folder)
-    try:
-        profile_dataset(load_model("test_se", device="cpu"), nette_dir / "val",
-                        folder / "profiles" / "test_se.profile.safetensors", per_class_limit=2, batch_size=8,
-                        workers=0, progress=False, top_images=2)
-    finally:
-        os.environ.pop("ATTNVIZ_ASSETS") if old is None else os.environ.__setitem__("ATTNVIZ_ASSETS", old)
-    return folder
+    return write_profiled_se(tmp_path_factory.mktemp("assets"), nette_dir / "val")
 
 
 def visitor(monkeypatch, assets, samples_dir):
