@@ -26,4 +26,6 @@ def test_photo_notes_one_line_per_photo_led_by_its_name_as_literal_text():
     assert photo_notes([("goldfish", "The model does not know it.")], 1) == "The model does not know it."
     assert photo_notes([("goldfish", "A.")], 3) == "- **goldfish**: A."  # one of several photos: named
     text = photo_notes([("goldfish", "A."), ("![x](http://127.0.0.1:9/p.png).jpg", "B.")], 3)
-    assert text.splitlines() == ["- **goldfish**: A.", r"- **\!\[x\]\(http\:\/\/127\.0\.0\.1\:9\/p\.png\)\.jpg**: B."]
+    # every punctuation mark escaped, and a word joiner (U+2060) after "http:" so GFM makes no link
+    assert text.splitlines() == ["- **goldfish**: A.",
+                                 r"- **\!\[x\]\(http\:" + "\u2060" + r"\/\/127\.0\.0\.1\:9\/p\.png\)\.jpg**: B."]
