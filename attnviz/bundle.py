@@ -182,7 +182,8 @@ def model_card(meta: dict) -> str:
     if "mean_attention_difference" in analysis:
         diffs = analysis["mean_attention_difference"]
         scales = list(next(iter(diffs.values())).keys())
-        lines += ["- Mean attention difference b − a (5×5 path minus 3×3 path) per unit, at each zoom "
+        lines += ["- Mean attention difference b − a (the unit's path b minus its path a, named as on the "
+                  "Compare and Scale pages for its kind) per unit, at each zoom "
                   "(centre crop + resize):",
                   "",
                   _table([[g] + [f"{v[s]:+.4f}" for s in scales] for g, v in diffs.items()],

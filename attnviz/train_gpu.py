@@ -44,6 +44,7 @@ from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from .architectures import build_architecture
 from .classes import folder_class_name, imagenet_index
 from .devices import resolve_device
+from .sampling import evenly_spaced
 from .train import _param_groups, preprocessing_config
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
@@ -81,7 +82,7 @@ def pack_folder(split: str | Path, out: str | Path, size: int = 176, quality: in
                if f.suffix.lower() in IMAGE_SUFFIXES]
     total = len(samples)
     if limit:
-        samples = samples[:: max(1, total // limit)][:limit]
+        samples = evenly_spaced(samples, limit)
 
     def encode(path: Path) -> bytes:
         with Image.open(path) as im:
