@@ -432,9 +432,12 @@ def load_views(source: ImageSource, name: str | None = None) -> ImageViews:
     return views
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoadedImage:
-    """Outcome of loading one item of a batch: an image, or the message saying why not."""
+    """Outcome of loading one item of a batch: an image, or the message saying why not.
+
+    Frozen, as is its subclass ``DecodedImage``: the app's decode cache hands one object to every
+    session that uploads the same bytes."""
 
     name: str
     image: Image.Image | None = None

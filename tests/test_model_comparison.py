@@ -2,6 +2,8 @@
 built from it."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -16,9 +18,7 @@ CLASSES = CLASS_NAMES
 
 
 def small(arch: str, name: str, seed: int):
-    loaded = tiny(arch, size=64, seed=seed)
-    loaded.name = name
-    return loaded
+    return dataclasses.replace(tiny(arch, size=64, seed=seed), name=name)
 
 
 @pytest.fixture(scope="module")

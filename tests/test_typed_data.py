@@ -98,3 +98,27 @@ def test_a_gate_field_of_the_wrong_type_is_refused_with_the_file_named(tmp_path)
     _rewrite_gates(SK_PROFILE, bad, lambda g: {**g, "stage": "two"})
     with pytest.raises(AttnvizError, match=r"bad.profile.safetensors is not a valid attnviz profile: gate 'SK_2_1'"):
         load_profile(bad)
+
+
+def test_the_shared_model_and_decoded_images_cannot_be_changed(tmp_path):
+    """One LoadedModel and one DecodedImage per bytes are handed to every session (cached
+    resources): rebinding a field must raise, and a variant is a new object."""
+    from PIL import Image
+
+    from attnviz.serving.inputs import ImageInput, decode
+    from tiny import tiny
+
+    loaded = tiny("se_resnet18_half", size=64, seed=0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.name = "other"
+    renamed = dataclasses.replace(loaded, name="other")
+    assert (renamed.name, loaded.name) == ("other", loaded.name) and renamed.model is loaded.model
+    assert renamed.transform is not None                         # derived again by __post_init__
+
+    path = tmp_path / "photo.png"
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(path)
+    item = decode(ImageInput(name="photo.png", data=path.read_bytes()))
+    assert item.ok
+    for field_name in ("image", "error", "label", "digest"):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(item, field_name, None)

@@ -36,7 +36,7 @@ class ImageInput:
         return image_digest(self.data)
 
 
-@dataclass
+@dataclass(frozen=True)
 class DecodedImage(LoadedImage):
     """An input after decoding (attnviz.images.LoadedImage) plus the sha256 of its bytes, which
     keys the app's caches. ``error`` holds the reason alone: the app shows it beside the name.

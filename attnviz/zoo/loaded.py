@@ -1,8 +1,8 @@
 """``LoadedModel``: a model ready for analysis, whatever it was loaded from."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from collections.abc import Sequence
+from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn as nn
@@ -17,9 +17,12 @@ from ..preprocess import eval_transform
 from .bundled import BundledModel
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoadedModel:
-    """A model ready for analysis: weights, preprocessing, class names and its gates."""
+    """A model ready for analysis: weights, preprocessing, class names and its gates.
+
+    Frozen: one LoadedModel is shared by every session of the app (a cached resource), so no
+    session may rebind its fields; a variant is made with ``dataclasses.replace``."""
 
     name: str
     model: nn.Module
@@ -32,10 +35,12 @@ class LoadedModel:
     amp: str | None = None
     channels_last: bool = False
     meta: BundledModel | None = None  # the card of a bundled model; None for any other source
+    transform: Callable[[Image.Image], torch.Tensor] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # timm's evaluation transform, computed crop-first: memory follows the input size.
-        self.transform = eval_transform(self.data_config)
+        # (object.__setattr__: the dataclass is frozen; this is its one derived field.)
+        object.__setattr__(self, "transform", eval_transform(self.data_config))
 
     @property
     def input_size(self) -> int:

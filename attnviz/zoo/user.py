@@ -13,6 +13,7 @@ modules whole, so no gate is found twice; the merged gates are named by depth in
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import sys
 import warnings
@@ -154,7 +155,7 @@ def load_model_file(path_and_function: str | Path, weights: str | Path | Weights
     analysed = found.model if found is not None else model
     loaded = wrap_model(analysed, f"{file.name}:{function}", class_names, config, dev)
     gates = loaded.gates + (found.gates if found is not None else [])
-    loaded.gates = renamed(forward_order(loaded.model, gates, example[:1]))
-    loaded.weights = None if weights is None else (weights.name if isinstance(weights, WeightsBlob) else str(weights))
-    loaded.amp = amp if amp and amp != "off" else None
-    return loaded
+    return dataclasses.replace(
+        loaded, gates=renamed(forward_order(loaded.model, gates, example[:1])),
+        weights=None if weights is None else (weights.name if isinstance(weights, WeightsBlob) else str(weights)),
+        amp=amp if amp and amp != "off" else None)
