@@ -37,6 +37,16 @@ class InvalidZoom(AttnvizError, ValueError):
     that is empty or names one twice."""
 
 
+class InvalidChoice(AttnvizError, ValueError):
+    """A value outside those offered: a path index a gate does not have, a chart style or image
+    format not in the list, an empty set of images. A ValueError too, as it has always been."""
+
+
+class NothingToShow(AttnvizError, ValueError):
+    """A chart asked of a model that has none of the units it draws (an excitation heatmap of a
+    network without SE-style gates, a selection chart of one without multi-path units)."""
+
+
 class GateNotFound(AttnvizError, KeyError):
     """A gate name that a model, a profile, a sweep or a capture does not have. The one home of
     the "no gate" message; a KeyError too, as a lookup by name has always raised."""

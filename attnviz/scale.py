@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
-from .errors import GateNotFound, InvalidZoom, ScaleNotFound
+from .errors import GateNotFound, InvalidChoice, InvalidZoom, ScaleNotFound
 from .gates import Gate
 from .i18n import _
 from .inference import ImageAnalysis, analyse_images
@@ -131,7 +131,7 @@ class ScaleSweep:
         attention on the 5x5 kernel."""
         gate = self._gate(gate_name)
         if not 0 <= path < gate.paths:
-            raise ValueError(_("gate {gate} has {paths} path(s); path must be in 0..{last}, got {path}").format(
+            raise InvalidChoice(_("gate {gate} has {paths} path(s); path must be in 0..{last}, got {path}").format(
                 gate=gate_name, paths=gate.paths, last=gate.paths - 1, path=path))
         return self._stack(scale, gate_name)[:, path].mean(axis=0)
 
@@ -152,7 +152,7 @@ def scale_sweep(loaded: LoadedModel, images: Sequence[Image.Image],
                 names: Sequence[str] | None = None) -> ScaleSweep:
     """Analyse zoomed copies of ``images`` at each factor in ``scales`` (see ``zoom``)."""
     if len(images) == 0:
-        raise ValueError(_("scale_sweep needs at least one image"))
+        raise InvalidChoice(_("scale_sweep needs at least one image"))
     scales = zoom_factors(scales)  # fail before any forward pass, not halfway through
     analyses = {s: analyse_images(loaded, [zoom(img, s) for img in images], names) for s in scales}
     return ScaleSweep(scales=scales, gates=list(loaded.gates), analyses=analyses)

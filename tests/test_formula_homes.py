@@ -164,3 +164,34 @@ def test_missing_optional_statistics_are_a_translated_key_error():
     assert not str(caught.value).startswith("'")
     with pytest.raises(StatisticsMissing, match="paired scale statistics for 'SE_2_1'"):
         profile.paired_moments("SE_2_1", 0, 0)
+
+
+def test_choices_and_empty_charts_are_translated_value_errors_naming_the_value():
+    """The error policy for what a person picks: an unknown path, chart style or image format, no
+    images, or a chart of units the model lacks is an AttnvizError (and still a ValueError)."""
+    from PIL import Image
+
+    from attnviz.errors import InvalidChoice, NothingToShow
+    from attnviz.figures.excitation import excitation_distribution, excitation_heatmap
+    from attnviz.figures.export import chart_config
+    from attnviz.figures.selection import selection_scatter
+    from attnviz.inference import analyse_images
+    from attnviz.scale import scale_sweep
+    from tiny import tiny
+
+    se, sk = tiny("se_resnet18_half", size=64), tiny("sk_resnet18_half", size=64)
+    photo = Image.new("RGB", (64, 64), (120, 30, 200))
+    sweep = scale_sweep(sk, [photo], scales=(1.0,))
+    unit = sweep.multi_path_gates[0].name
+    cases = [
+        (InvalidChoice, "path must be in 0..1, got 2", lambda: sweep.path_weights(1.0, unit, path=2)),
+        (InvalidChoice, "at least one image", lambda: scale_sweep(sk, [], scales=(1.0,))),
+        (InvalidChoice, "not 'pie'", lambda: excitation_distribution(se.gates, [], style="pie")),
+        (InvalidChoice, "not 'gif'", lambda: chart_config("x", image_format="gif")),
+        (NothingToShow, "no unit with two or more paths", lambda: selection_scatter(se.gates, analyse_images(se, [photo]))),
+        (NothingToShow, "no SE-style gate", lambda: excitation_heatmap(sk.gates, analyse_images(sk, [photo])[0])),
+    ]
+    for error, words, call in cases:
+        with pytest.raises(error, match=words) as caught:
+            call()
+        assert isinstance(caught.value, AttnvizError) and isinstance(caught.value, ValueError)

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from ..literal import chart_text
 from ..gates import EXCITATION, Gate
+from ..errors import InvalidChoice, NothingToShow
 from ..i18n import _
 from ..inference import ImageAnalysis
 from .style import REFERENCE_COLOR, VALUE_SCALE, finish, series_colors
@@ -39,7 +40,7 @@ def excitation_heatmap(gates: Sequence[Gate], analysis: ImageAnalysis, width: in
     """
     rows = [g for g in se_gates(gates) if g.name in analysis.values]
     if not rows:
-        raise ValueError(_("the model has no SE-style gate to show"))
+        raise NothingToShow(_("the model has no SE-style gate to show"))
     width = width or max(g.channels for g in rows)
     z, channel = [], []
     for g in rows:
@@ -68,7 +69,7 @@ def excitation_distribution(gates: Sequence[Gate], analyses: Sequence[ImageAnaly
                             style: str = "violin", title: str | None = None) -> go.Figure:
     """Distribution of the excitation over the channels of each SE block, one colour per image."""
     if style not in ("violin", "box"):
-        raise ValueError(_("style must be 'violin' or 'box', not {style!r}").format(style=style))
+        raise InvalidChoice(_("style must be 'violin' or 'box', not {style!r}").format(style=style))
     blocks = se_gates(gates)
     fig = go.Figure()
     for colour, analysis in zip(series_colors(len(analyses)), analyses):

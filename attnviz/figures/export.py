@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from ..errors import InvalidChoice
 from ..i18n import _
 
 FORMATS = ("png", "svg")
@@ -26,7 +27,7 @@ def safe_filename(name: str) -> str:
 def chart_config(filename: str, image_format: str = "png", scale: int = 2) -> dict[str, Any]:
     """plotly.js config: the camera button saves ``filename``.png/.svg at ``scale`` x resolution."""
     if image_format not in FORMATS:
-        raise ValueError(_("image format must be one of {formats}, not {format!r}").format(
+        raise InvalidChoice(_("image format must be one of {formats}, not {format!r}").format(
             formats=FORMATS, format=image_format))
     return {"toImageButtonOptions": {"format": image_format, "filename": safe_filename(filename),
                                      "scale": scale},

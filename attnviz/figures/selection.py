@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from ..literal import chart_text
 from ..gates import SELECTION, Gate
+from ..errors import NothingToShow
 from ..i18n import _
 from ..inference import ImageAnalysis
 from ..stats import mean_attention_difference
@@ -50,7 +51,7 @@ def selection_scatter(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis], 
     """
     units = sk_gates(gates)
     if not units:
-        raise ValueError(_("the model has no SK unit to show"))
+        raise NothingToShow(_("the model has no unit with two or more paths to show"))
     words = words_of(units[0])
     columns = min(columns, len(units))
     rows = math.ceil(len(units) / columns)
