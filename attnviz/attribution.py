@@ -25,7 +25,7 @@ import threading
 import warnings
 import weakref
 from dataclasses import dataclass
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -65,7 +65,7 @@ def gated_layer(gate: Gate) -> str:
 
 # ---------------------------------------------------------------- private replica
 
-_REPLICAS: "weakref.WeakKeyDictionary[nn.Module, tuple[nn.Module, threading.Lock]]" = weakref.WeakKeyDictionary()
+_REPLICAS: weakref.WeakKeyDictionary[nn.Module, tuple[nn.Module, threading.Lock]] = weakref.WeakKeyDictionary()
 _REPLICAS_LOCK = threading.Lock()
 _HOOK_DICTS = ("_forward_hooks", "_forward_pre_hooks", "_forward_hooks_with_kwargs",
                "_forward_hooks_always_called", "_forward_pre_hooks_with_kwargs",

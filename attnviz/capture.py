@@ -6,7 +6,7 @@ that opened the capture, so captures on one shared model in several threads stay
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 import torch.nn as nn
@@ -46,7 +46,7 @@ class CaptureResult:
     def batch_size(self) -> int:
         return next(iter(self.values.values())).shape[0] if self.values else 0
 
-    def cpu(self) -> "CaptureResult":
+    def cpu(self) -> CaptureResult:
         return CaptureResult(self.gates, {k: v.cpu() for k, v in self.values.items()})
 
     def for_image(self, index: int) -> dict[str, torch.Tensor]:

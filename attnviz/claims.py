@@ -24,7 +24,7 @@ mean one thing on a page and another in a notebook.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

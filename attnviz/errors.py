@@ -10,7 +10,7 @@ type still catches it. Errors that only a programming mistake can cause stay bui
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .i18n import _
 

@@ -9,7 +9,8 @@ therefore acts only when *its own* owner is the active one in the calling thread
 from __future__ import annotations
 
 from contextvars import ContextVar, Token
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import torch.nn as nn
 from torch.utils.hooks import RemovableHandle

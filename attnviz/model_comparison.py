@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image

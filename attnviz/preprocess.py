@@ -22,7 +22,7 @@ timm's own transform.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from PIL import Image

@@ -47,7 +47,8 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -105,7 +106,7 @@ def gate_from_info(info: Mapping, index: int = 0) -> Gate:
 # ---------------------------------------------------------------- writing
 
 
-def profile_tensors(profile: "Profile") -> dict[str, np.ndarray]:
+def profile_tensors(profile: Profile) -> dict[str, np.ndarray]:
     """Every tensor of the file, by name."""
     tensors = {COUNT: np.ascontiguousarray(profile.count, dtype=np.int64),
                TOP1_CORRECT: np.ascontiguousarray(profile.top1_correct, dtype=np.int64),
@@ -138,7 +139,7 @@ def _plain(value):
     return value
 
 
-def profile_metadata(profile: "Profile") -> dict:
+def profile_metadata(profile: Profile) -> dict:
     """The header's JSON document."""
     return {"schema": SCHEMA_VERSION, "model": profile.model, "weights_hash": profile.weights_hash,
             "data": profile.data, "class_names": list(profile.class_names), "class_folders": list(profile.class_folders),
@@ -148,7 +149,7 @@ def profile_metadata(profile: "Profile") -> dict:
             "extra": _plain(profile.extra), "samples": {str(k): list(v) for k, v in profile.samples.items()}}
 
 
-def write_profile(profile: "Profile", path: str | Path) -> None:
+def write_profile(profile: Profile, path: str | Path) -> None:
     """Write ``profile`` to ``path`` (atomically: a complete file or none)."""
     from safetensors.numpy import save_file
 
@@ -300,7 +301,7 @@ def top_images_of(tensors: Mapping[str, object], names) -> dict:
             for n in names if top_value_name(TOP_KINDS[0], n) in tensors}
 
 
-def profile_from(meta: dict, tensors: dict, source: str) -> "Profile":
+def profile_from(meta: dict, tensors: dict, source: str) -> Profile:
     """The Profile of a checked header's document and its tensors (by name)."""
     from .profiles import Profile
 
@@ -326,7 +327,7 @@ def profile_from(meta: dict, tensors: dict, source: str) -> "Profile":
         top_images=top_images, samples=samples)
 
 
-def read_profile_source(source: Path | bytes, label: str) -> "Profile":
+def read_profile_source(source: Path | bytes, label: str) -> Profile:
     """A profile from a file or its bytes: the header checked (schema, keys, sizes, every tensor's
     shape against the gates and classes) before any tensor is read."""
     from .tensorheader import HeaderError, read_header

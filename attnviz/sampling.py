@@ -3,7 +3,8 @@ class) and a fixed, evenly spaced subset. The one home of both, for ``attnviz ev
 ``attnviz profile`` / ``bundle`` (``--per-class-limit``) and the Compare page's zipped folders."""
 from __future__ import annotations
 
-from typing import Hashable, Iterable, Sequence, TypeVar
+from typing import TypeVar
+from collections.abc import Hashable, Iterable, Sequence
 
 Sample = TypeVar("Sample")
 Label = TypeVar("Label", bound=Hashable)

@@ -8,7 +8,7 @@ copies, ``scale_sweep`` analyses every image at every scale, and ``ScaleSweep`` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image

@@ -90,7 +90,7 @@ class Visitor:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def open(cls, base: str, page: str = "", query: str = "lang=en") -> "Visitor":
+    async def open(cls, base: str, page: str = "", query: str = "lang=en") -> Visitor:
         """Connect (the health check gives the XSRF cookie a browser would get) and ask for the
         first run of ``page`` (a URL path such as 'explore'; '' is the default page)."""
         xsrf = await asyncio.to_thread(_xsrf_cookie, base)

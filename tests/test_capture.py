@@ -93,10 +93,9 @@ def test_captured_values_reproduce_the_attention_output(name, models):
 
 def test_hooks_are_removed_even_when_the_forward_fails():
     model = build_architecture("se_resnet18_half", 10).eval()
-    with pytest.raises(RuntimeError):
-        with AttentionCapture(model):
-            assert has_hooks(model)
-            model(torch.randn(1, 5, 32, 32))  # wrong channel count
+    with pytest.raises(RuntimeError), AttentionCapture(model):
+        assert has_hooks(model)
+        model(torch.randn(1, 5, 32, 32))  # wrong channel count
     assert not has_hooks(model)
 
 

@@ -50,7 +50,7 @@ def tf32(enabled: bool):
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = old
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def fixed_state(name: str) -> dict:
     """Seeded random weights for a timm model, made to give gates that vary: timm's init zeroes
     the last BatchNorm scale of every block (the SE input would be 0 and every gate the same), so

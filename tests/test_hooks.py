@@ -63,23 +63,20 @@ def test_hooks_exist_only_inside_the_context():
 def test_hooks_are_removed_when_the_body_raises():
     model = _model()
     owner = Recorder(model)
-    with pytest.raises(ValueError, match="in the body"):
-        with owner:
-            model(torch.zeros(1, 4))
-            raise ValueError("in the body")
+    with pytest.raises(ValueError, match="in the body"), owner:
+        model(torch.zeros(1, 4))
+        raise ValueError("in the body")
     assert _hook_count(model) == 0 and not owner.is_active
-    with pytest.raises(RuntimeError):
-        with Recorder(model):
-            model(torch.zeros(1, 5))                            # wrong width: the forward itself fails
+    with pytest.raises(RuntimeError), Recorder(model):
+        model(torch.zeros(1, 5))                            # wrong width: the forward itself fails
     assert _hook_count(model) == 0
 
 
 def test_hooks_added_before_a_failed_registration_are_removed():
     model = _model()
     owner = Recorder(model, fail_after=1)                      # the first Linear is hooked, then it fails
-    with pytest.raises(RuntimeError, match="registration failed"):
-        with owner:
-            pytest.fail("the body must not run")
+    with pytest.raises(RuntimeError, match="registration failed"), owner:
+        pytest.fail("the body must not run")
     assert _hook_count(model) == 0 and not owner.is_active and owner._handles == []
 
 

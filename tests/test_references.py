@@ -220,7 +220,7 @@ def test_mcnemar_is_the_exact_binomial_test_of_the_discordant_pairs():
     lost, gained = int((before & ~after).sum()), int((~before & after).sum())
     test = mcnemar_exact(before, after)
     assert (test.n, test.lost, test.gained) == (60, lost, gained)
-    assert test.change == pytest.approx((after.mean() - before.mean()))
+    assert test.change == pytest.approx(after.mean() - before.mean())
     assert test.p == pytest.approx(sp.binomtest(lost, lost + gained, 0.5).pvalue, rel=1e-12)
     # by hand: twice the smaller tail of Binomial(lost + gained, 1/2), at most 1
     n = lost + gained

@@ -10,7 +10,8 @@ reads it before PyTorch is imported, to greet a visitor in their language while 
 from __future__ import annotations
 
 import functools
-from typing import Callable, Mapping, TypeVar
+from typing import TypeVar
+from collections.abc import Callable, Mapping
 
 import streamlit as st
 

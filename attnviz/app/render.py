@@ -3,7 +3,7 @@ per-file messages, progress bars, and the guard that keeps tracebacks off the pa
 from __future__ import annotations
 
 import logging
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import streamlit as st
 

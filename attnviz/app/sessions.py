@@ -22,7 +22,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import streamlit as st
 from streamlit import runtime

@@ -2,7 +2,7 @@
 how the top-5 changes when a gate is knocked out."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go

@@ -3,7 +3,7 @@ class-specific each block is, and how alike the classes are."""
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go

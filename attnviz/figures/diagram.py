@@ -2,7 +2,7 @@
 unit as labelled boxes, above the values it computed for one image (the home page's pictures)."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go

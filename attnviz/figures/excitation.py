@@ -2,7 +2,7 @@
 and one block's channels as bars."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go

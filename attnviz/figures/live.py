@@ -2,7 +2,7 @@
 b − a, or the chosen gate's mean value), so that a movement toward the camera is a rising line."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import plotly.graph_objects as go

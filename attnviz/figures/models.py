@@ -1,7 +1,7 @@
 """Views of two or three models side by side, on a common relative-depth axis."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots

@@ -1,7 +1,7 @@
 """The model's top-k prediction for an image as horizontal bars."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 

@@ -2,7 +2,7 @@
 second split: the kind's view says which) moves as objects grow."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import plotly.graph_objects as go

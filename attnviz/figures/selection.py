@@ -8,7 +8,7 @@ difference mean_c(b_c - a_c) is 2 * mean(b) - 1.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go

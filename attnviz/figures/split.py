@@ -5,7 +5,7 @@ across the splits: weights (R, C) that sum to 1 over R for every channel.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go

@@ -39,7 +39,7 @@ class WalkthroughNotCovered(Exception):
     view turns into a sentence for the reader ("variant": a form the kind's steps do not follow;
     others are the kind's own, e.g. SE's "add_maxpool")."""
 
-    def __init__(self, gate: "Gate", reason: str = "variant") -> None:
+    def __init__(self, gate: Gate, reason: str = "variant") -> None:
         self.gate, self.reason = gate, reason
         super().__init__(f"the walkthrough does not cover gate {gate.name} (variant {gate.variant!r}, {reason})")
 
@@ -54,8 +54,8 @@ class Walkthrough:
     gated output (C, H, W); checks (name of an identity -> largest absolute error on this image).
     """
 
-    gate: "Gate"
-    kind: "AttentionKind"
+    gate: Gate
+    kind: AttentionKind
     prediction: dict
     u_shape: tuple[int, ...]
     z: np.ndarray
@@ -137,11 +137,11 @@ class AttentionKind:
 
     # ------------------------------------------------------------ walkthrough
 
-    def walkthrough_steps(self, gate: "Gate", module: nn.Module) -> list[StepKey]:
+    def walkthrough_steps(self, gate: Gate, module: nn.Module) -> list[StepKey]:
         """The submodule inputs and outputs to record for the walkthrough of ``gate``."""
         raise WalkthroughNotCovered(gate)
 
-    def walkthrough(self, gate: "Gate", module: nn.Module, prediction: dict,
+    def walkthrough(self, gate: Gate, module: nn.Module, prediction: dict,
                     recorded: dict[StepKey, torch.Tensor]) -> Walkthrough:
         """The Walkthrough of ``gate`` from the recorded tensors (batch dimension removed)."""
         raise WalkthroughNotCovered(gate)

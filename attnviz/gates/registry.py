@@ -8,7 +8,8 @@ whose type is registered.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import torch.nn as nn
 
@@ -17,7 +18,7 @@ from .base import AttentionKind, Gate
 __all__ = ["Gate", "GateType", "gate_type_of", "kind_named", "kinds", "register_gate", "register_kind"]
 
 _KINDS: dict[str, AttentionKind] = {}
-_REGISTRY: dict[type, "GateType"] = {}
+_REGISTRY: dict[type, GateType] = {}
 
 
 def register_kind(kind: AttentionKind) -> AttentionKind:

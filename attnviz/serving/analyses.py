@@ -8,7 +8,7 @@ import logging
 import threading
 from collections import OrderedDict
 from types import MappingProxyType
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from PIL import Image
 

@@ -61,7 +61,7 @@ class DecoderSettings:
     limits: DecodeLimits = DECODE_LIMITS  # what a file's structure may cost (attnviz.imagecost)
 
     @classmethod
-    def from_environment(cls) -> "DecoderSettings":
+    def from_environment(cls) -> DecoderSettings:
         return cls(workers=_env_int("ATTNVIZ_DECODE_WORKERS", cls.workers, 0),
                    cpu_seconds=float(_env_int("ATTNVIZ_DECODE_CPU_SECONDS", int(cls.cpu_seconds), 1)),
                    wall_seconds=float(_env_int("ATTNVIZ_DECODE_WALL_SECONDS", int(cls.wall_seconds), 1)))
@@ -211,7 +211,7 @@ class DecodeJob:
     state: str = PENDING
     worker_pid: int | None = None
     stop: threading.Event = dataclasses.field(default_factory=threading.Event)
-    _worker: "_Worker | None" = dataclasses.field(default=None, repr=False)
+    _worker: _Worker | None = dataclasses.field(default=None, repr=False)
 
 
 def _no_owner() -> str | None:

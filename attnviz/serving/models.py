@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 from ..i18n import N_, _
 from ..zoo import LoadedModel, WeightsBlob, list_models, load_model

@@ -12,7 +12,8 @@ upload id, so reruns neither read nor hash it again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
+from collections.abc import Sequence
 
 from ..i18n import _, ngettext
 from .inputs import ImageInput

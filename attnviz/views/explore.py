@@ -9,7 +9,7 @@ the photo with the dataset's average.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

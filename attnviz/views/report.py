@@ -18,7 +18,7 @@ import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
+from collections.abc import Sequence
 
 from PIL import Image
 

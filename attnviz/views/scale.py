@@ -3,7 +3,7 @@ beside the same experiment over a whole dataset (a profile made at several zooms
 that say whether the photo follows the dataset and the paper."""
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 

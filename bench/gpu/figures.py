@@ -54,7 +54,7 @@ class Utilisation:
     def __init__(self, device: torch.device) -> None:
         self.device, self.samples, self._stop = device, [], threading.Event()
 
-    def __enter__(self) -> "Utilisation":
+    def __enter__(self) -> Utilisation:
         if self.device.type == "cuda":
             try:
                 torch.cuda.utilization(self.device)

@@ -9,7 +9,8 @@ A kind without a registered view (a plug-in's) gets the generic ``KindView``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, Sequence, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
+from collections.abc import Sequence
 
 import numpy as np
 
