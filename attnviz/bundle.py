@@ -45,7 +45,7 @@ def attention_analysis(profile: Profile) -> dict:
         "profile_accuracy": profile.accuracy(0),
         "class_dependence": {d.gate: {**d.as_dict(), "path": class_stats.compared_path(g),
                                       "verdict": reading.verdicts[d.gate]}
-                             for d, g in zip(deps, profile.gates)},
+                             for d, g in zip(deps, profile.gates, strict=True)},
         "depth_trend": {name: {"blocks": list(t.blocks), "rho": t.test.rho, "p": t.test.p, "n": t.n,
                                "exact": t.test.exact, "verdict": t.verdict}
                         for name, t in (("eta_squared", reading.eta_trend),

@@ -105,7 +105,7 @@ def _make_samples(folder: Path, val: Path, wnids: list[str], names: list[str]) -
     """One photo per class of the val split (the first of each class folder, by name), copied as
     ``<wnid>_<class>.JPEG``, so that the sidebar offers them and labels them by their class."""
     folder.mkdir(parents=True, exist_ok=True)
-    for wnid, name in zip(wnids, names):
+    for wnid, name in zip(wnids, names, strict=True):
         photos = sorted(p for p in (val / wnid).iterdir() if p.is_file() and p.suffix.lower() == ".jpeg")
         if not photos:
             continue

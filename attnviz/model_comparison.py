@@ -208,9 +208,9 @@ def block_correlations(a: LoadedModel, analyses_a: Sequence[ImageAnalysis],
                        b: LoadedModel, analyses_b: Sequence[ImageAnalysis]) -> list[BlockCorrelation]:
     """Per block, how alike two same-layout channel-gate models excite their channels."""
     out = []
-    for gate_a, gate_b in zip(a.gates, b.gates):
+    for gate_a, gate_b in zip(a.gates, b.gates, strict=True):
         va, vb = compared_values(gate_a, analyses_a), compared_values(gate_b, analyses_b)
-        per_image = [pearson(x, y) for x, y in zip(va, vb)]
+        per_image = [pearson(x, y) for x, y in zip(va, vb, strict=True)]
         out.append(BlockCorrelation(
             gate=gate_a.name, stage=gate_a.stage, block=gate_a.block, depth=relative_depth(gate_a, len(a.gates)),
             channels=gate_a.channels,
@@ -226,7 +226,7 @@ def comparison_from_analyses(models: Sequence[LoadedModel], analyses: Sequence[S
     if len(models) != len(analyses):
         raise ValueError(f"{len(models)} models but {len(analyses)} lists of analyses")
     names = [a.name for a in analyses[0]] if analyses else []
-    comparison = ModelComparison(images=names, models=[summarise_model(m, a, k) for m, a in zip(models, analyses)])
+    comparison = ModelComparison(images=names, models=[summarise_model(m, a, k) for m, a in zip(models, analyses, strict=True)])
     for (i, a), (j, b) in combinations(enumerate(models), 2):
         if same_channel_layout(a, b):
             comparison.correlations[(a.name, b.name)] = block_correlations(a, analyses[i], b, analyses[j])

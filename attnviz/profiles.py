@@ -150,7 +150,7 @@ class Profile:
         out = {}
         for kind, (values, ids) in self.top_images.get(gate, {}).items():
             rows = []
-            for value, sample in zip(values[path, channel], ids[path, channel]):
+            for value, sample in zip(values[path, channel], ids[path, channel], strict=True):
                 if sample < 0:
                     continue
                 image, label = self.samples[int(sample)]

@@ -368,7 +368,7 @@ def direction_verdicts(tests, alpha: float = 0.05,
     the mean difference is significantly above 0, ``words[1]`` below 0, else ``words[2]``."""
     adjusted = holm_adjust([t.p for t in tests])
     verdicts = [words[2] if not (q < alpha) else words[0] if t.mean > 0 else words[1]
-                for t, q in zip(tests, adjusted)]
+                for t, q in zip(tests, adjusted, strict=True)]
     return adjusted, verdicts
 
 

@@ -147,7 +147,7 @@ async def one_class(base: str, pid: int, sessions: int, count: int, timeout: flo
                 raise RuntimeError(f"no top-5 chart for {missing[:3]} among {tops[:4]} (the page said: {said[:1]})")
 
     started = time.monotonic()
-    times = await asyncio.gather(*(send(v, mine) for v, mine in zip(visitors, files)))
+    times = await asyncio.gather(*(send(v, mine) for v, mine in zip(visitors, files, strict=True)))
     wall = time.monotonic() - started
     cpu = cpu_seconds(pid) - cpu0
     peak = peak_rss(pid)

@@ -61,7 +61,7 @@ def _sync(loaded):
 
 def cached(loaded, data, args) -> dict:
     """Median images/s of plain forwards and of profiling steps over the same in-memory batches."""
-    batches = [b for _, b in zip(range(args.batches), _loader(loaded, data, args.batch_size, args.workers))]
+    batches = [b for _, b in zip(range(args.batches), _loader(loaded, data, args.batch_size, args.workers), strict=False)]
     images = sum(len(b) for b in batches)
     sync = _sync(loaded)
     acc = ProfileAccumulator(loaded.gates, len(data.class_names), 1, loaded.device)

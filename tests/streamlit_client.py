@@ -164,9 +164,9 @@ class Visitor:
         await self._ws.send(BackMsg(file_urls_request=request).SerializeToString())
         response = await asyncio.wait_for(future, 60)
         statuses = await asyncio.gather(*(asyncio.to_thread(self._put, urls.upload_url, name, data)
-                                          for urls, (name, data) in zip(response.file_urls, files)))
+                                          for urls, (name, data) in zip(response.file_urls, files, strict=True)))
         infos = [UploadedFileInfo(name=name, size=len(data), file_id=urls.file_id, file_urls=urls)
-                 for urls, (name, data), status in zip(response.file_urls, files, statuses) if status < 300]
+                 for urls, (name, data), status in zip(response.file_urls, files, statuses, strict=True) if status < 300]
         state = WidgetState(id=widget)
         state.file_uploader_state_value.uploaded_file_info.extend(infos)
         self._states[widget] = state

@@ -163,7 +163,7 @@ def test_sk_model_shows_the_selection_charts(app, goldfish, samples_dir):
     assert "chart_selection_scatter" not in keys and not any("excitation" in k for k in keys)
     spec = json.loads(next(e for e in at.get("plotly_chart") if "b_split_SK_5_2_goldfish" in e.key).proto.spec)
     a, b = array_of(spec["data"][0]["y"]), array_of(spec["data"][1]["y"])
-    assert all(abs(x + y - 1) < 1e-5 for x, y in zip(a, b))  # stacked: a + b = 1 for every channel
+    assert all(abs(x + y - 1) < 1e-5 for x, y in zip(a, b, strict=True))  # stacked: a + b = 1 for every channel
     at.radio(key="layout").set_value("side by side").run()
     no_trace(at)
     assert [k.endswith("mean_difference") for k in chart_keys(at)].count(True) == 2

@@ -320,7 +320,7 @@ def test_the_report_draws_every_chart_offline(photos, tmp_path):
     loaded = tiny("se_resnet18_half", size=64)
     analyses = analyse_images(loaded, [p.image for p in photos], [p.name for p in photos])
     with language("ja"):
-        page_html = explore_report(loaded, [(p.name, p.display, a, None) for p, a in zip(photos, analyses)])
+        page_html = explore_report(loaded, [(p.name, p.display, a, None) for p, a in zip(photos, analyses, strict=True)])
     report = tmp_path / "report.html"
     report.write_text(page_html, encoding="utf-8")
     sections = page_html.count("<section>")

@@ -66,6 +66,6 @@ def test_the_profiler_lists_the_bad_files_and_reads_the_rest(files):
     dataset = ProfileImages([(p, 0) for p in files], lambda im: torch.zeros(3, 8, 8))
     items = [dataset[i] for i in range(len(dataset))]
     assert "views" in items[0]
-    by_name = {Path(p).name: item for (p, _), item in zip(dataset.samples, items)}
+    by_name = {Path(p).name: item for (p, _), item in zip(dataset.samples, items, strict=True)}
     assert "DDS images are not supported" in by_name["dds_named.jpg"]["error"]
     assert all("views" in item or item["error"] for item in items)

@@ -112,7 +112,7 @@ def test_gate_values_on_cuda_equal_the_cpus(name, precision, images, cpu_values)
         assert gpu.channels_last and gpu.device.type == "cuda"
         got = analyse_images(gpu, images)
     worst = 0.0
-    for a, b in zip(cpu_values[name], got):
+    for a, b in zip(cpu_values[name], got, strict=True):
         assert set(a.values) == set(b.values) and len(a.values) == len(gpu.gates) > 0
         for gate, values in a.values.items():
             assert b.values[gate].dtype == values.dtype == "float32"
@@ -126,7 +126,7 @@ def test_channels_last_changes_nothing(name, images):
     with tf32(False):
         a = analyse_images(load(name, "cuda", channels_last=True), images)
         b = analyse_images(load(name, "cuda", channels_last=False), images)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         assert abs(x.probs - y.probs).max() < 1e-4
         for gate in x.values:
             assert abs(x.values[gate] - y.values[gate]).max() < TOLERANCE["fp32"]

@@ -96,7 +96,7 @@ def test_the_report_shows_names_as_text_and_fetches_nothing(sk_model):
 
     images = [Image.new("RGB", (64, 64), (30 * i, 90, 40)) for i in range(len(NAMES))]
     analyses = analyse_images(sk_model, images, NAMES)
-    page = explore_report(sk_model, [(n, im, a, None) for n, im, a in zip(NAMES, images, analyses)])
+    page = explore_report(sk_model, [(n, im, a, None) for n, im, a in zip(NAMES, images, analyses, strict=True)])
     assert "127.0.0.1:9" in page                               # the name is there, as text
     assert not re.search(r"src=\\?['\"]?https?://", page)     # never an image to fetch
     assert not re.search(r"<a [^>]*href=\\?['\"]?http://x", page)  # never a link

@@ -58,7 +58,7 @@ def test_batches_give_the_same_results_in_the_same_order(model, images):
     whole = analyse_images(model, images, names=list("abcde"))
     split = analyse_images(model, images, names=list("abcde"), batch_size=2)   # 2 + 2 + 1
     assert [a.name for a in split] == list("abcde")
-    for one, other in zip(whole, split):
+    for one, other in zip(whole, split, strict=True):
         np.testing.assert_allclose(one.probs, other.probs, rtol=1e-5, atol=1e-7)
         for gate in model.gates:
             np.testing.assert_allclose(one.values[gate.name], other.values[gate.name], rtol=1e-5, atol=1e-7)

@@ -165,7 +165,7 @@ def test_bars_show_each_units_b_minus_a_from_the_zero_line():
     layout = Layout.of(240, 320, reading)
     columns = layout.bar_columns(4)
     assert all(left < right for left, right in columns)
-    for (left, right), diff in zip(columns, reading.differences.values()):
+    for (left, right), diff in zip(columns, reading.differences.values(), strict=True):
         column = out[layout.panel[0]:layout.panel[1], (left + right) // 2]
         colour = RISE if diff >= 0 else FALL
         painted = int((column == colour).all(axis=1).sum())

@@ -40,7 +40,7 @@ def comparison(models, images):
 
 def test_top5_per_image_is_analyse_images_top5(models, images, comparison):
     assert comparison.images == ["one", "two", "three"]
-    for loaded, summary in zip(models, comparison.models):
+    for loaded, summary in zip(models, comparison.models, strict=True):
         direct = analyse_images(loaded, images)
         assert summary.name == loaded.name and summary.gates == len(loaded.gates)
         for i, analysis in enumerate(direct):
@@ -51,7 +51,7 @@ def test_top5_per_image_is_analyse_images_top5(models, images, comparison):
 
 
 def test_stage_means_are_the_compared_value_over_channels_and_images(models, images, comparison):
-    for loaded, summary in zip(models, comparison.models):
+    for loaded, summary in zip(models, comparison.models, strict=True):
         direct = analyse_images(loaded, images)
         n = len(loaded.gates)
         stages = sorted({g.stage for g in loaded.gates})
@@ -79,12 +79,12 @@ def test_correlation_only_for_same_layout_channel_gate_pairs(models, images, com
     da, db = analyse_images(a, images), analyse_images(b, images)
     blocks = comparison.correlations[("se_a", "se_b")]
     assert [c.gate for c in blocks] == [g.name for g in a.gates]
-    for block, gate in zip(blocks, a.gates):
+    for block, gate in zip(blocks, a.gates, strict=True):
         sa = np.stack([x.values[gate.name][0] for x in da]).astype(np.float64)
         sb = np.stack([x.values[gate.name][0] for x in db]).astype(np.float64)
         assert block.channels == gate.channels == sa.shape[1]
         assert block.r_mean_image == pytest.approx(np.corrcoef(sa.mean(0), sb.mean(0))[0, 1], abs=1e-6)
-        per_image = [np.corrcoef(x, y)[0, 1] for x, y in zip(sa, sb)]
+        per_image = [np.corrcoef(x, y)[0, 1] for x, y in zip(sa, sb, strict=True)]
         np.testing.assert_allclose(block.r_per_image, per_image, atol=1e-6)
         assert block.r_image_mean == pytest.approx(np.mean(per_image), abs=1e-6)
 

@@ -80,7 +80,7 @@ def test_an_upload_gets_the_note_exactly_when_its_confidence_is_under_the_thresh
     warnings = [str(w.value) for w in at.warning]
     loaded = load_model(model)
     images = [decode(i).image for i in read_files(paths)]
-    for path, analysis in zip(paths, analyse_images(loaded, images)):
+    for path, analysis in zip(paths, analyse_images(loaded, images), strict=True):
         flagged = float(analysis.probs.max()) < cal.threshold
         said = [w for w in warnings if f"top class gets {float(analysis.probs.max()):.0%}" in w]
         assert bool(said) == flagged, (path.name, float(analysis.probs.max()), cal.threshold)

@@ -13,7 +13,7 @@ def test_report_is_one_offline_file_with_every_chart_and_its_numbers(photos):
     loaded = tiny("se_resnet18_half", size=64)
     images = [p.image for p in photos]
     analyses = analyse_images(loaded, images, [p.name for p in photos])
-    page = explore_report(loaded, [(p.name, p.display, a, None) for p, a in zip(photos, analyses)])
+    page = explore_report(loaded, [(p.name, p.display, a, None) for p, a in zip(photos, analyses, strict=True)])
     assert page.startswith("<!DOCTYPE html>") and page.count("<section>") == 4  # heatmaps x2, distribution, bars
     assert page.count('id="plotly-gz"') == 1 and "Plotly.newPlot" in page  # plotly.js inlined once, packed
     # Nothing is fetched from elsewhere: no external script, image or stylesheet (outside the inlined

@@ -75,7 +75,7 @@ def sweep(sk_model, photos) -> ScaleSweep:
 def test_sweep_at_scale_one_is_the_plain_analysis(sk_model, photos, sweep):
     assert sweep.scales == [1.0, 1.5, 2.0]
     plain = analyse_images(sk_model, photos)
-    for got, want in zip(sweep.analyses[1.0], plain):
+    for got, want in zip(sweep.analyses[1.0], plain, strict=True):
         for name, values in want.values.items():
             np.testing.assert_allclose(got.values[name], values, atol=1e-6)
     assert [a.name for a in sweep.analyses[2.0]] == ["goldfish", "peacock"]

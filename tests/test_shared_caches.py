@@ -48,7 +48,7 @@ def top5(at) -> dict:
     """The top-5 chart the session was sent: {class: probability} read from its JSON."""
     [chart] = [e for e in at.get("plotly_chart") if e.key.startswith("chart_top5_")]
     bar = json.loads(chart.proto.spec)["data"][0]
-    return dict(zip(bar["y"], plain_arrays(bar["x"]).tolist() if isinstance(bar["x"], dict) else bar["x"]))
+    return dict(zip(bar["y"], plain_arrays(bar["x"]).tolist() if isinstance(bar["x"], dict) else bar["x"], strict=True))
 
 
 class Counter:

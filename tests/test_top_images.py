@@ -32,7 +32,7 @@ def test_streaming_equals_sorting_everything_and_merging_is_exact():
         low = np.argsort(values[:, 0, c], kind="stable")[:4]
         assert whole.index["bottom"]["SE_2_1"][0, c].tolist() == ids[low].tolist()
     halves = [TopImages([GATE], k=4), TopImages([GATE], k=4)]
-    for part, sl in zip(halves, (slice(0, 23), slice(23, 50))):
+    for part, sl in zip(halves, (slice(0, 23), slice(23, 50)), strict=True):
         part.update({"SE_2_1": torch.from_numpy(values[sl])}, torch.from_numpy(ids[sl]))
     merged = TopImages([GATE], k=4).merge_(halves[0]).merge_(halves[1])
     for kind in ("top", "bottom"):

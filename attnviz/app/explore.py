@@ -168,7 +168,7 @@ def channel_detail(ctx: Context, gate, analyses, profile, key: str) -> None:
     listed = profile.channel_images(gate.name, c)
     folder = images_folder(profile)
     titles = channel_views.list_titles(gate)
-    for kind, title in zip(("top", "bottom"), titles):
+    for kind, title in zip(("top", "bottom"), titles, strict=True):
         count = len(listed[kind])
         st.markdown(ngettext("**The {count} image of {dataset} that {title}**",
                              "**The {count} images of {dataset} that {title}**", count).format(
@@ -205,7 +205,7 @@ def image_grid(ctx: Context, gate, channel: int, rows: list[dict], folder, with_
         return
     root, base = folder
     for start in range(0, len(rows), PER_ROW):
-        for col, row in zip(st.columns(PER_ROW), rows[start:start + PER_ROW]):
+        for col, row in zip(st.columns(PER_ROW), rows[start:start + PER_ROW], strict=False):
             path = base / row["image"]
             if not root.inside(path) or not path.is_file():
                 col.caption(_("{label}: {value:.3f} (image not found)").format(label=row["class"], value=row["value"]))

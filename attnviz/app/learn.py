@@ -18,7 +18,7 @@ def page(ctx: Context) -> None:
     st.caption(_("Read the formulas, then follow one gate of the model on your photo, step by step."))
     present = ctx.loaded.kinds
     tabs = st.tabs([view_of(kind).heading() for kind in present]) if present else []
-    for tab, kind in zip(tabs, present):
+    for tab, kind in zip(tabs, present, strict=True):
         with tab:
             st.markdown(explanation(kind))
     with st.expander(_("The other kinds of attention")):

@@ -78,7 +78,7 @@ def page(ctx: Context) -> None:
     cols = st.columns([1] + [2] * len(served))
     with cols[0]:
         show_image(image)
-    for col, model, summary in zip(cols[1:], served, comparison.models):
+    for col, model, summary in zip(cols[1:], served, comparison.models, strict=True):
         with col:
             show_chart(views.top_chart(summary, i, image.name), model.untrained, key_prefix="models_")
 

@@ -109,7 +109,7 @@ def show_charts(charts: Sequence[Chart | FrozenChart], untrained: bool = False, 
         if len(row) == 1 and row[0].wide:
             one(row[0])
         else:
-            for col, chart in zip(st.columns(columns), row):
+            for col, chart in zip(st.columns(columns), row, strict=False):
                 with col:
                     one(chart)
         i += len(row)
@@ -152,7 +152,7 @@ def analyse(cache: AnalysisCache, model: ServedModel,
         if im.digest in failures:
             st.warning(_("**{name}**: {error}; the other images are unaffected.").format(
                 name=markdown_text(im.name), error=markdown_text(failures[im.digest])), icon=":material/warning:")
-    return list(zip([im for im in good if im.digest not in failures], analyses))
+    return list(zip([im for im in good if im.digest not in failures], analyses, strict=True))
 
 
 def show_image(image: DecodedImage, caption: str | None = None, width: int | str = "stretch") -> None:

@@ -35,7 +35,7 @@ def page(ctx: Context) -> None:
         remember("gate", unit)
         scales = sweep_scales(extra)
         for preview in ctx.good_images:  # every photo the chart below averages, as the model sees it
-            for col, s in zip(st.columns(len(scales)), scales):
+            for col, s in zip(st.columns(len(scales)), scales, strict=True):
                 col.image(model_view(ctx.loaded, preview.image, s), width="stretch",
                           caption=_("{image} at {zoom:g}× (what the model sees)").format(image=preview.name, zoom=s))
         show_charts(scale.scale_charts(sweep_with_progress(ctx, scales), unit, dataset), ctx.untrained,

@@ -110,9 +110,9 @@ def pick_images(app_dir: Path, class_names: list[str] | None = None):
             format_func=lambda p: f"✓ {labels[p]}" if p in known else labels[p], key="samples",
             placeholder=_("Choose sample photos"))
         items += [ImageInput(labels[p], item.data, labels[p]) for p, item in
-                  zip(chosen, read_files(Path(p) for p in chosen))]
+                  zip(chosen, read_files(Path(p) for p in chosen), strict=True)]
     items = [item if name == item.name else ImageInput(name, item.data, item.label)  # kept: its digest is known
-             for name, item in zip(unique_names(i.name for i in items), items)]
+             for name, item in zip(unique_names(i.name for i in items), items, strict=True)]
     kept, refused = session_caps(items, limits.images_per_session, limits.upload_bytes_per_session)
     return [decoded(item.name, item.digest, item.data, item.label) for item in kept] + over + refused
 

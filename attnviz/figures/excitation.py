@@ -72,7 +72,7 @@ def excitation_distribution(gates: Sequence[Gate], analyses: Sequence[ImageAnaly
         raise InvalidChoice(_("style must be 'violin' or 'box', not {style!r}").format(style=style))
     blocks = se_gates(gates)
     fig = go.Figure()
-    for colour, analysis in zip(series_colors(len(analyses)), analyses):
+    for colour, analysis in zip(series_colors(len(analyses)), analyses, strict=True):
         xs = np.concatenate([[g.name] * g.channels for g in blocks if g.name in analysis.values])
         ys = np.concatenate([analysis.values[g.name].reshape(-1) for g in blocks if g.name in analysis.values])
         common = dict(x=xs, y=ys, name=chart_text(analysis.name), marker_color=colour, legendgroup=chart_text(analysis.name),
@@ -100,7 +100,7 @@ def block_bars(gate: Gate, analyses: Sequence[ImageAnalysis], sort: bool = False
     first = analyses[0].values[gate.name].reshape(-1)
     order = np.argsort(-first, kind="stable") if sort else np.arange(len(first))
     fig = go.Figure()
-    for colour, analysis in zip(series_colors(len(analyses)), analyses):
+    for colour, analysis in zip(series_colors(len(analyses)), analyses, strict=True):
         s = analysis.values[gate.name].reshape(-1)[order]
         common = dict(x=np.arange(len(order)), y=s, customdata=order, name=chart_text(analysis.name),
                       meta={"custom": [_("channel")]},

@@ -114,7 +114,7 @@ def _trace_rows(fig: go.Figure, trace) -> list[dict]:
             row[y_name] = ys[i] if i < len(ys) else ""
         if custom is not None and len(custom) == n:
             extra = list(custom[i]) if np.ndim(custom[i]) else [custom[i]]
-            for column, value in zip(_custom_names(trace, len(extra)), extra):
+            for column, value in zip(_custom_names(trace, len(extra)), extra, strict=False):
                 row[column] = _plain(value)
         rows.append(row)
     return rows

@@ -15,7 +15,7 @@ def history_lines(times: np.ndarray, series: Mapping[str, np.ndarray], title: st
                   zero_line: bool = False) -> go.Figure:
     """times: seconds relative to now (≤ 0); series: name -> values at those times (NaN: no value)."""
     fig = go.Figure()
-    for color, (name, values) in zip(series_colors(len(series)), series.items()):
+    for color, (name, values) in zip(series_colors(len(series)), series.items(), strict=True):
         # plain lists: a few hundred points, readable in the page as numbers (not base64 typed arrays)
         fig.add_trace(go.Scatter(x=np.asarray(times).tolist(), y=np.asarray(values).tolist(), mode="lines", name=name,
                                  line=dict(color=color, width=2),

@@ -54,7 +54,7 @@ def stage_statistics(models: Sequence[ModelSummary], title: str | None = None) -
     titles = subplot_titles([measure_title(m) if m[0] else "" for m in panels])
     fig = make_subplots(rows=len(panels), cols=1, subplot_titles=titles,
                         vertical_spacing=(0.34 + 0.05 * sum(t.count("<br>") for t in titles)) / len(panels))
-    for colour, model in zip(series_colors(len(models)), models):
+    for colour, model in zip(series_colors(len(models)), models, strict=True):
         legend = True
         for row, measure in enumerate(panels, start=1):
             stages = [s for s in model.stages if (s.kind, s.value, s.paths) == measure]
@@ -93,7 +93,7 @@ def block_correlation(pairs: dict[tuple[str, str], Sequence[BlockCorrelation]], 
     """Per pair of same-layout channel-gate models and block: Pearson r over channels of the
     image-mean excitation (solid), and the mean of the per-image r (dashed)."""
     fig = go.Figure()
-    for colour, ((a, b), blocks) in zip(series_colors(len(pairs)), pairs.items()):
+    for colour, ((a, b), blocks) in zip(series_colors(len(pairs)), pairs.items(), strict=True):
         x, names = [c.depth for c in blocks], [f"{c.gate} (C = {c.channels})" for c in blocks]
         fig.add_trace(go.Scatter(x=x, y=[c.r_mean_image for c in blocks], mode="lines+markers", text=names,
                                  name=_("{a} vs {b}: r of the image-mean s").format(a=a, b=b),

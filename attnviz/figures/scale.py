@@ -24,7 +24,7 @@ def channel_weights_by_scale(gate: str, weights: Mapping[float, np.ndarray], val
     labels are the kind's (its view's ``path_labels``), given translated."""
     fig = go.Figure()
     scales = sorted(weights)
-    for colour, scale in zip(scale_colors(scales), scales):
+    for colour, scale in zip(scale_colors(scales), scales, strict=True):
         w = np.asarray(weights[scale])
         fig.add_trace(go.Scatter(x=np.arange(len(w)), y=w, mode="lines", name=f"{scale:g}×",
                                  line=dict(color=colour, width=1.8),
@@ -43,7 +43,7 @@ def mean_difference_by_scale(diffs: Mapping[float, Mapping[str, float]], title: 
     """One line per zoom factor: mean attention difference (b − a) of every unit in depth order."""
     fig = go.Figure()
     scales = sorted(diffs)
-    for colour, scale in zip(scale_colors(scales), scales):
+    for colour, scale in zip(scale_colors(scales), scales, strict=True):
         units = list(diffs[scale])
         fig.add_trace(go.Scatter(x=units, y=[diffs[scale][u] for u in units], mode="lines+markers",
                                  name=f"{scale:g}×", line=dict(color=colour, width=2.2), marker=dict(size=8),

@@ -65,7 +65,7 @@ def selection_scatter(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis], 
         r, c = divmod(i, columns)
         fig.add_shape(type="line", x0=0, y0=0, x1=1, y1=1, line=dict(color=REFERENCE_COLOR, dash="dot", width=1),
                       row=r + 1, col=c + 1)
-        for colour, analysis in zip(colours, analyses):
+        for colour, analysis in zip(colours, analyses, strict=True):
             v = analysis.values[gate.name]
             fig.add_trace(go.Scattergl(
                 x=v[0], y=v[1], mode="markers", name=chart_text(analysis.name), legendgroup=chart_text(analysis.name),
@@ -96,7 +96,7 @@ def mean_difference_by_depth(gates: Sequence[Gate], analyses: Sequence[ImageAnal
         fig.add_trace(go.Scatter(x=names, y=[dataset.get(n) for n in names], mode="lines+markers",
                                  name=_("dataset average"), line=dict(color=REFERENCE_COLOR, width=2, dash="dash"),
                                  hovertemplate=_("%{x}: dataset mean(b − a) = %{y:.4f}<extra></extra>")))
-    for colour, analysis in zip(series_colors(len(analyses)), analyses):
+    for colour, analysis in zip(series_colors(len(analyses)), analyses, strict=True):
         fig.add_trace(go.Scatter(
             x=names, y=[mean_difference(analysis.values[n]) for n in names], mode="lines+markers",
             name=chart_text(analysis.name), line=dict(color=colour, width=2), marker=dict(size=8),
@@ -144,7 +144,7 @@ def b_histogram(gate: Gate, analyses: Sequence[ImageAnalysis], bins: int = 40,
                 title: str | None = None) -> go.Figure:
     """Histogram of b_c (the 5x5 path's weight) over the channels of one SK unit."""
     fig = go.Figure()
-    for colour, analysis in zip(series_colors(len(analyses)), analyses):
+    for colour, analysis in zip(series_colors(len(analyses)), analyses, strict=True):
         fig.add_trace(go.Histogram(
             x=analysis.values[gate.name][1], name=chart_text(analysis.name), marker_color=colour,
             opacity=0.65 if len(analyses) > 1 else 1.0,

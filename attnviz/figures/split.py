@@ -43,7 +43,7 @@ def split_balance_by_depth(gates: Sequence[Gate], analyses: Sequence[ImageAnalys
     radix = max(g.paths for g in units)
     dashes = ("solid", "dash", "dot", "dashdot")
     fig = go.Figure()
-    for colour, analysis in zip(series_colors(len(analyses)), analyses):
+    for colour, analysis in zip(series_colors(len(analyses)), analyses, strict=True):
         for r in range(radix):
             means = [float(analysis.values[n][r].mean()) if analysis.values[n].shape[0] > r else None
                      for n in names]

@@ -49,7 +49,7 @@ def discover_gates(model: nn.Module, probe_size: int = 64) -> list[Gate]:
 
     names = paper_names([(path, gt.kind.prefix) for path, _, _, _, gt in entries])
     gates = []
-    for index, ((path, source_path, module, _, gt), (name, stage, block)) in enumerate(zip(entries, names)):
+    for index, ((path, source_path, module, _, gt), (name, stage, block)) in enumerate(zip(entries, names, strict=True)):
         paths = gt.paths(module)
         channels = gt.channels(module)
         if channels is None:

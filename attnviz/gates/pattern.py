@@ -385,7 +385,7 @@ def find_pattern_gates(model: nn.Module, input_size: int | tuple[int, int] = 64,
     names = paper_names([(owner, hit.kind.prefix) for owner, _, hit in entries])
     gates = [Gate(name=name, module=owner, source=source, kind=hit.kind, variant=VARIANT,
                   channels=hit.channels, paths=hit.paths, stage=stage, block=block, index=i)
-             for i, ((owner, source, hit), (name, stage, block)) in enumerate(zip(entries, names))]
+             for i, ((owner, source, hit), (name, stage, block)) in enumerate(zip(entries, names, strict=True))]
     return PatternGates(result, gates, untraced)
 
 
@@ -409,7 +409,7 @@ def renamed(gates: list[Gate]) -> list[Gate]:
 
     names = paper_names([(g.module, g.kind.prefix) for g in gates])
     return [replace(g, name=name, stage=stage, block=block, index=i)
-            for i, (g, (name, stage, block)) in enumerate(zip(gates, names))]
+            for i, (g, (name, stage, block)) in enumerate(zip(gates, names, strict=True))]
 
 
 __all__ = ["GateTap", "PatternGates", "VARIANT", "find_pattern_gates", "forward_order", "renamed"]

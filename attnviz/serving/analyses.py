@@ -74,7 +74,7 @@ class AnalysisCache:
 
         def run(chunk: Sequence[DecodedImage]) -> None:
             results = analyse_images(loaded, [prepare(im.image) for im in chunk], [im.name for im in chunk])
-            for im, analysis in zip(chunk, results):
+            for im, analysis in zip(chunk, results, strict=True):
                 self._put((model_key, im.digest), read_only(analysis))
 
         missing = [im for im in images if self._get((model_key, im.digest)) is None]

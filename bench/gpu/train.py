@@ -72,7 +72,7 @@ def main() -> int:
     archs = [a for a in args.archs.split(",") if a]
     plan = BudgetPlan(archs, args.seconds, [float(s) for s in args.shares.split(",") if s])
     cards, too_large = {}, []
-    for arch, seconds in zip(archs, plan.budgets()):
+    for arch, seconds in zip(archs, plan.budgets(), strict=True):
         name = arch + args.suffix
         cfg = BudgetConfig(data=args.data, arch=arch, out=str(out / f"{name}.safetensors"), seconds=seconds,
                            batch_size=args.batch_size, lr=args.lr, train_size=args.train_size,

@@ -218,13 +218,13 @@ class SelectionView(KindView[SW]):
         assert isinstance(w, SelectionWalkthrough)
         one, many = (_(word) for word in self.path_words)
         branch = self.branch_names(w.paths)
-        return [(_("1. split: GAP of each {one}").format(one=one), [(f"GAP({b})", v) for b, v in zip(branch, w.u_paths)]),
+        return [(_("1. split: GAP of each {one}").format(one=one), [(f"GAP({b})", v) for b, v in zip(branch, w.u_paths, strict=True)]),
                 (_("2a. fuse: s = GAP(sum of {many})").format(many=many), [("s", w.s_fused)]),
                 (_("2b. compress: z, d = {d} values (not per channel)").format(d=w.d), [("z", w.z)]),
                 (_("3. select: softmax across {many}, per channel").format(many=many),
-                 [(_("weight of {name}").format(name=b), v) for b, v in zip(branch, w.weights)]),
+                 [(_("weight of {name}").format(name=b), v) for b, v in zip(branch, w.weights, strict=True)]),
                 (_("4. combine: V = weighted sum of the {many} (mean of each channel)").format(many=many),
-                 [*[(_("mean of {name}").format(name=b), v) for b, v in zip(branch, w.u_paths)],
+                 [*[(_("mean of {name}").format(name=b), v) for b, v in zip(branch, w.u_paths, strict=True)],
                   (_("mean of {name}").format(name="V"), w.v.mean((1, 2)))])]
 
     def feature_maps(self, w: Walkthrough, channel: int) -> tuple[np.ndarray, np.ndarray, tuple[str, str]]:
@@ -237,7 +237,7 @@ class SelectionView(KindView[SW]):
         assert isinstance(w, SelectionWalkthrough)
         one, many = (_(word) for word in self.path_words)
         shares = ", ".join(f"{name} = {float(weight):.2f}" for name, weight in
-                           zip(self.path_names(w.paths), w.weights[:, channel]))
+                           zip(self.path_names(w.paths), w.weights[:, channel], strict=True))
         return _("What the selection does to channel {channel} of this photo: left, the {many} simply summed; "
                  "right, each {one} weighted by its share ({shares}) before the sum. Both maps share one colour "
                  "scale.").format(channel=channel, many=many, one=one, shares=shares)
