@@ -269,7 +269,7 @@ def channel_map(loaded: LoadedModel, image: Image.Image, gate_name: str, channel
     class _Grab(ScopedHooks):
         def _register_hooks(self) -> None:
             self._add_hook(self.model.get_submodule(gate.gated_layer),
-                           lambda m, i, o: seen.append(o.detach()) if self.is_active else None)
+                           lambda _m, _i, o: seen.append(o.detach()) if self.is_active else None)
 
     batch = loaded.preprocess([image])
     with torch.inference_mode(), _Grab(loaded.model):

@@ -51,9 +51,9 @@ class StepRecorder(ScopedHooks):
         for key in self.steps:
             module = self.model.get_submodule(key[0])
             if key[1] == "in":
-                self._add_hook(module, lambda m, inp, k=key: self._keep(k, inp[0]), pre=True)
+                self._add_hook(module, lambda _m, inp, k=key: self._keep(k, inp[0]), pre=True)
             else:
-                self._add_hook(module, lambda m, inp, out, k=key: self._keep(k, out))
+                self._add_hook(module, lambda _m, _inp, out, k=key: self._keep(k, out))
 
 
 def walkthrough(loaded: LoadedModel, image: Image.Image, gate_name: str) -> Walkthrough:

@@ -42,7 +42,7 @@ DATA = ROOT.parent / "shared" / "data" / "imagenette-224" / "val"
 def fixed_at_mean(profile, gate):
     """Forward hook: the gate outputs its all-class mean excitation (profile), whatever the image."""
     mean = torch.as_tensor(profile.overall_mean(gate.name)[0], dtype=torch.float32)
-    return lambda module, inputs, out: mean.view(1, -1, *[1] * (out.dim() - 2)).expand_as(out).to(out.dtype)
+    return lambda _module, _inputs, out: mean.view(1, -1, *[1] * (out.dim() - 2)).expand_as(out).to(out.dtype)
 
 
 def conditions(se_gates) -> dict:

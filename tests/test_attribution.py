@@ -45,9 +45,9 @@ def _by_hand(loaded, image, layer: str, target: int) -> tuple[torch.Tensor, torc
     """Activation and gradient of the target logit at ``layer``'s output, on a private copy."""
     model = copy.deepcopy(loaded.model)
     saved = {}
-    model.get_submodule(layer).register_forward_hook(lambda m, i, o: saved.setdefault("a", o))
+    model.get_submodule(layer).register_forward_hook(lambda _m, _i, o: saved.setdefault("a", o))
     # the block's output is later modified in place (x += shortcut): keep a clone in the graph
-    handle = model.get_submodule(layer).register_forward_hook(lambda m, i, o: o.clone())
+    handle = model.get_submodule(layer).register_forward_hook(lambda _m, _i, o: o.clone())
     logits = model(loaded.preprocess([image]))
     handle.remove()
     act = saved["a"]

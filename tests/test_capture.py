@@ -48,19 +48,19 @@ def test_captured_values_reproduce_the_attention_output(name, models):
         record = seen.setdefault(gate.name, {})
         if gate.kind.name in ("se", "eca"):
             handles.append(module.register_forward_hook(
-                lambda m, i, o, r=record: r.update(x=i[0].detach().clone(), out=o.detach().clone())))
+                lambda _m, i, o, r=record: r.update(x=i[0].detach().clone(), out=o.detach().clone())))
         elif gate.kind.name == "sk":
             parent = modules[gate.module.rsplit(".", 1)[0]]
             for k, path in enumerate(parent.paths):
                 handles.append(path.register_forward_hook(
-                    lambda m, i, o, r=record, k=k: r.__setitem__(f"path{k}", o.detach().clone())))
+                    lambda _m, _i, o, r=record, k=k: r.__setitem__(f"path{k}", o.detach().clone())))
             handles.append(parent.register_forward_hook(
-                lambda m, i, o, r=record: r.update(out=o.detach().clone())))
+                lambda _m, _i, o, r=record: r.update(out=o.detach().clone())))
         else:  # split attention: the splits are the output of act0, before the gate
             handles.append(module.act0.register_forward_hook(
-                lambda m, i, o, r=record: r.update(x=o.detach().clone())))
+                lambda _m, _i, o, r=record: r.update(x=o.detach().clone())))
             handles.append(module.register_forward_hook(
-                lambda m, i, o, r=record: r.update(out=o.detach().clone())))
+                lambda _m, _i, o, r=record: r.update(out=o.detach().clone())))
     try:
         with torch.no_grad(), AttentionCapture(model, gates) as cap:
             model(_input())
@@ -119,7 +119,7 @@ def test_neutralised_gate_passes_features_through_and_still_reports_its_value():
     target = gates[2]
     se = dict(model.named_modules())[target.module]
     io = {}
-    handle = se.register_forward_hook(lambda m, i, o: io.update(x=i[0].clone(), out=o.clone()))
+    handle = se.register_forward_hook(lambda _m, i, o: io.update(x=i[0].clone(), out=o.clone()))
     x = _input(3)
     with torch.no_grad(), AttentionCapture(model, neutralise=[target.name]) as cap:
         knocked = model(x)

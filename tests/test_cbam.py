@@ -82,7 +82,7 @@ def test_captured_values_are_the_channel_attention_of_the_definition(loaded):
     model = loaded.model
     inputs: dict[str, torch.Tensor] = {}
     handles = [model.get_submodule(g.module).register_forward_pre_hook(
-        lambda m, args, name=g.name: inputs.__setitem__(name, args[0].detach().clone())) for g in loaded.gates]
+        lambda _m, args, name=g.name: inputs.__setitem__(name, args[0].detach().clone())) for g in loaded.gates]
     x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
     try:
         with torch.no_grad(), AttentionCapture(model, loaded.gates) as cap:
@@ -107,7 +107,7 @@ def test_walkthrough_follows_the_formulas(loaded, fish):
     gate = loaded.gates[-1]
     module = loaded.model.get_submodule(gate.module)
     seen = {}
-    handle = module.register_forward_pre_hook(lambda m, args: seen.__setitem__("u", args[0][0].detach().clone()))
+    handle = module.register_forward_pre_hook(lambda _m, args: seen.__setitem__("u", args[0][0].detach().clone()))
     try:
         w = walkthrough(loaded, fish, gate.name)
     finally:

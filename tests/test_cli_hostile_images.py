@@ -63,7 +63,7 @@ def test_inspect_in_a_shell_prints_refused_lines_and_no_traceback(assets, files)
 
 
 def test_the_profiler_lists_the_bad_files_and_reads_the_rest(files):
-    dataset = ProfileImages([(p, 0) for p in files], lambda im: torch.zeros(3, 8, 8))
+    dataset = ProfileImages([(p, 0) for p in files], lambda _im: torch.zeros(3, 8, 8))
     items = [dataset[i] for i in range(len(dataset))]
     assert "views" in items[0]
     by_name = {Path(p).name: item for (p, _), item in zip(dataset.samples, items, strict=True)}

@@ -57,7 +57,7 @@ def test_the_good_profile_loads(good, sk_model):
 
 
 @pytest.mark.parametrize("change, needle", [
-    (lambda m: '{"schema": 2, "model": "x", ', "its metadata is not valid JSON"),
+    (lambda _m: '{"schema": 2, "model": "x", ', "its metadata is not valid JSON"),
     (lambda m: m.pop("gates"), "its metadata lacks gates"),
     (lambda m: m.pop("class_names"), "its metadata lacks class_names"),
     (lambda m: m.update(schema=99), "has profile schema 99"),
@@ -142,7 +142,7 @@ def test_the_app_names_a_malformed_upload_and_never_says_something_went_wrong(as
     root = Path(__file__).resolve().parent.parent
     at = AppTest.from_file(str(root / "app.py"), default_timeout=180).run()
     at.switch_page("attnviz/app/compare.py").run()
-    for data, needle in [(with_meta(good, lambda m: "{not json"), "its metadata is not valid JSON"),
+    for data, needle in [(with_meta(good, lambda _m: "{not json"), "its metadata is not valid JSON"),
                          (with_meta(good, lambda m: m.pop("gates")), "its metadata lacks gates")]:
         at.file_uploader(key="profile_upload").set_value(("mine.safetensors", data, "application/octet-stream")).run()
         assert not at.exception, [e.value for e in at.exception]

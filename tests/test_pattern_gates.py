@@ -165,7 +165,7 @@ class Dict(nn.Module):
 def feature_input(model, batch):
     """The input of every attention block, recorded in a forward pass."""
     seen = {}
-    hooks = [m.register_forward_pre_hook(lambda mod, args, p=p: seen.setdefault(p, args[0]))
+    hooks = [m.register_forward_pre_hook(lambda _mod, args, p=p: seen.setdefault(p, args[0]))
              for p, m in model.named_modules()]
     with torch.no_grad():
         model(batch)

@@ -365,7 +365,7 @@ def test_resume_after_an_interruption_equals_an_uninterrupted_run(tiny_sk, subse
     assert checkpoint_path(out, World()).exists() and not out.exists()
     progress = []
     resumed = profile_dataset(tiny_sk, subset, out, scales=SCALES, batch_size=3, workers=0,
-                              progress=False, resume=True, on_progress=lambda d, t: progress.append(d))
+                              progress=False, resume=True, on_progress=lambda d, _t: progress.append(d))
     assert progress[0] == counted + 3 and progress[-1] == 21  # only the images not yet counted
     np.testing.assert_array_equal(resumed.count, whole.count)
     np.testing.assert_array_equal(resumed.top1_correct, whole.top1_correct)
@@ -381,7 +381,7 @@ def test_resume_refuses_a_checkpoint_of_another_run(tiny_sk, subset, tmp_path):
     out = tmp_path / "p.safetensors"
     with pytest.raises(Interrupt):
         profile_dataset(tiny_sk, subset, out, batch_size=4, workers=0, progress=False, checkpoint_every=1,
-                        on_progress=lambda d, t: (_ for _ in ()).throw(Interrupt()))
+                        on_progress=lambda _d, _t: (_ for _ in ()).throw(Interrupt()))
     with pytest.raises(AttnvizError, match="different run"):
         profile_dataset(tiny_sk, subset, out, scales=(1.0, 2.0), batch_size=4, workers=0,
                         progress=False, resume=True)

@@ -28,7 +28,7 @@ class Marked:
 
 @pytest.fixture
 def marked(monkeypatch):
-    monkeypatch.setattr(i18n, "translations", lambda code: Marked())
+    monkeypatch.setattr(i18n, "translations", lambda _code: Marked())
 
 
 def test_weight_modes_keep_english_values_and_show_labels_in_the_readers_language(marked):

@@ -30,7 +30,7 @@ def fish(goldfish):
 def _input_of(loaded, path: str, image) -> torch.Tensor:
     """The first input of module ``path`` for ``image``, recorded with a hook of our own."""
     seen = []
-    handle = loaded.model.get_submodule(path).register_forward_pre_hook(lambda m, i: seen.append(i[0].clone()))
+    handle = loaded.model.get_submodule(path).register_forward_pre_hook(lambda _m, i: seen.append(i[0].clone()))
     try:
         with torch.no_grad():
             loaded.model(loaded.preprocess([image]))
@@ -76,9 +76,9 @@ def test_se_u_is_the_residual_branch_before_the_shortcut_and_the_page_says_why_z
     def keep(name: str, tensor: torch.Tensor) -> None:  # a hook that returns None changes nothing
         seen.setdefault(name, tensor[0].clone())
 
-    hooks = [block.bn2.register_forward_hook(lambda m, i, o: keep("bn2", o)),
-             block.register_forward_pre_hook(lambda m, i: keep("block in", i[0])),
-             block.register_forward_hook(lambda m, i, o: keep("block out", o))]
+    hooks = [block.bn2.register_forward_hook(lambda _m, _i, o: keep("bn2", o)),
+             block.register_forward_pre_hook(lambda _m, i: keep("block in", i[0])),
+             block.register_forward_hook(lambda _m, _i, o: keep("block out", o))]
     try:
         with torch.no_grad():
             loaded.model(loaded.preprocess([fish]))

@@ -55,7 +55,7 @@ class GateType:
     variant: str
     source: Callable[[Any], nn.Module]          # each takes the registered module (typed by its own class)
     channels: Callable[[Any], int | None]
-    paths: Callable[[Any], int] = lambda m: 1
+    paths: Callable[[Any], int] = lambda _m: 1
 
 
 def register_gate(module_type: type, gate_type: GateType) -> None:
