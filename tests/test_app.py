@@ -102,6 +102,26 @@ def test_explore_starts_on_a_live_example_and_an_emptied_picker_gets_the_example
     assert any(t.startswith("Top-5: tench") for t in chart_titles(at))
 
 
+def test_an_upload_replaces_the_live_example_which_can_be_picked_again(app, goldfish):
+    at = goto(app.run(), "Explore a photo")
+    example = at.sidebar.multiselect(key="samples").value
+    assert len(example) == 1 and any(t.startswith("Top-5: tench") for t in chart_titles(at))
+    at.sidebar.file_uploader(key="uploads").set_value([("goldfish.jpg", goldfish.read_bytes(), "image/jpeg")])
+    at.run()
+    no_trace(at)
+    assert at.sidebar.multiselect(key="samples").value == []
+    titles = chart_titles(at)
+    assert titles[0] == "Top-5: goldfish.jpg" and "Excitation of every SE block — goldfish.jpg" in titles
+    assert not any("tench" in t for t in titles), titles  # only the visitor's photo is drawn
+    at.sidebar.multiselect(key="samples").set_value(example).run()  # the visitor picks it again: it stays
+    at.sidebar.file_uploader(key="uploads").set_value(
+        [("goldfish.jpg", goldfish.read_bytes(), "image/jpeg"), ("fish2.jpg", goldfish.read_bytes() + b"\0", "image/jpeg")])
+    at.run()
+    no_trace(at)
+    assert at.sidebar.multiselect(key="samples").value == example
+    assert any(t.startswith("Top-5: tench") for t in chart_titles(at))
+
+
 def test_se_upload_shows_the_excitation_charts(app, goldfish):
     at = upload(app.run(), ("goldfish.jpg", goldfish.read_bytes()))
     no_trace(at)

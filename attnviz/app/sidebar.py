@@ -74,6 +74,10 @@ def pick_weights_file(name: str) -> ModelRequest | None:
     return ModelRequest(name, FILE, upload_key(blob))
 
 
+def _picked_by_the_visitor() -> None:
+    st.session_state.pop("_example_auto", None)  # the picker is the visitor's now: an upload keeps it
+
+
 def pick_images(app_dir: Path, class_names: list[str] | None = None):
     limits = server_limits()
     uploads = st.sidebar.file_uploader(
@@ -104,11 +108,18 @@ def pick_images(app_dir: Path, class_names: list[str] | None = None):
         st.session_state["_example"] = options[0]
         if st.session_state.pop("_start_example", False):  # a page asked to open on a live example
             st.session_state["samples"] = [options[0]]
+            st.session_state["_example_auto"] = True
+        # The live example is for the visitor who has not uploaded yet: once their own photos come,
+        # the page shows those alone (drawing the example beside them doubled each upload's work).
+        # Picking it again in the picker keeps it; so does any choice the visitor made.
+        if (admission.admitted and st.session_state.pop("_example_auto", False)
+                and st.session_state.get("samples") == [options[0]]):
+            st.session_state["samples"] = []
         chosen = st.sidebar.multiselect(
             _("Sample photos ({known} of {total} of classes this model knows, marked ✓)").format(
                 known=len(known), total=len(labels)), options,
             format_func=lambda p: f"✓ {labels[p]}" if p in known else labels[p], key="samples",
-            placeholder=_("Choose sample photos"))
+            placeholder=_("Choose sample photos"), on_change=_picked_by_the_visitor)
         items += [ImageInput(labels[p], item.data, labels[p]) for p, item in
                   zip(chosen, read_files(Path(p) for p in chosen), strict=True)]
     items = [item if name == item.name else ImageInput(name, item.data, item.label)  # kept: its digest is known
