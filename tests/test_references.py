@@ -271,3 +271,214 @@ def test_class_dependence_counts_the_classes_and_images_it_was_given():
     for value in (alone.p, alone.specificity_null, alone.specificity_null_q95, *alone.eta_squared_interval,
                   *alone.omega_squared_interval, *alone.specificity_interval):
         assert np.isnan(value)
+
+
+# ---------------------------------------------------------------- Spearman's rank correlation
+
+
+def _exact_spearman_p(x: np.ndarray, y: np.ndarray) -> float:
+    """Two-sided p of rho = 1 - 6 sum d^2 / (n (n^2 - 1)) (no ties) over every permutation of y's ranks."""
+    from itertools import permutations
+
+    n = len(x)
+    rx, ry = sp.rankdata(x), sp.rankdata(y)
+
+    def rho(r):
+        return 1 - 6 * float(((rx - np.asarray(r)) ** 2).sum()) / (n * (n * n - 1))
+
+    observed = abs(rho(ry))
+    hits = sum(abs(rho(p)) >= observed - 1e-9 for p in permutations(ry))
+    return hits / float(np.prod(np.arange(1, n + 1)))
+
+
+def test_spearman_is_exact_up_to_nine_pairs_and_scipys_beyond():
+    from attnviz.stats import EXACT_SPEARMAN, spearman
+
+    assert EXACT_SPEARMAN == 9
+    # four pairs in the same order: rho = 1, reached by 2 of the 4! = 24 permutations (1 and -1)
+    r = spearman([1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0])
+    assert (r.n, r.exact) == (4, True) and r.rho == pytest.approx(1.0) and r.p == pytest.approx(2 / 24)
+    rng = np.random.default_rng(21)
+    for n in (3, 5, 8, 9):
+        x, y = rng.permutation(n).astype(float), rng.permutation(n).astype(float)
+        r = spearman(x, y)
+        assert r.exact and r.n == n
+        assert r.rho == pytest.approx(sp.spearmanr(x, y).statistic, abs=1e-12)
+        assert r.p == pytest.approx(_exact_spearman_p(x, y), abs=1e-12)
+    for n in (10, 14):
+        x, y = rng.random(n), rng.random(n) + 0.1 * np.arange(n)
+        r = spearman(x, y)
+        reference = sp.spearmanr(x, y)
+        assert (r.n, r.exact) == (n, False)
+        assert r.rho == pytest.approx(reference.statistic, abs=1e-12)
+        assert r.p == pytest.approx(reference.pvalue, rel=1e-12)
+    # ties get average ranks (scipy's rho), still exact at six pairs
+    x, y = np.array([1.0, 2, 2, 3, 5, 4]), np.array([2.0, 1, 4, 3, 6, 6])
+    assert spearman(x, y).rho == pytest.approx(sp.spearmanr(x, y).statistic, abs=1e-12)
+    # nothing to rank: nan, and ``exact`` still says which test n pairs would get
+    for x, y, exact in (([1.0, 2.0], [2.0, 1.0], True), ([1.0] * 5, [1.0, 2, 3, 4, 5], True),
+                        (list(range(10)), [3.0] * 10, False), (list(range(12)), [1.0] * 12, False)):
+        r = spearman(x, y)
+        assert np.isnan(r.rho) and np.isnan(r.p) and r.exact is exact and r.n == len(x)
+    assert not np.isnan(spearman([1.0, 2.0, 3.0], [1.0, 3.0, 2.0]).rho)
+
+
+# ---------------------------------------------------------------- role-of-excitation data of a block
+
+
+def test_block_class_means_samples_channels_and_sorts_them_by_every_images_mean():
+    from attnviz.class_stats import block_class_means
+
+    rng = np.random.default_rng(5)
+    y = np.repeat(np.arange(len(COUNTS)), COUNTS)
+    a, b = rng.random((len(y), 10)), rng.random((len(y), 10)) * np.linspace(0.2, 1.0, 10)[rng.permutation(10)]
+    b[y == 3] += 0.6                                        # class 3, not chosen, moves the all-class mean
+    profile = _sk_profile(a, b, y)
+    chosen = [0, 2]
+    overall = b.astype(np.float64).mean(axis=0)             # every image of every class once
+    means = np.array([b[y == k].mean(axis=0) for k in chosen])
+    stds = np.array([b[y == k].std(axis=0) for k in chosen])  # population std (ddof 0), as profiled
+    plain = block_class_means(profile, "SK_2_1", chosen)
+    np.testing.assert_array_equal(plain.channels, np.arange(10))
+    np.testing.assert_allclose(plain.means, means, rtol=1e-5)
+    np.testing.assert_allclose(plain.stds, stds, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(plain.overall, overall, rtol=1e-5)
+    order = np.argsort(-overall)
+    assert len(set(np.round(overall, 4))) == 10             # no ties: the order is the definition's
+    ranked = block_class_means(profile, "SK_2_1", chosen, sort=True)
+    np.testing.assert_array_equal(ranked.channels, order)
+    np.testing.assert_allclose(ranked.means, means[:, order], rtol=1e-5)
+    np.testing.assert_allclose(ranked.stds, stds[:, order], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ranked.overall, overall[order], rtol=1e-5)
+    assert np.all(np.diff(ranked.overall) <= 0)
+    # three of ten channels, uniformly: round(0, 4.5, 9) = 0, 4, 9 (round half to even)
+    few = block_class_means(profile, "SK_2_1", chosen, n_channels=3)
+    np.testing.assert_array_equal(few.channels, [0, 4, 9])
+    np.testing.assert_allclose(few.means, means[:, [0, 4, 9]], rtol=1e-5)
+    few_sorted = block_class_means(profile, "SK_2_1", chosen, n_channels=3, sort=True)
+    np.testing.assert_array_equal(few_sorted.channels, np.array([0, 4, 9])[np.argsort(-overall[[0, 4, 9]])])
+
+
+# ---------------------------------------------------------------- a sweep's path weights
+
+
+def test_path_weights_are_the_mean_over_images_of_one_paths_values():
+    from attnviz.errors import InvalidChoice
+    from attnviz.inference import ImageAnalysis
+    from attnviz.scale import ScaleSweep
+
+    rng = np.random.default_rng(9)
+    gate = Gate("SK_3_1", "sk_3_1", "sk_3_1.attn", kind_named("sk"), "sk", 4, 3, stage=3, block=1, index=0)
+    values = {s: rng.random((5, 3, 4)).astype(np.float32) for s in (1.0, 2.0)}
+    sweep = ScaleSweep([1.0, 2.0], [gate], {s: [ImageAnalysis(f"i{i}", np.full(3, 1 / 3), {"SK_3_1": v[i]})
+                                                for i in range(5)] for s, v in values.items()})
+    for scale, v in values.items():
+        np.testing.assert_allclose(sweep.path_weights(scale, "SK_3_1"), v[:, 1].astype(np.float64).mean(axis=0),
+                                   rtol=1e-12)
+        for path in range(3):
+            np.testing.assert_allclose(sweep.path_weights(scale, "SK_3_1", path),
+                                       v[:, path].astype(np.float64).mean(axis=0), rtol=1e-12)
+    for path in (-1, 3, 4):
+        with pytest.raises(InvalidChoice):
+            sweep.path_weights(1.0, "SK_3_1", path)
+
+
+# ---------------------------------------------------------------- replicates of eta^2 and omega^2
+
+
+def _eta_omega(n_k: np.ndarray, means: np.ndarray, ssw: np.ndarray) -> tuple[float, float]:
+    """Mean over channels of eta^2 = SSB / SST and omega^2 = (SSB - (k - 1) MSW) / (SST + MSW),
+    MSW = SSW / (n - k), from class sizes (k,), class means (k, C) and within sums of squares (C,);
+    channels where nothing varies are left out."""
+    k, n = len(n_k), n_k.sum()
+    eta, omega = [], []
+    for c in range(means.shape[1]):
+        grand = float((n_k * means[:, c]).sum() / n)
+        ssb = float((n_k * (means[:, c] - grand) ** 2).sum())
+        sst, msw = ssb + float(ssw[c]), float(ssw[c]) / (n - k)
+        if sst > 0:
+            eta.append(ssb / sst)
+        if sst + msw > 0:
+            omega.append((ssb - (k - 1) * msw) / (sst + msw))
+    return float(np.mean(eta)), float(np.mean(omega))
+
+
+def test_channel_means_of_eta_omega_follow_the_definitions():
+    from attnviz.stats import _channel_means_of_eta_omega
+
+    rng = np.random.default_rng(13)
+    n_k = np.array([2.0, 5.0, 3.0])
+    means = rng.random((4, 3, 5))
+    ssw = rng.random((4, 5))
+    means[1, :, 2], ssw[1, 2] = 0.4, 0.0                    # a channel with no variation in replicate 1
+    eta, omega = _channel_means_of_eta_omega(n_k, means, ssw, int(n_k.sum()) - 3)
+    for i in range(4):
+        ref = _eta_omega(n_k, means[i], ssw[i])
+        assert eta[i] == pytest.approx(ref[0], rel=1e-12) and omega[i] == pytest.approx(ref[1], rel=1e-12)
+    # a class effect of zero: omega^2 = -(k - 1) MSW / (SSW + MSW), below zero
+    flat = np.full((1, 3, 2), 0.3)
+    eta, omega = _channel_means_of_eta_omega(n_k, flat, np.array([[1.4, 0.7]]), 7)
+    assert eta[0] == 0.0 and omega[0] == pytest.approx(-2 * (1 / 7) / (1 + 1 / 7))
+
+
+def test_class_draws_are_the_parametric_bootstrap_written_again():
+    from attnviz.stats import class_draws
+
+    rng = np.random.default_rng(17)
+    counts = np.array([4, 0, 9, 2])
+    means, m2 = rng.random((4, 6)), rng.random((4, 6)) * counts[:, None]
+    got = class_draws(counts, means, m2, draws=40, seed=6)
+    n_k, m, ss = np.array([4.0, 9.0, 2.0]), means[[0, 2, 3]], m2[[0, 2, 3]]   # the empty class left out
+    k, n = 3, 15
+    draw = np.random.default_rng(6)
+    z, x = draw.standard_normal((40, k)), draw.chisquare(n - k, 40)
+    sigma = np.sqrt(ss.sum(axis=0) / (n - k))                 # pooled within-class sd per channel
+    grand = (n_k[:, None] * m).sum(axis=0) / n
+    for i in range(40):
+        noise = (z[i] / np.sqrt(n_k))[:, None] * sigma[None, :]
+        eta, omega = _eta_omega(n_k, m + noise, sigma ** 2 * x[i])
+        assert got.eta_squared[i] == pytest.approx(eta, rel=1e-10)
+        assert got.omega_squared[i] == pytest.approx(omega, rel=1e-10)
+        assert got.specificity[i] == pytest.approx(class_specificity(m + noise, n_k), rel=1e-10)
+        assert got.specificity_null[i] == pytest.approx(class_specificity(grand + noise, n_k), rel=1e-10)
+    # guards: fewer than two classes with images, or no within-class degree of freedom (n <= k)
+    assert class_draws([0, 5, 0], means[:3], m2[:3], draws=5) is None
+    assert class_draws([1, 1, 1], means[:3], m2[:3], draws=5) is None
+    assert class_draws([1, 2, 0], means[:3], m2[:3], draws=5).eta_squared.shape == (5,)   # n = k + 1
+    assert class_draws([2, 0], means[:2], m2[:2], draws=5) is None
+
+
+def test_class_dependence_of_no_class_of_two_classes_and_omegas_lower_clip():
+    from attnviz.class_stats import _interval, class_dependence
+    from attnviz.stats import class_draws
+
+    rng = np.random.default_rng(19)
+    y = np.repeat(np.arange(4), (1, 1, 1, 2))
+    # the three single images sit at class 3's mean: the class explains nothing, omega^2 near -3/2
+    b = np.array([[0.5], [0.5], [0.5], [0.1], [0.9]]) + np.array([[0.0, 0.01, -0.02]]) + 0.003 * rng.random((5, 3))
+    profile = _sk_profile(rng.random((5, 3)), b, y)
+    for nothing in ([],):
+        dep = class_dependence(profile, "SK_2_1", nothing, draws=20)
+        assert (dep.classes, dep.images, dep.min_per_class, dep.channels) == (0, 0, 0, 3)
+        assert np.isnan(dep.eta_squared) and np.isnan(dep.specificity) and np.isnan(dep.specificity_null)
+        assert dep.channels_significant == 0 and not dep.enough_images
+    # two classes: replicates exist, so every interval and noise floor is a number
+    two = class_dependence(profile, "SK_2_1", [0, 3], draws=30, seed=2)
+    assert two.classes == 2 and two.images == 3
+    for value in (*two.eta_squared_interval, *two.omega_squared_interval, *two.specificity_interval,
+                  two.specificity_null, two.specificity_null_q95):
+        assert np.isfinite(value)
+    # four classes of five images (n = k + 1): omega^2 reaches below -1, its interval is clipped at -1
+    sel = [0, 1, 2, 3]
+    n_k = np.array([1.0, 1.0, 1.0, 2.0])
+    m = np.array([b[y == k].mean(axis=0) for k in sel])
+    m2 = np.array([((b[y == k] - b[y == k].mean(axis=0)) ** 2).sum(axis=0) for k in sel])
+    dep = class_dependence(profile, "SK_2_1", sel, draws=200, seed=4)
+    omega = _eta_omega(n_k, m, m2.sum(axis=0))[1]
+    assert dep.omega_squared == pytest.approx(omega, rel=1e-5)
+    reps = class_draws(n_k, m, m2, draws=200, seed=4).omega_squared
+    q_low, q_high = np.percentile(reps, [2.5, 97.5])
+    lower, upper = 2 * omega - q_high, 2 * omega - q_low
+    assert dep.omega_squared_interval == pytest.approx(tuple(np.clip([lower, upper], -1.0, 1.0)), rel=1e-4, abs=1e-6)
+    assert omega < -1.0 and lower < -1.0 and dep.omega_squared_interval[0] == -1.0
+    assert _interval(omega, reps, -1.0)[0] == -1.0
