@@ -94,7 +94,7 @@ SLOW_TESTS = {
 }
 
 
-def pytest_collection_modifyitems(config, items) -> None:
+def pytest_collection_modifyitems(config, items) -> None:  # noqa: ARG001  pytest hook signature
     for item in items:
         module = item.path.name
         if module.startswith("test_browser"):

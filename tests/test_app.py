@@ -189,7 +189,7 @@ def test_sk_model_shows_the_selection_charts(app, goldfish, samples_dir):
     assert [k.endswith("mean_difference") for k in chart_keys(at)].count(True) == 2
 
 
-def test_model_that_needs_a_download_shows_the_remedies_and_offers_random_weights(app, monkeypatch):
+def test_model_that_needs_a_download_shows_the_remedies_and_offers_random_weights(app):
     import attnviz.zoo as zoo
 
     at = app.run()
@@ -208,7 +208,7 @@ def test_model_that_needs_a_download_shows_the_remedies_and_offers_random_weight
     assert "Untrained" in text_of(at.sidebar.warning)
 
 
-def test_bad_weights_file_is_explained(app, tmp_path):
+def test_bad_weights_file_is_explained(app):
     at = app.run()
     at.sidebar.selectbox(key="model").set_value("skresnet18").run()
     at.sidebar.radio(key="weights_mode_skresnet18").set_value("file").run()
@@ -305,7 +305,7 @@ def test_compare_classes_without_a_saved_profile_explains_what_is_missing(app, a
 
 
 @pytest.mark.parametrize("model,label", [("test_se", "excitation s"), ("test_sk", "b (5×5 weight)")])
-def test_compare_classes_from_the_saved_profile(app, profiles, model, label):
+def test_compare_classes_from_the_saved_profile(app, profiles, model, label):  # noqa: ARG001  fixture: writes the profiles the app reads
     at = on_page(app, "Compare classes", model)
     no_trace(at)
     titles = chart_titles(at)
@@ -375,7 +375,7 @@ def test_compare_classes_from_a_folder_under_the_data_root(app, nette_dir, monke
     assert len(by_label(at.multiselect, "Classes").value) == 10
 
 
-def test_scale_experiment(app, profiles, monkeypatch):
+def test_scale_experiment(app, profiles, monkeypatch):  # noqa: ARG001  fixture: writes the profiles the app reads
     at = on_page(app, "Scale experiment (from SKNet)")
     no_trace(at)
     assert "has no SK unit" in text_of(at.info)
@@ -454,7 +454,7 @@ def test_compare_classes_from_an_uploaded_profile_and_a_bad_one(app, profiles):
 def test_an_unexpected_error_is_a_short_message_not_a_traceback(app, goldfish, monkeypatch):
     import attnviz.views.explore as explore
 
-    def broken(*args, **kwargs):
+    def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(explore, "overview_charts", broken)

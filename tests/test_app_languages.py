@@ -85,7 +85,7 @@ def run_page(app: AppTest, lang: str, page: str, model: str, samples_dir) -> App
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["test_se", "test_sk"])
 @pytest.mark.parametrize("lang", ["en", "zh", "ja"])
-def test_every_page_runs_in_every_language(app, profiles, samples_dir, lang, model):
+def test_every_page_runs_in_every_language(app, profiles, samples_dir, lang, model):  # noqa: ARG001  fixture: writes the profiles the app reads
     at = None
     for page in PAGES:
         at = run_page(app, lang, page, model, samples_dir) if at is None else at.switch_page(

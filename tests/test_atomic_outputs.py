@@ -76,7 +76,7 @@ def test_an_interrupted_profile_leaves_the_old_one_whole(profile, tmp_path, monk
     # safetensors writes from Rust, not through Python's open: interrupt the rename's input instead
     real_replace = os.replace
 
-    def replace(src, dst):
+    def replace(src, dst):  # noqa: ARG001  stands in for os.replace(src, dst)
         Path(src).write_bytes(Path(src).read_bytes()[:100])   # a half-written file...
         raise KeyboardInterrupt                               # ...and Ctrl-C before the rename
     monkeypatch.setattr(os, "replace", replace)

@@ -200,7 +200,7 @@ def chart_problems(page) -> list[str]:
     })""")
 
 
-def test_every_page_with_both_bundled_models(shipped_server, samples_dir, tmp_path):
+def test_every_page_with_both_bundled_models(shipped_server, samples_dir, tmp_path):  # noqa: ARG001  fixture: skips without the samples
     """Walk every page with each shipped model and a sample photo; save full-page screenshots
     (ATTNVIZ_SCREENSHOTS names a folder to keep them); no machine path on any page, every chart
     titled with titled axes, no traceback."""

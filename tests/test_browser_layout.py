@@ -123,7 +123,7 @@ if not os.environ.get("ATTNVIZ_LAYOUT_FULL"):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("lang", "model"), COMBINATIONS)
-def test_no_chart_text_collides_on_any_page(layout_server, samples_dir, lang, model, tmp_path):
+def test_no_chart_text_collides_on_any_page(layout_server, samples_dir, lang, model):  # noqa: ARG001  fixture: skips without the samples
     chromium = chromium_path()
     from playwright.sync_api import sync_playwright
 

@@ -136,7 +136,7 @@ def test_explore_shows_cbam_as_a_channel_gate(loaded, fish):
     assert [c.key for c in charts] == ["excitation_heatmap_fish", "excitation_distribution", "excitation_bars_CBAM_5_2"]
 
 
-def test_profile_class_means_weight_each_image_once(loaded, fish, samples_dir):
+def test_profile_class_means_weight_each_image_once(loaded, fish, samples_dir):  # noqa: ARG001  fixture: skips without the samples
     from attnviz.profiling import profile_images
 
     photos = [load_image(p) for p in sorted(samples_dir.iterdir())[:5]]

@@ -45,7 +45,7 @@ def test_inspect_values_are_the_full_vectors(goldfish, capsys):
     assert min(gate["values"][0]) == pytest.approx(gate["min"], abs=1e-6)
 
 
-def test_report_writes_one_offline_file(goldfish, tmp_path, capsys):
+def test_report_writes_one_offline_file(goldfish, tmp_path):
     out = tmp_path / "report.html"
     assert main(["report", str(goldfish), "--model", "test_efficientnet", "--random-weights", "--out", str(out)]) == 0
     page = out.read_text()

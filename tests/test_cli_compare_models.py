@@ -38,7 +38,7 @@ def test_text_prints_top1_per_image_and_the_stage_table(bundled, samples_dir, ca
     assert "Pearson" not in out  # SE and SK: no channel-wise correlation
 
 
-def test_json_with_a_refused_image_exits_1(bundled, goldfish, tmp_path, capsys):
+def test_json_with_a_refused_image_exits_1(bundled, goldfish, tmp_path, capsys):  # noqa: ARG001  fixture: writes the bundles the CLI reads
     bad = tmp_path / "notes.txt"
     bad.write_text("not an image")
     code = main(["compare-models", str(goldfish), str(bad), "--models", "test_se,test_sk,test_se2",
@@ -59,7 +59,7 @@ def test_json_with_a_refused_image_exits_1(bundled, goldfish, tmp_path, capsys):
     assert "notes.txt" in captured.err
 
 
-def test_a_bundled_model_beside_a_random_timm_one(bundled, goldfish, capsys):
+def test_a_bundled_model_beside_a_random_timm_one(bundled, goldfish, capsys):  # noqa: ARG001  fixture: writes the bundles the CLI reads
     assert main(["compare-models", str(goldfish), "--models", "test_sk,seresnet18", "--random-weights",
                  "--device", "cpu"]) == 0
     out = capsys.readouterr().out
@@ -69,7 +69,7 @@ def test_a_bundled_model_beside_a_random_timm_one(bundled, goldfish, capsys):
 @pytest.mark.parametrize("models, words", [("test_se", "compare 2 or 3 models"),
                                            ("test_se,test_se", "named twice"),
                                            ("test_se,seresnet5", "unknown model")])
-def test_model_errors_exit_2_with_one_line(bundled, goldfish, capsys, models, words):
+def test_model_errors_exit_2_with_one_line(bundled, goldfish, capsys, models, words):  # noqa: ARG001  fixture: writes the bundles the CLI reads
     assert main(["compare-models", str(goldfish), "--models", models, "--device", "cpu"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("attnviz: ") and words in err and "\n" not in err

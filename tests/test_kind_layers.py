@@ -86,7 +86,7 @@ def test_no_page_view_or_figure_names_a_kernel_size_or_tests_a_kind_flag():
         f"{f}:{n}: {line}" for f, n, line in found)
 
 
-def test_the_guard_sees_what_it_forbids(tmp_path):
+def test_the_guard_sees_what_it_forbids():
     # the pattern catches each forbidden form (so the guard above can fail)
     for text in ('if g.paths >= 2:', 'gate.kind.channel_gate', 'a (3×3)', 'if g["paths"] >= 2', 'kind.split_attention'):
         assert FORBIDDEN.search(text), text

@@ -408,7 +408,7 @@ def test_cli_inspect_model_file(model_file, goldfish, capsys):
     assert all(g["channels"] == 8 and 0 < g["mean"] < 1 for g in image["gates"])
 
 
-def test_cli_model_and_model_file_exclude_each_other(model_file, goldfish, capsys):
+def test_cli_model_and_model_file_exclude_each_other(model_file, goldfish):
     from attnviz.cli import main
 
     with pytest.raises(SystemExit):

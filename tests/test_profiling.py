@@ -354,7 +354,7 @@ def test_resume_after_an_interruption_equals_an_uninterrupted_run(tiny_sk, subse
     out = tmp_path / "resumed.safetensors"
     seen = []
 
-    def stop_after_three_batches(done: int, total: int) -> None:
+    def stop_after_three_batches(done: int, total: int) -> None:  # noqa: ARG001  on_progress(done, total) signature
         seen.append(done)
         if len(seen) == 3:
             raise stop("stopped")

@@ -31,14 +31,14 @@ def marked(monkeypatch):
     monkeypatch.setattr(i18n, "translations", lambda _code: Marked())
 
 
-def test_weight_modes_keep_english_values_and_show_labels_in_the_readers_language(marked):
+def test_weight_modes_keep_english_values_and_show_labels_in_the_readers_language(marked):  # noqa: ARG001  fixture: patches the translations
     assert list(WEIGHT_MODES) == [PRETRAINED, RANDOM, FILE]  # the values the code compares
     assert WEIGHT_MODES.get(FILE) == WEIGHT_MODES[FILE] == dict(WEIGHT_MODES)[FILE] == "«local weights file»"
     assert WEIGHT_MODES.english(RANDOM) == "random weights (architecture only)"
     assert WEIGHT_MODES.get("nonsense") is None
 
 
-def test_a_cached_model_choice_reads_its_texts_in_the_language_of_the_moment(marked, monkeypatch):
+def test_a_cached_model_choice_reads_its_texts_in_the_language_of_the_moment(marked, monkeypatch):  # noqa: ARG001  fixture: patches the translations
     choice = ModelChoice("skresnet18", "timm", "download", TIMM_ZOO["skresnet18"])
     assert choice.description == "«SK-ResNet-18 (Selective Kernel, split input)»"
     assert choice.status_text == "«⊘ Its ImageNet weights are not on this server.»"
@@ -47,12 +47,12 @@ def test_a_cached_model_choice_reads_its_texts_in_the_language_of_the_moment(mar
     assert choice.description == "SK-ResNet-18 (Selective Kernel, split input)"
 
 
-def test_the_zoo_lists_english_data_for_the_cli(marked):
+def test_the_zoo_lists_english_data_for_the_cli(marked):  # noqa: ARG001  fixture: patches the translations
     rows = {r["name"]: r for r in list_models()}
     assert rows["skresnet18"]["description"] == "SK-ResNet-18 (Selective Kernel, split input)"
 
 
-def test_a_bundled_cards_description_is_translated_where_it_is_read(marked):
+def test_a_bundled_cards_description_is_translated_where_it_is_read(marked):  # noqa: ARG001  fixture: patches the translations
     card = BundledModel("m", "se_resnet18_half", 10, tuple("abcdefghij"),
                         Preprocessing((3, 160, 160), "bilinear", (0.5,) * 3, (0.5,) * 3, 0.875),
                         "m.safetensors", description=SHIPPED_DESCRIPTIONS[0])
@@ -69,7 +69,7 @@ def test_the_shipped_cards_descriptions_are_in_the_catalogue():
             f"{card.name}: add its description to attnviz.zoo.bundled.SHIPPED_DESCRIPTIONS")
 
 
-def test_messages_are_made_in_the_language_of_the_moment(marked):
+def test_messages_are_made_in_the_language_of_the_moment(marked):  # noqa: ARG001  fixture: patches the translations
     with pytest.raises(ImageLoadError) as caught:
         load_image(b"", "empty.jpg")
     assert caught.value.reason == "«the file is empty (0 bytes); {help}»".format(

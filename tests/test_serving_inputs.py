@@ -39,7 +39,7 @@ def test_names():
     assert unique_names(["a", "b", "a", "a"]) == ["a", "b", "a (2)", "a (3)"]
 
 
-def test_decode_keeps_bounded_copies_only(goldfish):
+def test_decode_keeps_bounded_copies_only(goldfish):  # noqa: ARG001  fixture: skips without the samples
     """The app keeps the model's view (centre, short side <= 512) and a thumbnail, never the decode."""
     import io
 
