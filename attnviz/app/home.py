@@ -58,7 +58,7 @@ DIAGRAMS = {EXCITATION: se_diagram, SELECTION: sk_diagram}
 
 
 @st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=HASH)
-def drawn_picture(model: ServedModel, family: str, language: str, samples: str):
+def drawn_picture(model: ServedModel, family: str, language: str, samples: str):  # noqa: ARG001  part of the cache key: the picture differs by language and samples folder
     """(figure, photo, gate) of one picture, drawn once per model, language and samples folder for
     every visitor: a class opening the app at once would otherwise read the samples and draw it
     thirty times. ``samples`` (the folder, or "packaged") is part of the key: the picture is drawn

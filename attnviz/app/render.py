@@ -177,7 +177,7 @@ def shown_bytes(image: DecodedImage) -> bytes:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _shown_bytes(key: PhotoKey, _picture) -> bytes:
+def _shown_bytes(key: PhotoKey, _picture) -> bytes:  # noqa: ARG001  the cache key: the photo's name and digest (_picture is not hashed)
     return _encoded(_picture)
 
 

@@ -20,7 +20,7 @@ from .state import Context, data_root, decoded, query_choice, remember, served_m
 
 
 @st.cache_resource(ttl=600, show_spinner=False)
-def picker_choices(assets: str):
+def picker_choices(assets: str):  # noqa: ARG001  the cache key: the assets folder decides the bundled models
     """The picker's entries; keyed on the assets folder, which decides the bundled models."""
     return model_choices()
 

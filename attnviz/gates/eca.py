@@ -66,7 +66,7 @@ class EfficientChannelAttention(ChannelGateKind):
 ECA = EfficientChannelAttention()
 
 
-def _eca_channels(module) -> int | None:
+def _eca_channels(module) -> int | None:  # noqa: ARG001  registry's channels(module) interface
     # ECA has no channel-sized layer and timm does not keep the count it was built for, so
     # discovery measures it with one small forward pass (None = "ask the probe").
     return None

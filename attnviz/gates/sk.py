@@ -34,14 +34,14 @@ class SelectiveKernel(SelectionKind):
     def gated_layer(self, module_path: str) -> str:
         return module_path.rsplit(".", 1)[0]  # the parent SelectiveKernel returns V
 
-    def walkthrough_steps(self, gate, module: nn.Module) -> list[StepKey]:
+    def walkthrough_steps(self, gate, module: nn.Module) -> list[StepKey]:  # noqa: ARG002  AttentionKind interface, called positionally
         if gate.variant != "sk":  # e.g. a selection found by its pattern: no timm submodules to follow
             raise WalkthroughNotCovered(gate)
         m = gate.module
         return [(m, "in"), (f"{m}.fc_reduce", "in"), (f"{m}.act", "out"), (m, "out"),
                 (self.gated_layer(m), "out")]
 
-    def walkthrough(self, gate, module: nn.Module, prediction: dict, rec: dict[StepKey, torch.Tensor]) -> SKWalkthrough:
+    def walkthrough(self, gate, module: nn.Module, prediction: dict, rec: dict[StepKey, torch.Tensor]) -> SKWalkthrough:  # noqa: ARG002  AttentionKind interface, called positionally
         m = gate.module
         paths = rec[(m, "in")]                                   # (P, C, H, W): U1, U2, ...
         weights = rec[(m, "out")].reshape(gate.paths, gate.channels)

@@ -37,12 +37,12 @@ class SplitAttention(SelectionKind):
     paper = "Zhang et al., 2020"
     chart_families = frozenset({SPLITS})
 
-    def walkthrough_steps(self, gate, module: nn.Module) -> list[StepKey]:
+    def walkthrough_steps(self, gate, module: nn.Module) -> list[StepKey]:  # noqa: ARG002  AttentionKind interface, called positionally
         m = gate.module
         return [(f"{m}.act0", "out"), (f"{m}.fc1", "in"), (f"{m}.act1", "out"), (f"{m}.rsoftmax", "out"),
                 (m, "out")]
 
-    def walkthrough(self, gate, module: nn.Module, prediction: dict, rec: dict[StepKey, torch.Tensor]) -> SplitWalkthrough:
+    def walkthrough(self, gate, module: nn.Module, prediction: dict, rec: dict[StepKey, torch.Tensor]) -> SplitWalkthrough:  # noqa: ARG002  AttentionKind interface, called positionally
         m, radix, channels = gate.module, gate.paths, gate.channels
         conv_out = rec[(f"{m}.act0", "out")]                     # (radix * C, H, W), radix-major
         splits = conv_out.reshape(radix, channels, *conv_out.shape[-2:])

@@ -19,7 +19,7 @@ if os.environ.get("ATTNVIZ_PROFILE_OUT"):
     _profiles: list[cProfile.Profile] = []
     _lock = threading.Lock()
 
-    def _start(frame, event, arg):  # the first event of a new thread: give it a profiler of its own
+    def _start(frame, event, arg):  # noqa: ARG001  threading.settrace callback signature; the first event of a new thread: give it a profiler of its own
         import sys
 
         sys.setprofile(None)

@@ -140,15 +140,15 @@ class KindView(Generic[W]):
         return w.u[channel], w.v[channel], (_("u_{c}: before the gate").format(c=channel),
                                             _("x̃_{c} = s_{c} · u_{c}: after").format(c=channel))
 
-    def tensor_reading(self, w: Walkthrough) -> str:
+    def tensor_reading(self, w: Walkthrough) -> str:  # noqa: ARG002  KindView interface: kinds that need it override
         """A sentence under the step chart about the tensor it starts from ("" when there is nothing to warn about)."""
         return ""
 
-    def feature_map_reading(self, w: Walkthrough, channel: int) -> str:
+    def feature_map_reading(self, w: Walkthrough, channel: int) -> str:  # noqa: ARG002  KindView interface: kinds that need it override
         """One sentence under the before/after maps: what the gate did to this channel's map."""
         return ""
 
-    def refusal(self, gate: Gate, reason: str) -> str:
+    def refusal(self, gate: Gate, reason: str) -> str:  # noqa: ARG002  KindView interface: kinds that need it override
         """Why the walkthrough does not cover ``gate`` (``WalkthroughNotCovered.reason``)."""
         return _("the walkthrough does not cover gate {gate} (variant {variant}); "
                  "choose another gate").format(gate=gate.name, variant=repr(gate.variant))
@@ -163,10 +163,10 @@ class ChannelGateView(KindView[CW]):
 
     path_words = (N_("channel"), N_("channels"))
 
-    def path_names(self, paths: int) -> list[str]:
+    def path_names(self, paths: int) -> list[str]:  # noqa: ARG002  KindView interface: kinds that need it override
         return ["s"]
 
-    def path_labels(self, paths: int) -> list[str]:
+    def path_labels(self, paths: int) -> list[str]:  # noqa: ARG002  KindView interface: kinds that need it override
         return [_("excitation s")]
 
     def squeeze_panel(self, w: ChannelWalkthrough) -> Panel:

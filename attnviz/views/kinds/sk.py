@@ -85,7 +85,7 @@ class SelectiveKernelView(SelectionView[SKWalkthrough]):
     def branch_names(self, paths: int) -> list[str]:
         return (["3×3", "5×5"] + [_("path {n}").format(n=r + 1) for r in range(2, paths)])[:paths]
 
-    def list_titles(self, paths: int) -> tuple[str, str]:
+    def list_titles(self, paths: int) -> tuple[str, str]:  # noqa: ARG002  KindView interface: SK always names two kernels
         return _("lean most to the 5×5 kernel (highest b)"), _("lean most to the 3×3 kernel (lowest b)")
 
     def live_numbers(self, w: SKWalkthrough, channel: int) -> list[Row]:
