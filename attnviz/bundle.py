@@ -21,7 +21,9 @@ import numpy as np
 
 from . import claims, class_stats
 from .atomic import write_text
+from .errors import AttnvizError
 from .evaluate import evaluate_folder
+from .i18n import _
 from .profiles import Profile
 from .zoo import bundled_dir, load_model
 
@@ -252,7 +254,10 @@ def refresh_card(name: str) -> dict:
 
     meta_path = bundled_dir() / f"{name}.json"
     meta = json.loads(meta_path.read_text())
-    profile = load_profile(bundled_profile_path(name))
+    profile_path = bundled_profile_path(name)
+    if profile_path is None:
+        raise AttnvizError(_("profile {file} does not exist").format(file=f"{name}.profile.safetensors"))
+    profile = load_profile(profile_path)
     meta["analysis"] = attention_analysis(profile)
     write_text(meta_path, json.dumps(meta, indent=1))
     card_path = meta_path.with_suffix(".md")

@@ -59,7 +59,7 @@ def paper_default_blocks(gates: Sequence[Gate]) -> list[str]:
     staged = [g for g in gates if g.stage is not None]
     if not staged:
         return [gates[-1].name] if gates else []
-    last_stage = max(g.stage for g in staged)
+    last_stage = max(g.stage for g in staged if g.stage is not None)
     chosen = []
     for g in staged:
         last_of_stage = g is [h for h in staged if h.stage == g.stage][-1]

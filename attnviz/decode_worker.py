@@ -20,7 +20,7 @@ import json
 import os
 import struct
 import sys
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 _LENGTH = struct.Struct(">Q")
 
@@ -35,7 +35,7 @@ def read_frame(stream: BinaryIO) -> bytes | None:
     return body if len(body) == size else None
 
 
-def write_frames(stream: BinaryIO, *frames: bytes) -> None:
+def write_frames(stream: IO[bytes], *frames: bytes) -> None:
     for frame in frames:
         stream.write(_LENGTH.pack(len(frame)))
         stream.write(frame)

@@ -10,6 +10,7 @@ labelled by its class. The app reads both folders from its environment (``ATTNVI
 """
 from __future__ import annotations
 
+import contextlib
 import shlex
 import shutil
 from dataclasses import dataclass, field
@@ -121,10 +122,8 @@ def _link_profile_folder(root: Path, dataset: Path) -> None:
     link = root / PROFILE_FOLDER
     if link.exists() or link.is_symlink():
         return
-    try:
+    with contextlib.suppress(OSError):
         link.symlink_to(dataset.name, target_is_directory=True)
-    except OSError:
-        pass
 
 
 def _write_env(fetched: FetchedImagenette) -> None:

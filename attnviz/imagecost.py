@@ -129,6 +129,23 @@ def _draft_scale(width: int, height: int, target: int) -> int:
 
 
 def _jpeg(data: bytes, cost: DecodeCost, limits: DecodeLimits, draft_target: int | None) -> None:
+    header = _jpeg_header(data, cost, limits)
+    if header is None:  # over a limit: refused on the counts so far
+        return
+    pos, components = header
+    # The entropy-coded data: a 0xFF there is followed by 0x00 (stuffing), a restart marker
+    # (0xD0-0xD7) or a real marker, so real markers are counted with byte counts at C speed.
+    rest = data[pos:]
+    cost.scans = rest.count(b"\xff\xda")
+    stuffed = rest.count(b"\xff\x00") + sum(rest.count(bytes((0xFF, m))) for m in range(0xD0, 0xD8))
+    cost.markers += max(0, rest.count(b"\xff") - stuffed - rest.count(b"\xff\xff"))
+    if cost.width and cost.height:
+        _jpeg_memory(cost, components, draft_target)
+
+
+def _jpeg_header(data: bytes, cost: DecodeCost, limits: DecodeLimits) -> tuple[int, list[tuple[int, int]]] | None:
+    """Reads the segments before the first scan into ``cost``: (where the scan data starts, each
+    component's (h, v) sampling factors), or None when the markers or metadata pass a limit."""
     pos, n = 2, len(data)
     components: list[tuple[int, int]] = []
     while pos + 4 <= n:
@@ -147,32 +164,29 @@ def _jpeg(data: bytes, cost: DecodeCost, limits: DecodeLimits, draft_target: int
         (length,) = struct.unpack_from(">H", data, pos + 2)
         cost.markers += 1
         if cost.markers > limits.max_markers:
-            return
+            return None
+        if marker == 0xDA:  # start of scan: the entropy-coded data begins here
+            break
         body = data[pos + 4:pos + 2 + length]
         if 0xE0 <= marker <= 0xEF or marker == 0xFE:
             cost.metadata += len(body)
             if marker == 0xE1 and body.startswith(b"Exif"):
                 cost.exif_segments += 1
             if cost.metadata > limits.max_metadata or cost.exif_segments > limits.max_exif_segments:
-                return
+                return None
         elif marker in _SOF and len(body) >= 6:
             cost.progressive = marker in _PROGRESSIVE
             cost.height, cost.width = struct.unpack_from(">HH", body, 1)
             count = body[5]
             components = [(body[6 + 3 * i + 1] >> 4, body[6 + 3 * i + 1] & 15)
                           for i in range(count) if 6 + 3 * i + 2 < len(body)]
-        elif marker == 0xDA:
-            break
         pos += 2 + length
-    # The entropy-coded data: a 0xFF there is followed by 0x00 (stuffing), a restart marker
-    # (0xD0-0xD7) or a real marker, so real markers are counted with byte counts at C speed.
-    rest = data[pos:]
-    cost.scans = rest.count(b"\xff\xda")
-    stuffed = rest.count(b"\xff\x00") + sum(rest.count(bytes((0xFF, m))) for m in range(0xD0, 0xD8))
-    cost.markers += max(0, rest.count(b"\xff") - stuffed - rest.count(b"\xff\xff"))
+    return pos, components
+
+
+def _jpeg_memory(cost: DecodeCost, components: list[tuple[int, int]], draft_target: int | None) -> None:
+    """The bytes that decoding needs, at the draft scale Pillow will use."""
     width, height = cost.width, cost.height
-    if not width or not height:
-        return
     cost.draft_scale = _draft_scale(width, height, draft_target) if draft_target else 1
     scale = cost.draft_scale
     hmax = max((h for h, _ in components), default=1) or 1

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -21,7 +21,7 @@ class ImageAnalysis:
 
     name: str
     probs: np.ndarray
-    values: dict[str, np.ndarray]
+    values: Mapping[str, np.ndarray]
 
     def top(self, class_names: Sequence[str], k: int = 5) -> list[dict]:
         order = np.argsort(-self.probs)[:k]

@@ -165,7 +165,9 @@ def _stage_key(gate: Gate) -> tuple:
 def summarise_model(loaded: LoadedModel, analyses: Sequence[ImageAnalysis], k: int = 5) -> ModelSummary:
     """Top-k per image and the per-gate and per-stage statistics on the relative-depth axis."""
     n = len(loaded.gates)
-    gate_stats, per_image, groups = [], {}, {}
+    gate_stats: list[GateStat] = []
+    per_image: dict[str, np.ndarray] = {}
+    groups: dict[tuple, list[Gate]] = {}
     for gate in loaded.gates:
         v = compared_values(gate, analyses)                 # (images, C)
         per_image[gate.name] = v.mean(axis=1)               # (images,)

@@ -92,7 +92,7 @@ def top_index_name(kind: str, gate: str) -> str:
 # ---------------------------------------------------------------- gates
 
 
-def gate_from_info(info: Mapping, index: int = 0) -> Gate:
+def gate_from_info(info: Mapping | Gate, index: int = 0) -> Gate:
     """A profile's gate from its ``Gate.info()`` dict (checked by the reader); the fields an older
     file lacks get neutral values (no module path, the kind's name as variant, no stage)."""
     if isinstance(info, Gate):
@@ -208,7 +208,14 @@ def _check_meta(meta, source: str) -> dict:
     if missing:
         raise _fail(source, _("its metadata lacks {keys}").format(keys=", ".join(missing)))
     _name(meta["model"], _("the model name"), source)
-    names = meta["class_names"]
+    _check_class_names(meta["class_names"], source)
+    _check_gates(meta["gates"], source)
+    _check_scales(meta["scales"], source)
+    _check_optional_fields(meta, source)
+    return meta
+
+
+def _check_class_names(names, source: str) -> None:
     if not isinstance(names, list) or not 1 <= len(names) <= MAX_CLASSES:
         raise _fail(source, _("it must name 1 to {limit:,} classes").format(limit=MAX_CLASSES))
     for k, n in enumerate(names):
@@ -217,41 +224,53 @@ def _check_meta(meta, source: str) -> dict:
     if chars > MAX_CLASS_NAME_CHARS:
         raise _fail(source, _("its class names have {chars:,} characters in all, over the limit of "
                               "{limit:,}").format(chars=chars, limit=MAX_CLASS_NAME_CHARS))
-    gates = meta["gates"]
+
+
+def _check_gates(gates, source: str) -> None:
     if not isinstance(gates, list) or not 1 <= len(gates) <= MAX_GATES:
         raise _fail(source, _("it must describe 1 to {limit:,} gates").format(limit=MAX_GATES))
     from .gates import kinds
 
     known = {k.name for k in kinds()}
     for g in gates:
-        if not isinstance(g, dict) or not all(k in g for k in ("name", "kind", "channels", "paths")):
-            raise _fail(source, _("a gate lacks its name, kind, channels or paths"))
-        _name(g["name"], _("a gate name"), source)
-        if g["kind"] not in known:
-            raise _fail(source, _("gate {gate} has an unknown kind").format(gate=repr(g["name"])))
-        if not _whole(g["channels"], 1, MAX_CHANNELS) or not _whole(g["paths"], 1, MAX_PATHS):
-            raise _fail(source, _("gate {gate} must have 1 to {channels:,} channels and 1 to {paths} paths").format(
-                gate=repr(g["name"]), channels=MAX_CHANNELS, paths=MAX_PATHS))
-        if (not all(isinstance(g.get(k, ""), str) and len(g.get(k, "")) <= 4096 for k in ("module", "source", "variant"))
-                or not all(g.get(k) is None or _whole(g[k], 0, MAX_GATES) for k in ("stage", "block", "index"))):
-            raise _fail(source, _("gate {gate} has a field of the wrong type").format(gate=repr(g["name"])))
+        _check_gate(g, known, source)
     if len({g["name"] for g in gates}) != len(gates):
         raise _fail(source, _("two gates have the same name"))
-    scales = meta["scales"]
+
+
+def _check_gate(g, known: set[str], source: str) -> None:
+    if not isinstance(g, dict) or not all(k in g for k in ("name", "kind", "channels", "paths")):
+        raise _fail(source, _("a gate lacks its name, kind, channels or paths"))
+    _name(g["name"], _("a gate name"), source)
+    if g["kind"] not in known:
+        raise _fail(source, _("gate {gate} has an unknown kind").format(gate=repr(g["name"])))
+    if not _whole(g["channels"], 1, MAX_CHANNELS) or not _whole(g["paths"], 1, MAX_PATHS):
+        raise _fail(source, _("gate {gate} must have 1 to {channels:,} channels and 1 to {paths} paths").format(
+            gate=repr(g["name"]), channels=MAX_CHANNELS, paths=MAX_PATHS))
+    if (not all(isinstance(g.get(k, ""), str) and len(g.get(k, "")) <= 4096 for k in ("module", "source", "variant"))
+            or not all(g.get(k) is None or _whole(g[k], 0, MAX_GATES) for k in ("stage", "block", "index"))):
+        raise _fail(source, _("gate {gate} has a field of the wrong type").format(gate=repr(g["name"])))
+
+
+def _check_scales(scales, source: str) -> None:
     if (not isinstance(scales, list) or not 1 <= len(scales) <= MAX_SCALES
             or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 < x < 100 for x in scales)):
         raise _fail(source, _("it must have 1 to {limit} scales, each a number above 0").format(limit=MAX_SCALES))
+
+
+def _check_optional_fields(meta: dict, source: str) -> None:
+    """The keys a profile may lack (older files): the right type where present."""
     for key, kind in (("data", str), ("weights_hash", (str, type(None))), ("class_folders", list),
                       ("skipped", list), ("created", str), ("extra", dict), ("samples", dict)):
         if key in meta and not isinstance(meta[key], kind):
             raise _fail(source, _("its {key} has the wrong type").format(key=key))
     if not all(isinstance(x, str) for x in meta.get("class_folders", [])):
         raise _fail(source, _("its class_folders are not text"))
+    classes = len(meta["class_names"])
     for k, v in meta.get("samples", {}).items():
         if (not isinstance(v, list) or len(v) != 2 or not isinstance(v[0], str) or len(v[0]) > 4096
-                or not _whole(v[1], 0, len(names) - 1) or not k.lstrip("-").isdigit()):
+                or not _whole(v[1], 0, classes - 1) or not k.lstrip("-").isdigit()):
             raise _fail(source, _("its sample {sample} is not [image, class index]").format(sample=repr(k)[:40]))
-    return meta
 
 
 def _check_tensors(meta: dict, tensors: dict, source: str) -> None:
@@ -315,7 +334,7 @@ def profile_from(meta: dict, tensors: dict, source: str) -> Profile:
     return Profile(
         model=meta["model"], class_names=meta["class_names"],
         gates=tuple(gate_from_info(g, i) for i, g in enumerate(meta["gates"])),
-        scales=[float(s) for s in meta["scales"]], count=tensors[COUNT],
+        scales=tuple(float(s) for s in meta["scales"]), count=tensors[COUNT],
         means=per_gate(tensors, MEAN, names), m2=per_gate(tensors, M2, names), hists=per_gate(tensors, HIST, names),
         bin_edges=tensors[BIN_EDGES], top1_correct=tensors[TOP1_CORRECT], data=meta.get("data", ""),
         weights_hash=meta.get("weights_hash"), class_folders=meta.get("class_folders", []),

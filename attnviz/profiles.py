@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from typing import overload
 
 import numpy as np
 
@@ -23,6 +24,10 @@ from .profile_format import (DEFAULT_BINS, MAX_BINS, MAX_CHANNELS, MAX_CLASS_NAM
                              READABLE_SCHEMAS, SCHEMA_VERSION, gate_from_info, read_profile_source, write_profile)
 
 
+@overload
+def read_only(array: np.ndarray) -> np.ndarray: ...
+@overload
+def read_only(array: None) -> None: ...
 def read_only(array: np.ndarray | None) -> np.ndarray | None:
     """``array`` marked non-writeable (in place, no copy): a shared profile's numbers cannot be
     changed by one session under another's feet."""
@@ -158,7 +163,7 @@ class Profile:
             out[kind] = rows
         return out
 
-    def overall_mean(self, gate: str, scale_index: int = 0, classes: list[int] | None = None) -> np.ndarray:
+    def overall_mean(self, gate: str, scale_index: int = 0, classes: Sequence[int] | None = None) -> np.ndarray:
         """Mean over all images of ``classes`` (default: every class), each image counted once:
         the class means weighted by their counts, (P, C)."""
         chosen = slice(None) if classes is None else list(classes)
@@ -182,7 +187,7 @@ class Profile:
         return self.pair_count is not None and gate in self.pair_sum
 
     def paired_moments(self, gate: str, from_index: int, to_index: int,
-                       classes: list[int] | None = None) -> tuple[int, float, float]:
+                       classes: Sequence[int] | None = None) -> tuple[int, float, float]:
         """(n, sum d, sum d^2) over the images of ``classes`` (default: all) of the per-image change
         d = x(scale ``to_index``) - x(scale ``from_index``) of ``gate``'s mean attention difference
         x = mean_c(b - a); ``attnviz.stats.paired_t_from_moments`` turns them into a paired test."""
@@ -193,6 +198,7 @@ class Profile:
                 else _("the profile of {model} holds no paired scale statistics for {gate}: it was made before "
                        "attnviz stored them; recompute it with `attnviz profile DATA --scales ...`").format(
                     model=self.model, gate=repr(gate)))
+        assert self.pair_count is not None  # has_pairs checked it
         k = slice(None) if classes is None else list(classes)
         return (int(self.pair_count[from_index, to_index][k].sum()),
                 float(self.pair_sum[gate][from_index, to_index][k].sum()),

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 if TYPE_CHECKING:  # the kinds (attnviz.gates) call mean_attention_difference: no import cycle
+    import torch
+
     from .gates import Gate
 
-Values = TypeVar("Values")
+Values = TypeVar("Values", np.ndarray, "torch.Tensor")
 
 
 def mean_attention_difference(values: Values) -> Values:

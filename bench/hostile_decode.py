@@ -17,6 +17,7 @@ readings. The files are built by tests/hostile.py (``costly_files``) before any 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -49,10 +50,8 @@ def _family_rss() -> int:
     """Resident bytes of this process and its child processes (the decoders), from /proc."""
     total, pids = 0, [os.getpid()]
     for tid in os.listdir("/proc/self/task"):
-        try:
+        with contextlib.suppress(OSError):
             pids += [int(p) for p in Path(f"/proc/self/task/{tid}/children").read_text().split()]
-        except OSError:
-            pass
     for pid in pids:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -183,7 +182,8 @@ def main() -> int:
         code.mkdir()
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before, "attnviz"], check=True,
                                  capture_output=True).stdout
-        tarfile.open(fileobj=__import__("io").BytesIO(archive)).extractall(code, filter="data")
+        with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
+            tar.extractall(code, filter="data")
     sys.path.insert(0, str(ROOT / "tests"))
     from hostile import costly_files
 

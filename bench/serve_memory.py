@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -44,7 +45,7 @@ def start_server(port: int, assets: Path | None, log: Path) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+        cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)  # noqa: SIM115  the log lives as long as the server
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -52,7 +53,7 @@ def start_server(port: int, assets: Path | None, log: Path) -> subprocess.Popen:
                 return proc
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited; see {log}")
+                raise RuntimeError(f"streamlit exited; see {log}") from None
             time.sleep(0.5)
     proc.kill()
     raise TimeoutError("streamlit did not start")
@@ -118,10 +119,8 @@ def children(pid: int) -> list[int]:
     """The server's child processes (its image decoders, attnviz.serving.decoding), from /proc."""
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
+        with contextlib.suppress(OSError):
             found += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
     return found
 
 

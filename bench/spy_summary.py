@@ -24,7 +24,9 @@ def main() -> None:
     parser.add_argument("--match", default="", help="only functions whose entry contains this text")
     args = parser.parse_args()
     own, anywhere, total = Counter(), Counter(), 0
-    for line in open(args.path, encoding="utf-8"):
+    with open(args.path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    for line in lines:
         stack, _, count = line.rstrip("\n").rpartition(" ")
         if not stack:
             continue

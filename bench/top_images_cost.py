@@ -58,7 +58,7 @@ def main() -> None:
     configure_cpu_threads()
     print(f"torch threads {torch.get_num_threads()}, {args.batches} batches of {args.batch_size}, "
           f"{args.repeats} interleaved repeats, medians\n")
-    print("| model | gates | without s | with --top-images %d s | ratio |" % args.k)
+    print(f"| model | gates | without s | with --top-images {args.k} s | ratio |")
     print("|---|---:|---:|---:|---:|")
     for name in args.model:
         loaded = load_model(name, device="cpu")

@@ -5,6 +5,7 @@ browser test and bench/serve_memory.py.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
 import zlib
@@ -108,10 +109,8 @@ def seed_files() -> dict[str, bytes]:
         seeds["webp_lossless.webp"] = _saved(photo.convert("RGBA"), "WEBP", lossless=True)
         seeds["webp_anim.webp"] = _saved(photo, "WEBP", save_all=True, append_images=frames[1:])
     for fmt, options in (("QOI", {}), ("JPEG2000", {}), ("AVIF", {}), ("BLP", {})):
-        try:
+        with contextlib.suppress(KeyError, OSError, ValueError):  # not writable by this Pillow build
             seeds[f"{fmt.lower()}.{fmt.lower()}"] = _saved(photo, fmt, **options)
-        except (KeyError, OSError, ValueError):
-            pass  # not writable by this Pillow build
     return seeds
 
 
@@ -153,10 +152,8 @@ def escapes() -> dict[str, bytes]:
         "exif_short_as_text.jpg": jpeg_with_exif(_ifd([(0x0100, 2, 4, b"abc\x00"), rotate])),
         "dds_named.jpg": bytes(dds),
     }
-    try:
+    with contextlib.suppress(KeyError, OSError, ValueError):
         files["avif_named.png"] = _saved(Image.new("RGB", (8, 8)), "AVIF")[:200]
-    except (KeyError, OSError, ValueError):
-        pass
     return files
 
 

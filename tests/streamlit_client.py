@@ -218,7 +218,7 @@ def start_app(app: str, env: dict[str, str], log_path: str, port: int | None = N
     import sys
 
     port = port or free_port()
-    log = open(log_path, "w")
+    log = open(log_path, "w")  # noqa: SIM115  the server process writes it for its whole life
     command = ([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "streamlit_probe.py"), probe]
                if probe else [sys.executable, "-m", "streamlit"])
     proc = subprocess.Popen(
@@ -234,7 +234,7 @@ def start_app(app: str, env: dict[str, str], log_path: str, port: int | None = N
                 return proc, base
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited; see {log_path}")
+                raise RuntimeError(f"streamlit exited; see {log_path}") from None
             time.sleep(0.3)
     proc.kill()
     raise TimeoutError(f"streamlit did not answer in {timeout:.0f} s; see {log_path}")

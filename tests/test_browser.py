@@ -71,7 +71,7 @@ def shipped_server(tmp_path, samples_dir):
 def run_server(tmp_path, extra: dict, base: dict | None = None):
     port = free_port()
     env = {**(base if base is not None else os.environ), **extra}
-    log = open(tmp_path / "streamlit.log", "w")
+    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115  the server process writes it for its whole life
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port),

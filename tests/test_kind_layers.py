@@ -53,7 +53,8 @@ def test_the_core_modules_do_not_import_each_other_in_a_circle(module):
     import importlib
 
     source = importlib.import_module(module).__file__
-    tree = ast.parse(open(source, encoding="utf-8").read())
+    with open(source, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1}
     allowed = {"attnviz.gates.base": set(), "attnviz.gates.kind": {"base"}, "attnviz.gates.registry": {"base"}}
     assert imported <= allowed[module], imported

@@ -210,7 +210,7 @@ def test_profiles_without_paired_moments_still_load(tiny_sk, subset, tmp_path):
     for g in tiny_sk.gates:
         np.testing.assert_array_equal(again.pair_sum[g.name], profile.pair_sum[g.name])
     with safe_open(str(new), framework="numpy") as fh:
-        save_file({k: fh.get_tensor(k) for k in fh.keys() if not k.startswith("pair_")}, str(old),
+        save_file({k: fh.get_tensor(k) for k in fh.keys() if not k.startswith("pair_")}, str(old),  # noqa: SIM118  safe_open has keys() but no __iter__
                   metadata=fh.metadata())
     legacy = load_profile(old)
     np.testing.assert_array_equal(legacy.means[tiny_sk.gates[0].name], profile.means[tiny_sk.gates[0].name])

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ..gates import Walkthrough
+from ..gates import ChannelWalkthrough, SelectionWalkthrough, Walkthrough
 from ..views.kinds import view_of
 from ..i18n import _
 from .style import PATH_COLORS, finish, hover
@@ -35,6 +35,7 @@ def _figure() -> go.Figure:
 
 def se_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
     """An SE block: squeeze, excitation, scale, above s for the first ``shown`` channels."""
+    assert isinstance(w, ChannelWalkthrough), w.kind
     fig = _figure()
     c = w.channels
     _flow(fig, [_("features u<br>{channels} channels").format(channels=c), _("squeeze<br>z = mean"),
@@ -52,6 +53,7 @@ def se_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
 
 def sk_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
     """An SK unit: split, fuse, select, above a and b for the first ``shown`` channels."""
+    assert isinstance(w, SelectionWalkthrough), w.kind
     fig = _figure()
     c = w.channels
     words = view_of(w.kind).selection_words

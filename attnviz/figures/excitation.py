@@ -42,15 +42,16 @@ def excitation_heatmap(gates: Sequence[Gate], analysis: ImageAnalysis, width: in
     if not rows:
         raise NothingToShow(_("the model has no SE-style gate to show"))
     width = width or max(g.channels for g in rows)
-    z, channel = [], []
+    z_rows: list[np.ndarray] = []
+    channel: list[np.ndarray] = []
     for g in rows:
         s = analysis.values[g.name].reshape(-1)
         index = (np.arange(width) * len(s)) // width
-        z.append(s[index])
+        z_rows.append(s[index])
         channel.append(index)
     x = (np.arange(width) + 0.5) / width
     labels = [f"{g.name} ({g.channels})" for g in rows]
-    z = np.asarray(z)
+    z = np.asarray(z_rows)
     low, high = colour_range or value_range([z])
     fig = go.Figure(go.Heatmap(
         z=z, x=x, y=labels, customdata=np.asarray(channel), zmin=low, zmax=high,

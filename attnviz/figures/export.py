@@ -79,28 +79,35 @@ def _trace_rows(fig: go.Figure, trace) -> list[dict]:
         return [{"trace": name, "row": i, "column": j, "value": "/".join(f"{v:g}" for v in z[i, j])}
                 for i in range(z.shape[0]) for j in range(z.shape[1])]
     if trace.type == "heatmap" and trace.z is not None:
-        z = np.asarray(trace.z, dtype=float)
-        xs = _column(trace.x) or list(range(z.shape[1]))
-        ys = _column(trace.y) or list(range(z.shape[0]))
-        value = (trace.colorbar.title.text if trace.colorbar and trace.colorbar.title else None) or "z"
-        custom = np.asarray(trace.customdata) if trace.customdata is not None else None
-        rows, last = [], None
-        for i in range(z.shape[0]):
-            for j in range(z.shape[1]):
-                if not np.isfinite(z[i, j]):
-                    continue
-                if custom is not None and custom.shape == z.shape:
-                    # A stretched heatmap repeats a value over several columns; its customdata
-                    # holds the real index, so each value is written once, under that index.
-                    key = (i, _plain(custom[i, j]))
-                    if key == last:
-                        continue
-                    last = key
-                    rows.append({"trace": name, y_name: ys[i], _custom_names(trace, 1)[0]: key[1],
-                                 value: float(z[i, j])})
-                else:
-                    rows.append({"trace": name, x_name: xs[j], y_name: ys[i], value: float(z[i, j])})
-        return rows
+        return _heatmap_rows(trace, name, x_name, y_name)
+    return _point_rows(trace, name, x_name, y_name)
+
+
+def _heatmap_rows(trace, name: str, x_name: str, y_name: str) -> list[dict]:
+    """One row per finite cell; a stretched heatmap's repeated cells once, under their real index."""
+    z = np.asarray(trace.z, dtype=float)
+    xs = _column(trace.x) or list(range(z.shape[1]))
+    ys = _column(trace.y) or list(range(z.shape[0]))
+    value = (trace.colorbar.title.text if trace.colorbar and trace.colorbar.title else None) or "z"
+    custom = np.asarray(trace.customdata) if trace.customdata is not None else None
+    rows, last = [], None
+    for i, j in zip(*np.nonzero(np.isfinite(z)), strict=True):
+        if custom is not None and custom.shape == z.shape:
+            # A stretched heatmap repeats a value over several columns; its customdata
+            # holds the real index, so each value is written once, under that index.
+            key = (i, _plain(custom[i, j]))
+            if key == last:
+                continue
+            last = key
+            rows.append({"trace": name, y_name: ys[i], _custom_names(trace, 1)[0]: key[1],
+                         value: float(z[i, j])})
+        else:
+            rows.append({"trace": name, x_name: xs[j], y_name: ys[i], value: float(z[i, j])})
+    return rows
+
+
+def _point_rows(trace, name: str, x_name: str, y_name: str) -> list[dict]:
+    """One row per point of a scatter, bar, box, ... trace, with its customdata columns."""
     xs, ys = _column(getattr(trace, "x", None)), _column(getattr(trace, "y", None))
     n = max(len(xs), len(ys))
     custom = getattr(trace, "customdata", None)

@@ -1,7 +1,8 @@
 """Views of two or three models side by side, on a common relative-depth axis."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -12,7 +13,7 @@ from ..model_comparison import BlockCorrelation, ModelSummary
 from ..views.kinds import view_of
 from .style import REFERENCE_COLOR, finish, series_colors, subplot_titles
 
-DEPTH_AXIS = dict(title=N_("relative depth (0 = first gate, 1 = last gate)"), range=[-0.05, 1.05])
+DEPTH_AXIS: dict[str, Any] = dict(title=N_("relative depth (0 = first gate, 1 = last gate)"), range=[-0.05, 1.05])
 
 
 def _depth_axis() -> dict:
@@ -89,7 +90,7 @@ def stage_statistics(models: Sequence[ModelSummary], title: str | None = None) -
     return finish(fig, title or _("Each model's attention by relative depth"), height=120 + 300 * len(panels))
 
 
-def block_correlation(pairs: dict[tuple[str, str], Sequence[BlockCorrelation]], title: str | None = None) -> go.Figure:
+def block_correlation(pairs: Mapping[tuple[str, str], Sequence[BlockCorrelation]], title: str | None = None) -> go.Figure:
     """Per pair of same-layout channel-gate models and block: Pearson r over channels of the
     image-mean excitation (solid), and the mean of the per-image r (dashed)."""
     fig = go.Figure()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import plotly.colors as pc
 import plotly.graph_objects as go
@@ -23,11 +23,16 @@ def series_colors(n: int) -> list[str]:
     return [palette[i % len(palette)] for i in range(n)]
 
 
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A ``re.sub`` replacement that inserts ``text`` as it is (no backslash escapes)."""
+    return lambda _m: text
+
+
 def hover(template: str, **values: object) -> str:
     """A (translated) hover template with its ``{name}`` fields filled in; plotly's own ``%{...}``
     fields are left alone (``str.format`` would take them for its own)."""
     for key, value in values.items():
-        template = re.sub(r"(?<!%)\{" + re.escape(key) + r"\}", lambda _m, v=value: str(v), template)
+        template = re.sub(r"(?<!%)\{" + re.escape(key) + r"\}", _literal(str(value)), template)
     return template
 
 

@@ -13,13 +13,15 @@ half), the kernel paths for SK, the radix splits for split attention.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
 import torch
 import torch.nn as nn
 
 from ..stats import mean_attention_difference
+
+ArrayT = TypeVar("ArrayT", torch.Tensor, np.ndarray)
 
 #: The name of a kind (``AttentionKind.name``), as stored in JSON and profiles: "se", "eca", ...
 KindName = str
@@ -114,7 +116,7 @@ class AttentionKind:
         path 0): two paths or more."""
         return paths > 1
 
-    def per_image(self, values: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+    def per_image(self, values: ArrayT) -> ArrayT:
         """One image's (paths, C) values in the papers' shape (a channel gate's: (C,))."""
         return values
 
@@ -137,12 +139,12 @@ class AttentionKind:
 
     # ------------------------------------------------------------ walkthrough
 
-    def walkthrough_steps(self, gate: Gate, module: nn.Module) -> list[StepKey]:
+    def walkthrough_steps(self, gate: Gate, module: nn.Module) -> list[StepKey]:  # noqa: ARG002  kinds that cover it override
         """The submodule inputs and outputs to record for the walkthrough of ``gate``."""
         raise WalkthroughNotCovered(gate)
 
-    def walkthrough(self, gate: Gate, module: nn.Module, prediction: dict,
-                    recorded: dict[StepKey, torch.Tensor]) -> Walkthrough:
+    def walkthrough(self, gate: Gate, module: nn.Module, prediction: dict,  # noqa: ARG002  kinds that cover it override
+                    recorded: dict[StepKey, torch.Tensor]) -> Walkthrough:  # noqa: ARG002
         """The Walkthrough of ``gate`` from the recorded tensors (batch dimension removed)."""
         raise WalkthroughNotCovered(gate)
 

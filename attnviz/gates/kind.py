@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .base import CHANNELWISE, EXCITATION, AttentionKind, KindName, StepKey, Walkthrough, as_numpy, max_error
+from .base import CHANNELWISE, EXCITATION, ArrayT, AttentionKind, KindName, StepKey, Walkthrough, as_numpy, max_error
 
 __all__ = ["AttentionKind", "ChannelGateKind", "ChannelWalkthrough", "KindName", "SelectionKind",
            "SelectionWalkthrough", "StepKey", "Walkthrough", "as_numpy", "max_error"]
@@ -62,7 +62,7 @@ class ChannelGateKind(AttentionKind):
 
     chart_families = frozenset({EXCITATION, CHANNELWISE})
 
-    def per_image(self, values: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+    def per_image(self, values: ArrayT) -> ArrayT:
         return values[0]
 
     def most_attended(self, w: Walkthrough) -> int:

@@ -38,7 +38,7 @@ from __future__ import annotations
 import copy
 import operator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from collections.abc import Iterable
 
 import torch
@@ -125,8 +125,13 @@ def _shape(node: Any) -> tuple[int, ...] | None:
     return tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else None
 
 
+def _module_path(node: fx.Node) -> str:
+    """The target of a ``call_module`` node: always the called module's path (fx's contract)."""
+    return cast(str, node.target)
+
+
 def _module(gm: fx.GraphModule, node: fx.Node) -> nn.Module | None:
-    return gm.get_submodule(node.target) if node.op == "call_module" else None
+    return gm.get_submodule(_module_path(node)) if node.op == "call_module" else None
 
 
 def _is_sigmoid(gm: fx.GraphModule, node: fx.Node) -> bool:
@@ -137,8 +142,9 @@ def _is_sigmoid(gm: fx.GraphModule, node: fx.Node) -> bool:
 
 def _softmax_dim(gm: fx.GraphModule, node: fx.Node) -> int | None:
     """The softmax axis when ``node`` is a softmax, else None."""
-    if node.op == "call_module" and isinstance(_module(gm, node), nn.Softmax):
-        return _module(gm, node).dim
+    module = _module(gm, node)
+    if node.op == "call_module" and isinstance(module, nn.Softmax):
+        return module.dim
     if (node.op == "call_function" and node.target in _SOFTMAX_FUNCTIONS) or \
             (node.op == "call_method" and node.target in _SOFTMAX_METHODS):
         dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else None)
@@ -162,7 +168,7 @@ def _passes_shape(gm: fx.GraphModule, node: fx.Node, source: fx.Node) -> bool:
     return isinstance(_module(gm, node), _SHAPE_MODULES)
 
 
-def _passes_index(gm: fx.GraphModule, node: fx.Node, source: fx.Node) -> bool:
+def _passes_index(node: fx.Node, source: fx.Node) -> bool:
     if node.op == "call_method" and node.target in _INDEX_METHODS:
         return node.args[0] is source
     if node.op == "call_function" and node.target in _INDEX_FUNCTIONS:
@@ -185,7 +191,7 @@ def _multiplications(gm: fx.GraphModule, start: fx.Node, index: bool) -> list[tu
                 if a is node or b is node:
                     found.append((user, shaped, b if a is node else a))
                 continue
-            if _passes_shape(gm, user, node) or (index and _passes_index(gm, user, node)):
+            if _passes_shape(gm, user, node) or (index and _passes_index(user, node)):
                 seen.add(user)
                 expands = user.op == "call_method" and user.target in _EXPAND_METHODS
                 frontier.append((user, shaped if expands else user))
@@ -212,7 +218,7 @@ def _channel_gate(gm: fx.GraphModule, node: fx.Node, batch: int) -> _Found | Non
         per_image *= s
     for _mul, gate, other in _multiplications(gm, node, index=False):
         feature = _shape(other)
-        if _broadcasts_per_channel(_shape(gate), feature, batch) and feature[1] == per_image:
+        if _broadcasts_per_channel(_shape(gate), feature, batch) and feature is not None and feature[1] == per_image:
             return _Found(node, SE, per_image, 1)
     return None
 
@@ -245,10 +251,7 @@ def _selection_gate(gm: fx.GraphModule, node: fx.Node, batch: int) -> _Found | N
 def _find(gm: fx.GraphModule, batch: int) -> list[_Found]:
     found = []
     for node in gm.graph.nodes:
-        if _is_sigmoid(gm, node):
-            hit = _channel_gate(gm, node, batch)
-        else:
-            hit = _selection_gate(gm, node, batch)
+        hit = _channel_gate(gm, node, batch) if _is_sigmoid(gm, node) else _selection_gate(gm, node, batch)
         if hit is not None:
             found.append(hit)
     return found
@@ -260,7 +263,7 @@ def _owner(node: fx.Node) -> str:
     if node.op == "call_module":
         stack = [p for p in stack if p != node.target]
         if not stack:
-            return node.target.rpartition(".")[0]
+            return _module_path(node).rpartition(".")[0]
     return stack[-1] if stack else ""
 
 
@@ -300,12 +303,13 @@ def _analyse(module: nn.Module, args: tuple, kwargs: dict, batch: int) -> tuple[
     calls: dict[str, int] = {}
     for node in gm.graph.nodes:
         if node.op == "call_module":
-            calls[node.target] = calls.get(node.target, 0) + 1
-    entries, rewritten = [], False
+            calls[_module_path(node)] = calls.get(_module_path(node), 0) + 1
+    entries: list[tuple[str, str, _Found]] = []
+    rewritten = False
     for hit in found:
         owner = _owner(hit.node)
-        if hit.node.op == "call_module" and calls[hit.node.target] == 1:
-            entries.append((owner, hit.node.target, hit))
+        if hit.node.op == "call_module" and calls[_module_path(hit.node)] == 1:
+            entries.append((owner, _module_path(hit.node), hit))
         else:  # a functional op, or a module called more than once: tap its output
             entries.append((owner, _tap(gm, hit.node, owner), hit))
             rewritten = True
@@ -351,13 +355,14 @@ def find_pattern_gates(model: nn.Module, input_size: int | tuple[int, int] = 64,
     untraced: list[str] = []
     inputs: dict[nn.Module, tuple[tuple, dict]] | None = None
 
-    def visit(module: nn.Module, path: str, parent: nn.Module | None, name: str) -> nn.Module:
+    def visit(module: nn.Module, path: str, parent: nn.Module | None) -> nn.Module:
         nonlocal inputs
         if _is_leaf(module):
             return module
         try:
             if parent is None:
-                args, kwargs = (example,), {}
+                args: tuple = (example,)
+                kwargs: dict = {}
             else:
                 if inputs is None:
                     inputs = _record_inputs(model, example)
@@ -368,7 +373,7 @@ def find_pattern_gates(model: nn.Module, input_size: int | tuple[int, int] = 64,
                 gm, found, rewritten = _analyse(module, args, kwargs, batch)
         except Exception as exc:  # tracing and shape propagation fail in many ways
             untraced.append(f"{path or '(the model)'}: {_reason(exc)}")
-            children = {n: visit(c, _join(path, n), module, n) for n, c in module.named_children()}
+            children = {n: visit(c, _join(path, n), module) for n, c in module.named_children()}
             if all(children[n] is c for n, c in module.named_children()):
                 return module
             # A shallow copy with the rewritten children: the given model stays as it was.
@@ -381,7 +386,7 @@ def find_pattern_gates(model: nn.Module, input_size: int | tuple[int, int] = 64,
             return gm
         return module
 
-    result = visit(model, "", None, "")
+    result = visit(model, "", None)
     names = paper_names([(owner, hit.kind.prefix) for owner, _, hit in entries])
     gates = [Gate(name=name, module=owner, source=source, kind=hit.kind, variant=VARIANT,
                   channels=hit.channels, paths=hit.paths, stage=stage, block=block, index=i)

@@ -4,6 +4,7 @@ reports, and the scale experiment's zoomed copies are cached like any image."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 from collections import OrderedDict
@@ -20,6 +21,12 @@ from .models import ServedModel
 
 Progress = Callable[[int, int], None]
 log = logging.getLogger("attnviz.app")
+
+
+def _decoded(im: DecodedImage) -> Image.Image:
+    """The image of an input that decoded (the cache is handed only those)."""
+    assert im.image is not None, im.name
+    return im.image
 
 
 def read_only(analysis: ImageAnalysis) -> ImageAnalysis:
@@ -73,7 +80,7 @@ class AnalysisCache:
         loaded, model_key = model.loaded, model.key
 
         def run(chunk: Sequence[DecodedImage]) -> None:
-            results = analyse_images(loaded, [prepare(im.image) for im in chunk], [im.name for im in chunk])
+            results = analyse_images(loaded, [prepare(_decoded(im)) for im in chunk], [im.name for im in chunk])
             for im, analysis in zip(chunk, results, strict=True):
                 self._put((model_key, im.digest), read_only(analysis))
 
@@ -101,7 +108,7 @@ class AnalysisCache:
                 continue
             analysis = self._get((model_key, im.digest))
             if analysis is None:  # evicted meanwhile by a flood of other images: compute it again
-                [analysis] = analyse_images(loaded, [prepare(im.image)], [im.name])
+                [analysis] = analyse_images(loaded, [prepare(_decoded(im))], [im.name])
                 analysis = read_only(analysis)
             out.append(dataclasses.replace(analysis, name=im.name))
         return out
@@ -110,6 +117,11 @@ class AnalysisCache:
 def zoom_digest(digest: str, factor: float) -> str:
     """Cache key of an image enlarged by ``factor``."""
     return f"{digest}@zoom{factor:g}"
+
+
+def _continued(progress: Progress, base: int, total: int) -> Progress:
+    """``progress`` of one zoom, continuing the bar where the ``base`` images before it ended."""
+    return lambda done, _n: progress(base + done, total)
 
 
 def cached_sweep(cache: AnalysisCache, model: ServedModel, images: Sequence[DecodedImage],
@@ -121,6 +133,6 @@ def cached_sweep(cache: AnalysisCache, model: ServedModel, images: Sequence[Deco
     for i, s in enumerate(scales):
         keyed = [DecodedImage(name=im.name, digest=zoom_digest(im.digest, s), image=im.image) for im in images]
         # One bar over all zooms: this zoom's progress continues where the previous ones ended.
-        report = (lambda done, _n, base=i * len(images): progress(base + done, total)) if progress else None
-        analyses[s] = cache.analyse(model, keyed, progress=report, prepare=lambda image, s=s: zoom(image, s))
+        report = _continued(progress, i * len(images), total) if progress else None
+        analyses[s] = cache.analyse(model, keyed, progress=report, prepare=functools.partial(zoom, factor=s))
     return ScaleSweep(scales=list(scales), gates=list(model.loaded.gates), analyses=analyses)

@@ -97,6 +97,28 @@ class ZipClassFolder:
 
 def read_zip_classes(data: bytes, name: str, limits: ServerLimits, per_class: int) -> ZipClassFolder:
     """List the class folders of a zip held in memory, at most ``per_class`` images per class."""
+    archive, infos = _open_archive(data, name, limits)
+    files, skipped, by_name = _image_entries(infos, name)
+    by_class = _class_folders(files, skipped)
+    if not by_class:
+        raise AttnvizError(_("{name} has no class folders with images; zip a folder that holds one "
+                             "subfolder per class, each with images ({extensions})").format(
+            name=name, extensions=", ".join(EXTENSIONS)))
+    classes = sorted(by_class)
+    entries = first_per_class([(entry, k) for k, cls in enumerate(classes) for entry in sorted(by_class[cls])],
+                              per_class)
+    return ZipClassFolder(name, archive, classes, entries, skipped, by_name,
+                          max_entry_bytes=limits.image_mb * _MiB, max_ratio=limits.zip_ratio)
+
+
+def _too_many_entries(name: str, entries: int, limits: ServerLimits) -> AttnvizError:
+    return AttnvizError(_("{name} holds {entries:,} entries, over the limit of {limit:,}; zip fewer images "
+                          "(the profile uses at most {per_class} per class)").format(
+        name=name, entries=entries, limit=limits.zip_entries, per_class=limits.per_class_images))
+
+
+def _open_archive(data: bytes, name: str, limits: ServerLimits) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """The zip and its entries, refused by its end record before zipfile reads a directory too long."""
     not_zip = AttnvizError(_("{name} is not a readable zip file; zip a folder that holds one "
                              "subfolder per class").format(name=name))
     declared = directory_size(data)
@@ -105,19 +127,21 @@ def read_zip_classes(data: bytes, name: str, limits: ServerLimits, per_class: in
     declared_entries, size = declared
     if declared_entries > limits.zip_entries or size > limits.zip_entries * _DIRECTORY_BYTES_PER_ENTRY:
         # Refused from the end record: zipfile would read the whole directory first.
-        raise AttnvizError(_("{name} holds {entries:,} entries, over the limit of {limit:,}; zip fewer images "
-                             "(the profile uses at most {per_class} per class)").format(
-            name=name, entries=max(declared_entries, size // _DIRECTORY_BYTES_PER_ENTRY), limit=limits.zip_entries,
-            per_class=limits.per_class_images))
+        raise _too_many_entries(name, max(declared_entries, size // _DIRECTORY_BYTES_PER_ENTRY), limits)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, struct.error):
         raise not_zip from None
     if len(infos) > limits.zip_entries:
-        raise AttnvizError(_("{name} holds {entries:,} entries, over the limit of {limit:,}; zip fewer images "
-                             "(the profile uses at most {per_class} per class)").format(
-            name=name, entries=len(infos), limit=limits.zip_entries, per_class=limits.per_class_images))
+        raise _too_many_entries(name, len(infos), limits)
+    return archive, infos
+
+
+def _image_entries(infos: list[zipfile.ZipInfo], name: str
+                   ) -> tuple[list[tuple[str, tuple[str, ...]]], list[dict], dict[str, zipfile.ZipInfo]]:
+    """(entry, its path parts) of every image file, the entries left out with their reason, and
+    every file entry by its normalised name."""
     files = []
     skipped = []
     by_name: dict[str, zipfile.ZipInfo] = {}
@@ -137,6 +161,12 @@ def read_zip_classes(data: bytes, name: str, limits: ServerLimits, per_class: in
             skipped.append({"file": normal, "reason": _("not an image file; left out")})
             continue
         files.append((normal, parts))
+    return files, skipped, by_name
+
+
+def _class_folders(files: list[tuple[str, tuple[str, ...]]], skipped: list[dict]) -> dict[str, list[str]]:
+    """class -> its images: ``<class>/<image>``, or ``<top>/<class>/<image>`` when one folder holds
+    them all; other files are added to ``skipped``."""
     tops = {parts[0] for _entry, parts in files}
     strip = 1 if len(tops) == 1 and all(len(parts) == 3 for _entry, parts in files) else 0
     by_class: dict[str, list[str]] = {}
@@ -146,12 +176,4 @@ def read_zip_classes(data: bytes, name: str, limits: ServerLimits, per_class: in
             skipped.append({"file": entry, "reason": _("not inside a class folder (<class>/<image>); left out")})
             continue
         by_class.setdefault(rest[0], []).append(entry)
-    if not by_class:
-        raise AttnvizError(_("{name} has no class folders with images; zip a folder that holds one "
-                             "subfolder per class, each with images ({extensions})").format(
-            name=name, extensions=", ".join(EXTENSIONS)))
-    classes = sorted(by_class)
-    entries = first_per_class([(entry, k) for k, cls in enumerate(classes) for entry in sorted(by_class[cls])],
-                              per_class)
-    return ZipClassFolder(name, archive, classes, entries, skipped, by_name,
-                          max_entry_bytes=limits.image_mb * _MiB, max_ratio=limits.zip_ratio)
+    return by_class

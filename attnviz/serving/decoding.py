@@ -30,9 +30,11 @@ import subprocess
 import sys
 import threading
 import time
+import contextlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, cast
 
 from PIL import Image
 
@@ -99,6 +101,14 @@ class _Worker:
         self.pid = int(hello["pid"])
 
     @property
+    def _stdin(self) -> IO[bytes]:
+        return cast(IO[bytes], self.proc.stdin)  # opened as a PIPE: never None
+
+    @property
+    def _stdout(self) -> IO[bytes]:
+        return cast(IO[bytes], self.proc.stdout)  # opened as a PIPE: never None
+
+    @property
     def alive(self) -> bool:
         return self.proc.poll() is None
 
@@ -107,13 +117,13 @@ class _Worker:
             self.proc.kill()
         self.proc.wait()
         for pipe in (self.proc.stdin, self.proc.stdout):
-            try:
+            if pipe is None:
+                continue
+            with contextlib.suppress(OSError):
                 pipe.close()
-            except OSError:
-                pass
 
     def _read_exact(self, size: int, deadline: float) -> bytes | None:
-        fd = self.proc.stdout.fileno()
+        fd = self._stdout.fileno()
         while len(self._buffer) < size:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -139,7 +149,7 @@ class _Worker:
         header = {"name": name, "language": current_language(), "memory_bytes": memory_bytes,
                   "cpu_seconds": settings.cpu_seconds, "limits": dataclasses.asdict(settings.limits)}
         try:
-            write_frames(self.proc.stdin, json.dumps(header).encode(), data)
+            write_frames(self._stdin, json.dumps(header).encode(), data)
             deadline = time.monotonic() + settings.wall_seconds
             reply_frame = self._read_frame(deadline)
             if reply_frame is None:
@@ -147,7 +157,7 @@ class _Worker:
             reply = json.loads(reply_frame)
             blobs = []
             if reply.get("ok"):
-                for key in ("model", "display"):
+                for _part in ("model", "display"):  # the decoded image for the model, then for display
                     blob = self._read_frame(deadline)
                     if blob is None:
                         raise WorkerGone(self._why_it_ended(name, settings))

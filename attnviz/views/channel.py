@@ -28,7 +28,7 @@ def class_mix_chart(profile: Profile, gate: Gate, channel: int, listed: dict[str
     share_top = [counts.get(n, 0) / max(len(top), 1) for n in names]
     totals = profile.counts(0).astype(float)
     share_all = list(totals / max(totals.sum(), 1))
-    lead = max(counts, key=counts.get) if counts else None
+    lead = max(counts, key=counts.__getitem__) if counts else None
     over = (share_top[names.index(lead)] / max(share_all[names.index(lead)], 1e-9)) if lead else float("nan")
     reading = (_("'{lead}' gives {count} of the {top} top images, {over:.1f} times its share of the "
                  "dataset.").format(lead=lead, count=counts[lead], top=len(top), over=over) if lead else "")

@@ -61,7 +61,7 @@ def compare_charts(profile: Profile, options: CompareOptions) -> list[Chart]:
                  "block (the same channels for every class, numbered as in the block); the dashed black line is "
                  "the mean of all classes; {name} in colour. Where the lines coincide, the block treats every "
                  "class alike; where they part, it is class-specific.").format(
-            label=label, channels=options.channels, name=profile.class_names[options.highlight])
+            label=label, channels=options.channels, name=profile.class_names[options.classes[highlight]])
     else:
         role = _("Each line is one class's average {label} over its images, for up to {channels} channels per "
                  "block (the same channels for every class, numbered as in the block); the dashed black line is "

@@ -102,7 +102,7 @@ def overview_charts(loaded: LoadedModel, analyses: Sequence[ImageAnalysis],
                     reading=excitation_reading(values))))
         spread = {g.name: float(np.ptp(np.concatenate([a.values[g.name].reshape(-1) for a in analyses])))
                   for g in excited}
-        widest, narrowest = max(spread, key=spread.get), min(spread, key=spread.get)
+        widest, narrowest = max(spread, key=spread.__getitem__), min(spread, key=spread.__getitem__)
         charts.append(Chart(
             "excitation_distribution", excitation.excitation_distribution(gates, analyses, options.distribution),
             _("Each shape shows how one block's channels are excited (the box: the middle half; the line: "

@@ -43,7 +43,7 @@ LOADER = """<script>
     const code = await new Response(new Blob([packed]).stream()
                                     .pipeThrough(new DecompressionStream('gzip'))).text();
     const plotly = document.createElement('script'); plotly.text = code; document.head.appendChild(plotly);
-    for (const chart of document.querySelectorAll('script[type="%s"]')) {
+    for (const chart of document.querySelectorAll('script[type="@CHART_SCRIPT@"]')) {
       const run = document.createElement('script'); run.text = chart.textContent; chart.replaceWith(run);
     }
     status.remove();
@@ -51,7 +51,7 @@ LOADER = """<script>
     status.textContent = status.dataset.failed;
   }
 })();
-</script>""" % CHART_SCRIPT
+</script>""".replace("@CHART_SCRIPT@", CHART_SCRIPT)  # a placeholder: the script's braces stay as they are
 
 
 @lru_cache(maxsize=1)
@@ -118,7 +118,7 @@ def model_summary(loaded: LoadedModel) -> str:
     meta = loaded.meta
     if meta is not None and meta.description_text:
         parts.append(html.escape(meta.description_text))
-    if meta is not None and getattr(meta, "top1", None) is not None:
+    if meta is not None and meta.top1 is not None:
         parts.append(html.escape(_("Top-1 on its validation split: {top1:.1f} %.").format(top1=100 * meta.top1)))
     if loaded.source == "random":
         untrained = _("Untrained: random weights.")
