@@ -1,7 +1,7 @@
 """attnviz: see channel attention in CNNs. Run with ``streamlit run app.py``.
 
 The entry only: page configuration, the shared sidebar and the navigation. Each page is a script
-in ``attnviz/app/`` that Streamlit runs for its URL; everything the pages compute comes from the
+in ``attnviz/app/pages/`` that Streamlit runs for its URL; everything the pages compute comes from the
 library (``attnviz``), which notebooks and the CLI use too. Data flows one way: model -> images ->
 cached analyses -> charts -> pages.
 """
@@ -25,8 +25,8 @@ import attnviz.app.boot  # noqa: E402,F401  (after the message above, on purpose
 from attnviz.app.render import guard  # noqa: E402
 from attnviz.app.sidebar import sidebar  # noqa: E402
 from attnviz.app.state import set_context  # noqa: E402
-from attnviz.devices import configure_cpu_threads  # noqa: E402
-from attnviz.memory import limit_heap_retention  # noqa: E402
+from attnviz.runtime.devices import configure_cpu_threads  # noqa: E402
+from attnviz.runtime.memory import limit_heap_retention  # noqa: E402
 
 configure_cpu_threads()  # interactive latency: fewer threads than cores is faster on small machines
 limit_heap_retention()  # large decodes give their memory back instead of holding the peak
@@ -46,7 +46,7 @@ PAGES = [
 
 
 def main() -> None:
-    navigation = st.navigation([st.Page(f"attnviz/app/{script}.py", title=_(title), icon=icon, url_path=path,
+    navigation = st.navigation([st.Page(f"attnviz/app/pages/{script}.py", title=_(title), icon=icon, url_path=path,
                                         default=i == 0) for i, (script, title, icon, path) in enumerate(PAGES)],
                                position="sidebar")
     language_picker()

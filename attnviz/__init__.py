@@ -12,27 +12,32 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from . import _moved
+
+_moved.install()  # the import paths from before the level packages (attnviz/_moved.py)
+
 #: Public name -> the module that defines it. Imported on first use, so that a light module
 #: (``attnviz.i18n``, read by the app before PyTorch has loaded) does not import torch with the package.
 _PUBLIC = {
-    "AttentionCapture": "capture", "CaptureResult": "capture",
+    "AttentionCapture": "capture.attention", "CaptureResult": "capture.attention",
     "AttnvizError": "errors", "ImageLoadError": "errors", "ModelLoadError": "errors",
     "Gate": "gates", "discover_gates": "gates",
-    "load_image": "images", "load_images": "images",
-    "ImageAnalysis": "inference", "analyse_images": "inference", "forward_with_capture": "inference",
-    "Profile": "profiles", "load_profile": "profiles",
-    "LoadedModel": "zoo", "default_model_name": "zoo", "list_models": "zoo", "load_model": "zoo",
-    "load_model_file": "zoo",
+    "load_image": "images.loading", "load_images": "images.loading",
+    "ImageAnalysis": "analysis.inference", "analyse_images": "analysis.inference",
+    "forward_with_capture": "analysis.inference",
+    "Profile": "profiles.profile", "load_profile": "profiles.profile",
+    "LoadedModel": "models.zoo", "default_model_name": "models.zoo", "list_models": "models.zoo",
+    "load_model": "models.zoo", "load_model_file": "models.zoo",
 }
 
 if TYPE_CHECKING:
-    from .capture import AttentionCapture, CaptureResult  # noqa: F401
+    from .capture.attention import AttentionCapture, CaptureResult  # noqa: F401
     from .errors import AttnvizError, ImageLoadError, ModelLoadError  # noqa: F401
     from .gates import Gate, discover_gates  # noqa: F401
-    from .images import load_image, load_images  # noqa: F401
-    from .inference import ImageAnalysis, analyse_images, forward_with_capture  # noqa: F401
-    from .profiles import Profile, load_profile  # noqa: F401
-    from .zoo import LoadedModel, default_model_name, list_models, load_model, load_model_file  # noqa: F401
+    from .images.loading import load_image, load_images  # noqa: F401
+    from .analysis.inference import ImageAnalysis, analyse_images, forward_with_capture  # noqa: F401
+    from .profiles.profile import Profile, load_profile  # noqa: F401
+    from .models.zoo import LoadedModel, default_model_name, list_models, load_model, load_model_file  # noqa: F401
 
 
 def __getattr__(name: str):

@@ -33,7 +33,7 @@ class ImageLoadError(AttnvizError):
 
 
 class InvalidZoom(AttnvizError, ValueError):
-    """A zoom factor (``attnviz.scale.zoom_factor``) that is not a number >= 1.0, or a list of them
+    """A zoom factor (``attnviz.analysis.scale.zoom_factor``) that is not a number >= 1.0, or a list of them
     that is empty or names one twice."""
 
 

@@ -22,14 +22,14 @@ from pathlib import Path
 
 import torch
 
-from attnviz.architectures import build_architecture
-from attnviz.devices import configure_cpu_threads
-from attnviz.images import list_image_files
+from attnviz.models.architectures import build_architecture
+from attnviz.runtime.devices import configure_cpu_threads
+from attnviz.images.loading import list_image_files
 from attnviz.serving.analyses import AnalysisCache
 from attnviz.serving.inputs import ImageInput, decode
 from attnviz.serving.models import ModelRequest, ServedModel
 from attnviz.views.explore import explore_charts, prediction_chart
-from attnviz.zoo import LoadedModel, bundled_models, load_model, wrap_model
+from attnviz.models.zoo import LoadedModel, bundled_models, load_model, wrap_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT.parent / "shared" / "data" / "imagenet-samples"
@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0,
-                        help="torch threads (0: what the app picks, attnviz.devices.configure_cpu_threads)")
+                        help="torch threads (0: what the app picks, attnviz.runtime.devices.configure_cpu_threads)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -13,8 +13,8 @@ import time
 
 import torch
 
-from attnviz.capture import AttentionCapture
-from attnviz.zoo import load_model
+from attnviz.capture.attention import AttentionCapture
+from attnviz.models.zoo import load_model
 
 
 def _time(fn, sync) -> float:

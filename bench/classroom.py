@@ -48,7 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from attnviz.memory import peak_rss, reset_peak_rss, rss  # noqa: E402
+from attnviz.runtime.memory import peak_rss, reset_peak_rss, rss  # noqa: E402
 from streamlit_client import Visitor, start_app  # noqa: E402
 
 SAMPLES = ROOT.parent / "shared" / "data" / "imagenet-samples"

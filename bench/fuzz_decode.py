@@ -4,7 +4,7 @@
 
 Cases come from hypothesis (tests/mutations.py over tests/hostile.seed_files, the strategies of
 tests/test_decode_fuzz.py), run with a seed so a run can be repeated. Each case goes through
-``attnviz.imagecost.estimate``, ``attnviz.images.load_image`` and ``decode_views``; a finding is
+``attnviz.images.decode_cost.estimate``, ``attnviz.images.loading.load_image`` and ``decode_views``; a finding is
 any exception other than the file's ``ImageLoadError``, or a case that takes more than
 ``--slow`` seconds. Prints the cases tried, the outcomes and each finding (its exception, seed
 file and size); ``--out`` keeps the files found, for tests/escapes/.
@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
 
 from attnviz.errors import ImageLoadError  # noqa: E402
-from attnviz.imagecost import estimate  # noqa: E402
-from attnviz.images import decode_views, load_image  # noqa: E402
+from attnviz.images.decode_cost import estimate  # noqa: E402
+from attnviz.images.loading import decode_views, load_image  # noqa: E402
 from hostile import seed_files  # noqa: E402
 from mutations import mutated  # noqa: E402
 

@@ -70,7 +70,7 @@ def child(path: Path, code: Path, copies: int) -> None:
     import warnings
 
     warnings.simplefilter("ignore")
-    from attnviz.memory import peak_rss, reset_peak_rss, rss
+    from attnviz.runtime.memory import peak_rss, reset_peak_rss, rss
     from attnviz.serving.inputs import ImageInput, decode
 
     data = path.read_bytes()

@@ -53,7 +53,7 @@ def safetensors_bytes(tensors: dict[str, tuple[str, list[int]]], metadata: dict 
 
 def weights_case(rows: int):
     def make():
-        from attnviz.zoo import catalogue
+        from attnviz.models.zoo import catalogue
 
         catalogue.timm_names()  # warm, as on a running server: imports and timm's model list
         folder = Path(tempfile.mkdtemp())
@@ -62,7 +62,7 @@ def weights_case(rows: int):
         return path
 
     def call(path):
-        from attnviz.zoo import load_model
+        from attnviz.models.zoo import load_model
 
         load_model("seresnet50", weights=path, device="cpu")
     return make, call
@@ -74,7 +74,7 @@ def names_profile(loaded, classes: int = 1000, chars: int = 15_000) -> bytes:
     file, as in the issue."""
     from PIL import Image
 
-    from attnviz.profiling import profile_images
+    from attnviz.profiles.builder import profile_images
 
     names = [f"{k:05d}" + "x" * (chars - 5) for k in range(classes)]
     profile = profile_images(loaded, [Image.new("RGB", (64, 64), (128, 128, 128))], [0], names)
@@ -86,8 +86,8 @@ def names_profile(loaded, classes: int = 1000, chars: int = 15_000) -> bytes:
 
 def profile_case(classes: int = 1000):
     def make():
-        from attnviz.architectures import build_architecture
-        from attnviz.zoo import wrap_model
+        from attnviz.models.architectures import build_architecture
+        from attnviz.models.zoo import wrap_model
 
         loaded = wrap_model(build_architecture("se_resnet18_half", 10), "se_resnet18_half",
                             [f"class {k}" for k in range(10)],
@@ -98,7 +98,7 @@ def profile_case(classes: int = 1000):
         return data, loaded
 
     def call(made):
-        from attnviz.profiles import profile_from_bytes
+        from attnviz.profiles.profile import profile_from_bytes
         from attnviz.views import compare
 
         data, loaded = made
@@ -139,7 +139,7 @@ CASES = {"weights_400k": weights_case(400_000), "weights_3m": weights_case(3_000
 
 
 def run_one(name: str) -> dict:
-    from attnviz.memory import peak_rss, reset_peak_rss, rss
+    from attnviz.runtime.memory import peak_rss, reset_peak_rss, rss
 
     make, call = CASES[name]
     made = make()

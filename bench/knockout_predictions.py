@@ -30,10 +30,10 @@ from torch.utils.data import DataLoader
 from torchvision.datasets import ImageFolder
 
 from attnviz import forward_with_capture, load_model, load_profile
-from attnviz.evaluate import class_targets
+from attnviz.training.evaluate import class_targets
 from attnviz.gates.se import SE
-from attnviz.images import load_image
-from attnviz.profiles import bundled_profile_path
+from attnviz.images.loading import load_image
+from attnviz.profiles.profile import bundled_profile_path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "imagenette-224" / "val"

@@ -31,11 +31,11 @@ import av
 import numpy as np
 from PIL import Image
 
-from attnviz.devices import configure_cpu_threads
-from attnviz.images import list_image_files
+from attnviz.runtime.devices import configure_cpu_threads
+from attnviz.images.loading import list_image_files
 from attnviz.live import LiveStream
-from attnviz.scale import zoom
-from attnviz.zoo import LoadedModel, load_model
+from attnviz.analysis.scale import zoom
+from attnviz.models.zoo import LoadedModel, load_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT.parent / "shared" / "data" / "imagenet-samples"

@@ -6,7 +6,7 @@ Copies the package and the statistics tests to a temporary folder (never touchin
 tree), then for every mutant - the named ones the issues ask about (class specificity halved, the
 class-count weighting dropped from ``Profile.overall_mean`` and the mean attention difference),
 and every arithmetic operator swapped (+ -, * /), comparison flipped (< <=, > >=) and numeric
-constant changed inside ``attnviz/stats.py`` and ``attnviz/class_stats.py`` - writes the mutated
+constant changed inside ``attnviz/analysis/statistics.py`` and ``attnviz/profiles/class_stats.py`` - writes the mutated
 file and runs ``tests/test_class_stats.py`` in one warm interpreter (``pytest.main`` with the
 mutated modules re-imported), stopping at the first failure. A mutant is *killed* when a test
 fails. Prints each survivor and the score; mutmut does the same with more operators but needs a
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = ["attnviz/stats.py", "attnviz/class_stats.py"]
+TARGETS = ["attnviz/analysis/statistics.py", "attnviz/profiles/class_stats.py"]
 TESTS = ["tests/test_class_stats.py"]
 SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
          ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
@@ -36,13 +36,13 @@ FUNCTIONS = {"class_specificity", "eta_squared", "omega_squared", "f", "p", "nul
              "_stacked_specificity", "class_draws", "spearman", "holm_adjust", "class_dependence",
              "specificity", "anova", "mean_attention_difference", "_interval", "class_means"}
 NAMED = [
-    ("class_specificity halved", "attnviz/stats.py",
+    ("class_specificity halved", "attnviz/analysis/statistics.py",
      "return float(between.sum() / total.sum()) if total.sum() > 0 else 0.0",
      "return float(0.5 * between.sum() / total.sum()) if total.sum() > 0 else 0.0"),
-    ("overall_mean without class-count weighting", "attnviz/profiles.py",
+    ("overall_mean without class-count weighting", "attnviz/profiles/profile.py",
      "return (self.means[gate][scale_index][chosen] * n[:, None, None]).sum(axis=0) / max(n.sum(), 1)",
      "return self.means[gate][scale_index][chosen].mean(axis=0)"),
-    ("mean_attention_difference without weighting", "attnviz/class_stats.py",
+    ("mean_attention_difference without weighting", "attnviz/profiles/class_stats.py",
      "overall = profile.overall_mean(gate, scale_index, classes)                # (P, C)",
      "overall = profile.mean(gate, scale_index)[slice(None) if classes is None else list(classes)].mean(axis=0)"),
 ]

@@ -20,8 +20,8 @@ from torch.utils.data import DataLoader
 from torchvision.datasets import ImageFolder
 
 from attnviz import forward_with_capture, load_model
-from attnviz.images import list_image_files, load_image
-from attnviz.openset import calibrate, calibration_path
+from attnviz.images.loading import list_image_files, load_image
+from attnviz.analysis.openset import calibrate, calibration_path
 from attnviz.serving.inputs import knows, sample_label
 
 ROOT = Path(__file__).resolve().parent.parent

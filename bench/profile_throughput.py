@@ -31,10 +31,10 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader
 
-from attnviz.profiling.accumulator import ProfileAccumulator
-from attnviz.profiling.datasets import ProfileImages, collate, image_folder
-from attnviz.profiling.runner import model_targets, profile_dataset, profiling_step
-from attnviz.zoo import load_model
+from attnviz.profiles.builder.accumulator import ProfileAccumulator
+from attnviz.profiles.builder.datasets import ProfileImages, collate, image_folder
+from attnviz.profiles.builder.runner import model_targets, profile_dataset, profiling_step
+from attnviz.models.zoo import load_model
 
 
 def synthetic_folder(root: Path, images: int, classes: int = 10, side: int = 320) -> Path:

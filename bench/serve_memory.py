@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from attnviz.memory import peak_rss, reset_peak_rss, rss  # noqa: E402
+from attnviz.runtime.memory import peak_rss, reset_peak_rss, rss  # noqa: E402
 from hostile import hostile_uploads  # noqa: E402
 
 SAMPLES = ROOT.parent / "shared" / "data" / "imagenet-samples"

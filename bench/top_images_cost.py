@@ -16,13 +16,13 @@ from pathlib import Path
 
 import torch
 
-from attnviz.devices import configure_cpu_threads
-from attnviz.images import load_image
-from attnviz.profiling.accumulator import ProfileAccumulator
-from attnviz.profiling.runner import profiling_step
-from attnviz.profiling.top_images import TopImages
-from attnviz.scale import zoom
-from attnviz.zoo import load_model
+from attnviz.runtime.devices import configure_cpu_threads
+from attnviz.images.loading import load_image
+from attnviz.profiles.builder.accumulator import ProfileAccumulator
+from attnviz.profiles.builder.runner import profiling_step
+from attnviz.profiles.builder.top_images import TopImages
+from attnviz.analysis.scale import zoom
+from attnviz.models.zoo import load_model
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "imagenette-224" / "val"
 

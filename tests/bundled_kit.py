@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import save_file
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
-from attnviz.architectures import build_architecture
+from attnviz.models.architectures import build_architecture
 
 CLASS_NAMES = ["tench", "English springer", "cassette player", "chain saw", "church",
                "French horn", "garbage truck", "gas pump", "golf ball", "parachute"]
@@ -65,8 +65,8 @@ def write_profiled_se(assets: Path, val_dir: Path) -> Path:
     class of ``val_dir`` (Explore's channel view then has its class-mix chart)."""
     import os
 
-    from attnviz.profiling import profile_dataset
-    from attnviz.zoo import load_model
+    from attnviz.profiles.builder import profile_dataset
+    from attnviz.models.zoo import load_model
 
     write_test_models(assets, sk=False)
     old = os.environ.get("ATTNVIZ_ASSETS")

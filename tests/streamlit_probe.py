@@ -25,7 +25,7 @@ def _state() -> dict:
     gc.collect()
     rt = runtime.get_instance()
     storage = rt.uploaded_file_mgr.file_storage
-    from attnviz.memory import rss
+    from attnviz.runtime.memory import rss
     from attnviz.serving import decoding
 
     pool = decoding._POOL

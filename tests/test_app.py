@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import attnviz.serving.analyses as served_analyses
-from attnviz.literal import markdown_text
+from attnviz.figures.literal import markdown_text
 from bundled_kit import app_test, write_test_models
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,8 +53,8 @@ def chart_titles(at: AppTest) -> list[str]:
 
 def text_of(elements) -> str:
     """The elements' text as the reader sees it: names are put in as literal Markdown
-    (``attnviz.literal.markdown_text``: punctuation backslash-escaped), so the escapes are undone."""
-    from attnviz.literal import unescape_markdown
+    (``attnviz.figures.literal.markdown_text``: punctuation backslash-escaped), so the escapes are undone."""
+    from attnviz.figures.literal import unescape_markdown
 
     return "\n".join(unescape_markdown(str(e.value)) for e in elements)
 
@@ -72,7 +72,7 @@ def by_label(widgets, label: str):
 
 def upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
     """Upload on the Explore page (the app opens on its home page)."""
-    at.switch_page("attnviz/app/explore.py")
+    at.switch_page("attnviz/app/pages/explore.py")
     at.sidebar.file_uploader(key="uploads").set_value([(n, d, "application/octet-stream") for n, d in files])
     return at.run()
 
@@ -190,7 +190,7 @@ def test_sk_model_shows_the_selection_charts(app, goldfish, samples_dir):
 
 
 def test_model_that_needs_a_download_shows_the_remedies_and_offers_random_weights(app):
-    import attnviz.zoo as zoo
+    import attnviz.models.zoo as zoo
 
     at = app.run()
     if zoo.weights_status("seresnet50") != "download":
@@ -244,9 +244,9 @@ def profiles(assets, nette_dir) -> Path:
     one at two scales), where the bundled models keep theirs."""
     import os
 
-    from attnviz.images import load_image
-    from attnviz.profiling import profile_images
-    from attnviz.zoo import load_model
+    from attnviz.images.loading import load_image
+    from attnviz.profiles.builder import profile_images
+    from attnviz.models.zoo import load_model
 
     val = nette_dir / "val"
     classes = sorted(p.name for p in val.iterdir())[:3]
@@ -272,8 +272,8 @@ PAGE_SCRIPTS = {"Start here": "home", "Explore a photo": "explore", "Compare cla
 
 
 def goto(at: AppTest, page: str) -> AppTest:
-    """Open a page as its URL would (st.navigation's page scripts in attnviz/app/)."""
-    return at.switch_page(f"attnviz/app/{PAGE_SCRIPTS[page]}.py").run()
+    """Open a page as its URL would (st.navigation's page scripts in attnviz/app/pages/)."""
+    return at.switch_page(f"attnviz/app/pages/{PAGE_SCRIPTS[page]}.py").run()
 
 
 def on_page(at: AppTest, page: str, model: str = "test_se", samples=SAMPLES) -> AppTest:
@@ -468,7 +468,7 @@ def test_an_unexpected_error_is_a_short_message_not_a_traceback(app, goldfish, m
 
 def test_the_shipped_models_and_profiles(samples_dir, monkeypatch):
     """The real assets/ folder: every bundled model runs page 1, and its shipped profile page 2."""
-    from attnviz.zoo import bundled_models
+    from attnviz.models.zoo import bundled_models
 
     monkeypatch.delenv("ATTNVIZ_ASSETS", raising=False)
     monkeypatch.setenv("ATTNVIZ_SAMPLES", str(samples_dir))
@@ -493,7 +493,7 @@ def test_the_shipped_models_and_profiles(samples_dir, monkeypatch):
 def test_attribution_runs_no_forward_pass_that_explore_ran(app, goldfish, monkeypatch):
     """Grad-CAM, channel attribution and the knock-out reuse Explore's analysis of the image:
     only passes that need more (gradients, or gates knocked out) run on the Attribution page."""
-    import attnviz.attribution as attribution
+    import attnviz.analysis.attribution as attribution
 
     plain = []
     for module in (served_analyses, attribution):

@@ -27,7 +27,7 @@ def _app(assets, samples_dir, monkeypatch, data_root: Path | None) -> AppTest:
     else:
         monkeypatch.setenv("ATTNVIZ_DATA_ROOT", str(data_root))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
-    at.switch_page("attnviz/app/explore.py")
+    at.switch_page("attnviz/app/pages/explore.py")
     at.sidebar.file_uploader(key="uploads").set_value(
         [("goldfish.jpg", (samples_dir / "n01443537_goldfish.JPEG").read_bytes(), "image/jpeg")])
     return at.run()

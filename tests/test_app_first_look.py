@@ -56,7 +56,7 @@ def test_home_explore_and_learn_open_on_packaged_photos(clean_clone):
     samples = at.sidebar.multiselect(key="samples")
     assert samples.options == ["tabby", "espresso", "astronaut", "rocket"]
 
-    at.switch_page("attnviz/app/explore.py").run()
+    at.switch_page("attnviz/app/pages/explore.py").run()
     no_trace(at)
     titles = chart_titles(at)
     assert any(t.startswith("Top-5: tabby") for t in titles), titles  # a live example, no click
@@ -64,7 +64,7 @@ def test_home_explore_and_learn_open_on_packaged_photos(clean_clone):
     # The tabby is not one of the test model's 10 classes: the page says so.
     assert "'tabby' is not one of them" in text_of(at.warning)
 
-    at.switch_page("attnviz/app/learn.py").run()
+    at.switch_page("attnviz/app/pages/learn.py").run()
     no_trace(at)
     assert at.get("plotly_chart"), "Learn shows the live walkthrough"
     assert "Upload photos" not in text_of(at.info)
@@ -72,7 +72,7 @@ def test_home_explore_and_learn_open_on_packaged_photos(clean_clone):
 
 def test_an_emptied_picker_is_respected(clean_clone):
     at = clean_clone.run()
-    at.switch_page("attnviz/app/explore.py").run()
+    at.switch_page("attnviz/app/pages/explore.py").run()
     at.sidebar.multiselect(key="samples").set_value([]).run()
     no_trace(at)
     assert "Upload photos" in text_of(at.info)  # the live example started once, not again
@@ -89,11 +89,11 @@ def test_the_detail_block_is_one_that_differs_between_the_photos(clean_clone):
     two = list(packaged_photos())[:2]
     at = clean_clone.run()  # the two photos chosen on the home page, then Explore opened
     at.sidebar.multiselect(key="samples").set_value(two).run()
-    at.switch_page("attnviz/app/explore.py").run()
+    at.switch_page("attnviz/app/pages/explore.py").run()
     no_trace(at)
-    from attnviz.inference import analyse_images
+    from attnviz.analysis.inference import analyse_images
     from attnviz.serving.inputs import decode, read_files
-    from attnviz.zoo import load_model
+    from attnviz.models.zoo import load_model
 
     model = load_model("test_se")
     images = [decode(i).image for i in read_files([Path(p) for p in two])]
@@ -104,7 +104,7 @@ def test_the_detail_block_is_one_that_differs_between_the_photos(clean_clone):
 
 def test_a_labelled_sample_keeps_its_label_and_gets_the_vocabulary_note(assets, samples_dir, monkeypatch):
     at = app_test(monkeypatch, assets, samples_dir, TIMEOUT).run()
-    at.switch_page("attnviz/app/explore.py").run()
+    at.switch_page("attnviz/app/pages/explore.py").run()
     goldfish, tench = str(samples_dir / "n01443537_goldfish.JPEG"), str(samples_dir / "n01440764_tench.JPEG")
     at.sidebar.multiselect(key="samples").set_value([goldfish, tench]).run()
     no_trace(at)

@@ -53,7 +53,7 @@ def text(elements) -> str:
 
 def on_page(at: AppTest, page: str, files: list[tuple[str, bytes]]) -> AppTest:
     model, widgets = PAGES[page]
-    at.switch_page(f"attnviz/app/{page}.py")
+    at.switch_page(f"attnviz/app/pages/{page}.py")
     at.sidebar.selectbox(key="model").set_value(model)
     at.sidebar.file_uploader(key="uploads").set_value([(n, d, "application/octet-stream") for n, d in files])
     at = at.run()

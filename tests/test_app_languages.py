@@ -79,7 +79,7 @@ def run_page(app: AppTest, lang: str, page: str, model: str, samples_dir) -> App
     at.sidebar.selectbox(key="model").set_value(model)
     at.sidebar.multiselect(key="samples").set_value([str(samples_dir / s) for s in SAMPLES])
     at.run()
-    return at.switch_page(f"attnviz/app/{page}.py").run()
+    return at.switch_page(f"attnviz/app/pages/{page}.py").run()
 
 
 @pytest.mark.slow
@@ -89,7 +89,7 @@ def test_every_page_runs_in_every_language(app, profiles, samples_dir, lang, mod
     at = None
     for page in PAGES:
         at = run_page(app, lang, page, model, samples_dir) if at is None else at.switch_page(
-            f"attnviz/app/{page}.py").run()
+            f"attnviz/app/pages/{page}.py").run()
         no_trace(at)
         texts = visible_texts(at)
         assert texts, page

@@ -44,7 +44,7 @@ def test_a_frozen_frame_opens_in_explore_with_its_charts(app):
     buffer = io.BytesIO()
     Image.fromarray(frame).save(buffer, format="PNG")
     at.session_state["_live_frozen"] = ("live frame 10:00:00", buffer.getvalue())
-    at.switch_page("attnviz/app/explore.py").run()
+    at.switch_page("attnviz/app/pages/explore.py").run()
     no_trace(at)
     titles = [json.loads(e.proto.spec)["layout"].get("title", {}).get("text", "") for e in at.get("plotly_chart")]
     assert any("live frame 10:00:00" in t for t in titles), titles
@@ -64,7 +64,7 @@ def test_the_processor_bounds_frames_takes_a_place_and_gives_it_back(sk_model):
 
     import av
 
-    from attnviz.app.live import MAX_PIXELS, LiveProcessor
+    from attnviz.app.pages.live import MAX_PIXELS, LiveProcessor
     from attnviz.live import LiveStreams
 
     streams = LiveStreams(limit=1)

@@ -32,8 +32,8 @@ def app(assets, samples_dir, monkeypatch) -> AppTest:
 
 def text_of(elements) -> str:
     """The elements' text as the reader sees it: names are put in as literal Markdown
-    (``attnviz.literal.markdown_text``: punctuation backslash-escaped), so the escapes are undone."""
-    from attnviz.literal import unescape_markdown
+    (``attnviz.figures.literal.markdown_text``: punctuation backslash-escaped), so the escapes are undone."""
+    from attnviz.figures.literal import unescape_markdown
 
     return "\n".join(unescape_markdown(str(e.value)) for e in elements)
 
@@ -52,7 +52,7 @@ def open_page(at: AppTest, samples_dir: Path, samples=SAMPLES) -> AppTest:
     at.run()
     at.sidebar.multiselect(key="samples").set_value([str(samples_dir / s) for s in samples])
     at.run()
-    return at.switch_page("attnviz/app/models.py").run()
+    return at.switch_page("attnviz/app/pages/models.py").run()
 
 
 def test_two_bundled_models_side_by_side(app, samples_dir):
@@ -109,7 +109,7 @@ def test_models_are_loaded_once_per_process(app, samples_dir, monkeypatch):
 
 
 def test_models_without_weights_only_with_random_weights(app, samples_dir):
-    import attnviz.zoo as zoo
+    import attnviz.models.zoo as zoo
 
     at = open_page(app, samples_dir, SAMPLES[:1])
     missing = [r["name"] for r in zoo.list_models() if r["weights"] == "download"]

@@ -24,7 +24,7 @@ def test_a_link_with_present_1_starts_presenter_mode(clean_clone):  # noqa: F811
     at = clean_clone
     at.query_params["present"] = "1"
     at.run()
-    at.switch_page("attnviz/app/explore.py").run()
+    at.switch_page("attnviz/app/pages/explore.py").run()
     no_trace(at)
     assert at.sidebar.toggle(key="present").value is True
     assert fonts(at) == {FONT_SIZE}
@@ -39,6 +39,6 @@ def test_a_link_with_present_1_starts_presenter_mode(clean_clone):  # noqa: F811
 
 def test_without_it_the_page_is_as_before(clean_clone):  # noqa: F811
     at = clean_clone.run()
-    at.switch_page("attnviz/app/explore.py").run()
+    at.switch_page("attnviz/app/pages/explore.py").run()
     assert at.sidebar.toggle(key="present").value is False
     assert fonts(at) == {NORMAL}

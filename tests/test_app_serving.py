@@ -13,7 +13,7 @@ from hostile import hostile_uploads, png
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from attnviz.memory import peak_rss, reset_peak_rss, return_freed_memory, rss
+from attnviz.runtime.memory import peak_rss, reset_peak_rss, return_freed_memory, rss
 from bundled_kit import app_test, write_test_models
 
 MiB = 2**20
@@ -37,13 +37,13 @@ def titles(at: AppTest) -> list[str]:
 
 def text(elements) -> str:
     """The elements' text as the reader sees it (names are put in as literal Markdown, escaped)."""
-    from attnviz.literal import unescape_markdown
+    from attnviz.figures.literal import unescape_markdown
 
     return unescape_markdown("\n".join(str(e.value) for e in elements))
 
 
 def upload(at: AppTest, files) -> AppTest:
-    at.switch_page("attnviz/app/explore.py")
+    at.switch_page("attnviz/app/pages/explore.py")
     at.sidebar.file_uploader(key="uploads").set_value([(n, d, "application/octet-stream") for n, d in files])
     return at.run()
 
@@ -109,7 +109,7 @@ def test_no_server_path_can_be_typed_or_listed_by_default(app):
     at.sidebar.radio(key="weights_mode_skresnet18").set_value("file").run()
     assert not at.sidebar.text_input
     assert "weights_root_skresnet18" not in [w.key for w in at.sidebar.selectbox]  # no data root: no server files
-    at.switch_page("attnviz/app/compare.py").run()
+    at.switch_page("attnviz/app/pages/compare.py").run()
     assert not at.exception and not at.text_input
 
 

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from attnviz import atomic
-from attnviz.profiles import load_profile
-from attnviz.profiling import profile_images
+from attnviz.runtime import atomic
+from attnviz.profiles.profile import load_profile
+from attnviz.profiles.builder import profile_images
 
 
 def interrupt_writes(monkeypatch, after_bytes: int):
@@ -114,7 +114,7 @@ def test_a_completed_write_replaces_and_keeps_the_mode(tmp_path):
 def test_every_cli_output_goes_through_the_helper():
     """The CLI's writers (profile, CSV, report, checkpoint, weights, cards) have no write in place."""
     root = Path(__file__).resolve().parent.parent / "attnviz"
-    for name in ("cli.py", "profiling/runner.py", "train.py", "profiles.py", "bundle.py"):
+    for name in ("cli/__init__.py", "profiles/builder/runner.py", "training/train.py", "profiles/profile.py", "training/bundle.py"):
         text = (root / name).read_text()
         for needle in (".write_text(", 'open(path, "w"'):
             assert needle not in text.replace("atomic.write_text(", ""), f"{name} writes in place: {needle}"

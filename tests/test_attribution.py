@@ -12,12 +12,12 @@ import torch.nn.functional as F
 from PIL import Image
 from scipy.stats import spearmanr
 
-from attnviz.attribution import channel_attribution, gradcam, gradcam_layer, gated_layer, knockout
-from attnviz.capture import has_hooks
+from attnviz.analysis.attribution import channel_attribution, gradcam, gradcam_layer, gated_layer, knockout
+from attnviz.capture.attention import has_hooks
 from attnviz.errors import AttnvizError
 from attnviz.gates import discover_gates
-from attnviz.images import load_image
-from attnviz.inference import analyse_images
+from attnviz.images.loading import load_image
+from attnviz.analysis.inference import analyse_images
 from tiny import tiny
 
 

@@ -19,7 +19,7 @@ import pytest
 from bundled_kit import write_bundled
 from hostile import hostile_uploads
 
-from attnviz.memory import peak_rss, reset_peak_rss, rss
+from attnviz.runtime.memory import peak_rss, reset_peak_rss, rss
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -207,7 +207,7 @@ def test_every_page_with_both_bundled_models(shipped_server, samples_dir, tmp_pa
     chromium = chromium_path()
     from playwright.sync_api import expect, sync_playwright
 
-    from attnviz.zoo import bundled_models
+    from attnviz.models.zoo import bundled_models
 
     models = [m for m in ("se_resnet18_imagenette", "sk_resnet18_imagenette") if m in bundled_models()]
     if not models:
@@ -268,7 +268,7 @@ def test_each_language_in_the_browser(shipped_server, samples_dir, lang, tmp_pat
     from playwright.sync_api import expect, sync_playwright
 
     from attnviz.i18n import _, language
-    from attnviz.zoo import bundled_models
+    from attnviz.models.zoo import bundled_models
 
     if "se_resnet18_imagenette" not in bundled_models():
         pytest.skip("the bundled SE model is not in assets/")
@@ -314,7 +314,7 @@ def test_the_report_draws_every_chart_offline(photos, tmp_path):
     from tiny import tiny
 
     from attnviz.i18n import language
-    from attnviz.inference import analyse_images
+    from attnviz.analysis.inference import analyse_images
     from attnviz.views.report import explore_report
 
     loaded = tiny("se_resnet18_half", size=64)

@@ -127,7 +127,7 @@ def test_no_chart_text_collides_on_any_page(layout_server, samples_dir, lang, mo
     chromium = chromium_path()
     from playwright.sync_api import sync_playwright
 
-    from attnviz.zoo import bundled_models
+    from attnviz.models.zoo import bundled_models
 
     if model not in bundled_models():
         pytest.skip("the bundled models are not in assets/")

@@ -6,7 +6,7 @@ Checked on values, never on speed (every wait is for a condition, with generous 
 are analysed; the values drawn into the returned video change with the frames; the top-5 of the
 still segment equals `attnviz inspect` on that frame (probabilities within ``PROB_TOL``, VP8
 compression lies between the two); the SK chart's b − a reaches the values the offline scale
-experiment (``attnviz.scale.zoom``, as the Scale page) computes at 1.0× and 2.0×, so it moves in
+experiment (``attnviz.analysis.scale.zoom``, as the Scale page) computes at 1.0× and 2.0×, so it moves in
 the direction the Scale page shows; "freeze" opens the frame in Explore; a second browser over
 ``ATTNVIZ_MAX_LIVE=1`` is told the limit, and once the first has left the page a third one gets
 the place.
@@ -49,7 +49,7 @@ def from_i420(yuv: np.ndarray) -> np.ndarray:
 
 def clip_frames(photo: Image.Image) -> list[np.ndarray]:
     """RGB frames: STILL_S at 1.0×, a zoom-in over RAMP_S, STILL_S at 2.0× (the Scale page's zoom)."""
-    from attnviz.scale import zoom
+    from attnviz.analysis.scale import zoom
 
     base = photo.convert("RGB").resize((WIDTH, HEIGHT), Image.Resampling.BICUBIC)
     still, ramp = int(STILL_S * FPS), int(RAMP_S * FPS)

@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from attnviz.bundle import attention_analysis, package
-from attnviz.profiles import load_profile
-from attnviz.train import TrainConfig, train
-from attnviz.zoo import bundled_models, default_model_name, load_model
+from attnviz.training.bundle import attention_analysis, package
+from attnviz.profiles.profile import load_profile
+from attnviz.training.train import TrainConfig, train
+from attnviz.models.zoo import bundled_models, default_model_name, load_model
 
 
 def test_package_a_tiny_sk_run(nette_dir, tmp_path, monkeypatch):
@@ -49,12 +49,12 @@ def test_the_card_measures_class_dependence_on_the_compared_path(samples_dir):
     the unequal class counts (2, 5, 2) make a forgotten count weighting show."""
     import torch
 
-    from attnviz.architectures import build_architecture
-    from attnviz.images import load_image
-    from attnviz.inference import forward_with_capture
-    from attnviz.profiling import profile_images
-    from attnviz.scale import zoom
-    from attnviz.zoo import wrap_model
+    from attnviz.models.architectures import build_architecture
+    from attnviz.images.loading import load_image
+    from attnviz.analysis.inference import forward_with_capture
+    from attnviz.profiles.builder import profile_images
+    from attnviz.analysis.scale import zoom
+    from attnviz.models.zoo import wrap_model
 
     torch.manual_seed(0)
     loaded = wrap_model(build_architecture("sk_resnet18_half", 10), "sk", [str(i) for i in range(10)],

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attnviz.evaluate import evaluate_folder
-from attnviz.profiles import load_profile
-from attnviz.profiling import profile_dataset
-from attnviz.zoo import bundled_dir, default_model_name, load_model
+from attnviz.training.evaluate import evaluate_folder
+from attnviz.profiles.profile import load_profile
+from attnviz.profiles.builder import profile_dataset
+from attnviz.models.zoo import bundled_dir, default_model_name, load_model
 
 BUNDLED = {"se_resnet18_imagenette": "se", "sk_resnet18_imagenette": "sk"}
 ASSETS = Path(__file__).resolve().parent.parent / "assets"

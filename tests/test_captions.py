@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from attnviz.figures import excitation
-from attnviz.inference import ImageAnalysis
+from attnviz.analysis.inference import ImageAnalysis
 from attnviz.views.explore import block_charts, overview_charts
 from tiny import tiny
 

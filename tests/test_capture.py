@@ -7,8 +7,8 @@ import pytest
 import timm
 import torch
 
-from attnviz.architectures import build_architecture
-from attnviz.capture import AttentionCapture, has_hooks, neutral_value
+from attnviz.models.architectures import build_architecture
+from attnviz.capture.attention import AttentionCapture, has_hooks, neutral_value
 from attnviz.gates import discover_gates
 
 from test_gates import EXPECTED

@@ -11,17 +11,17 @@ import pytest
 import torch
 from timm.layers.cbam import ChannelAttn
 
-from attnviz.architectures import build_architecture
-from attnviz.capture import AttentionCapture, has_hooks
+from attnviz.models.architectures import build_architecture
+from attnviz.capture.attention import AttentionCapture, has_hooks
 from attnviz.gates import EXCITATION, discover_gates, kind_named
 from attnviz.gates.cbam import CBAM
-from attnviz.images import load_image
-from attnviz.inference import analyse_images
+from attnviz.images.loading import load_image
+from attnviz.analysis.inference import analyse_images
 from attnviz.views.explore import explore_charts
 from attnviz.views.kinds import value_label, view_of
 from attnviz.views.learn import live_numbers, walkthrough_chart
-from attnviz.walkthrough import walkthrough
-from attnviz.zoo import wrap_model
+from attnviz.analysis.walkthrough import walkthrough
+from attnviz.models.zoo import wrap_model
 from bundled_kit import CLASS_NAMES, app_test, write_bundled
 
 SMALL = {"input_size": (3, 64, 64), "interpolation": "bicubic", "mean": (0.485, 0.456, 0.406),
@@ -137,7 +137,7 @@ def test_explore_shows_cbam_as_a_channel_gate(loaded, fish):
 
 
 def test_profile_class_means_weight_each_image_once(loaded, fish, samples_dir):  # noqa: ARG001  fixture: skips without the samples
-    from attnviz.profiling import profile_images
+    from attnviz.profiles.builder import profile_images
 
     photos = [load_image(p) for p in sorted(samples_dir.iterdir())[:5]]
     labels = [0, 0, 0, 1, 1]                                           # 3 and 2 images: unequal classes
@@ -170,7 +170,7 @@ def _on(at, page: str, samples_dir: Path):
     at.run()
     at.sidebar.multiselect(key="samples").set_value([str(samples_dir / "n01443537_goldfish.JPEG")])
     at.run()
-    return at.switch_page(f"attnviz/app/{page}.py").run()
+    return at.switch_page(f"attnviz/app/pages/{page}.py").run()
 
 
 def _no_trace(at) -> None:
@@ -183,7 +183,7 @@ def test_the_app_explores_and_teaches_a_cbam_model(assets, samples_dir, monkeypa
     _no_trace(at)
     keys = [e.key for e in at.get("plotly_chart")]
     assert any("excitation_heatmap" in k for k in keys) and any("excitation_bars_CBAM_5_2" in k for k in keys), keys
-    at = at.switch_page("attnviz/app/learn.py").run()
+    at = at.switch_page("attnviz/app/pages/learn.py").run()
     _no_trace(at)
     assert [t.label for t in at.tabs][:1] == ["CBAM channel attention"]
     assert any("Woo et al., 2018" in str(m.value) for m in at.markdown)
@@ -191,5 +191,5 @@ def test_the_app_explores_and_teaches_a_cbam_model(assets, samples_dir, monkeypa
     assert any(k.startswith("chart_learn_walkthrough_CBAM_") for k in keys), keys
     symbols = list(at.table[0].value["symbol"])
     assert any("MLP" in s for s in symbols), symbols
-    at = at.switch_page("attnviz/app/compare.py").run()
+    at = at.switch_page("attnviz/app/pages/compare.py").run()
     _no_trace(at)

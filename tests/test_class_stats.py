@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from attnviz.class_stats import labelled_classes, paper_default_blocks, sampled_channels
+from attnviz.profiles.class_stats import labelled_classes, paper_default_blocks, sampled_channels
 from attnviz.errors import AttnvizError
 
 
 def test_paper_default_blocks_for_se_resnet50():
-    from attnviz.zoo import describe_zoo  # noqa: F401  (keeps timm's registry warm)
+    from attnviz.models.zoo import describe_zoo  # noqa: F401  (keeps timm's registry warm)
     import timm
     import torch
 
@@ -45,12 +45,12 @@ from itertools import permutations  # noqa: E402
 import torch  # noqa: E402
 from scipy.stats import f_oneway, spearmanr  # noqa: E402
 
-from attnviz import claims  # noqa: E402
-from attnviz.class_stats import (MIN_IMAGES_PER_CLASS, anova, class_dependence,  # noqa: E402
+from attnviz.analysis import claims  # noqa: E402
+from attnviz.profiles.class_stats import (MIN_IMAGES_PER_CLASS, anova, class_dependence,  # noqa: E402
                                  mean_attention_difference, specificity)
 from attnviz.gates import Gate, kind_named  # noqa: E402
-from attnviz.profiling import ProfileAccumulator  # noqa: E402
-from attnviz.stats import anova_from_values, class_draws, class_specificity, spearman  # noqa: E402
+from attnviz.profiles.builder import ProfileAccumulator  # noqa: E402
+from attnviz.analysis.statistics import anova_from_values, class_draws, class_specificity, spearman  # noqa: E402
 
 COUNTS = (5, 17, 40, 11)                                    # unequal on purpose
 
@@ -182,7 +182,7 @@ def test_bootstrap_interval_covers_the_population_value(counts):
     """Repeated samples from a known population (normal values, channels that move together, unequal
     classes): the 95 % interval of eta^2 holds the population's eta^2 (written from its definition:
     between-class variance over between plus within) in at least 88 % of 150 samples."""
-    from attnviz.class_stats import _interval
+    from attnviz.profiles.class_stats import _interval
 
     rng = np.random.default_rng(2)
     counts = np.array(counts)
@@ -301,9 +301,9 @@ def test_cli_compare_page_and_card_show_the_same_eta_squared(capsys):
     import json
 
     from attnviz.cli import main
-    from attnviz.profiles import bundled_profile_path, load_profile
+    from attnviz.profiles.profile import bundled_profile_path, load_profile
     from attnviz.views import compare
-    from attnviz.zoo import bundled_dir
+    from attnviz.models.zoo import bundled_dir
 
     path = bundled_profile_path("se_resnet18_imagenette")
     assert main(["class-stats", str(path), "--json"]) == 0
@@ -330,14 +330,14 @@ def test_cli_compare_page_and_card_show_the_same_eta_squared(capsys):
 
 def test_cli_class_stats_names_an_unknown_class(capsys):
     from attnviz.cli import main
-    from attnviz.profiles import bundled_profile_path
+    from attnviz.profiles.profile import bundled_profile_path
 
     assert main(["class-stats", str(bundled_profile_path("se_resnet18_imagenette")), "--classes", "tench,zebra"]) == 2
     assert "no class 'zebra'" in capsys.readouterr().err
 
 
 def test_holm_adjust_against_its_definition():
-    from attnviz.stats import holm_adjust
+    from attnviz.analysis.statistics import holm_adjust
 
     p = np.array([0.01, 0.04, 0.03, 0.005, 0.5])
     order = np.argsort(p)
@@ -351,8 +351,8 @@ def test_holm_adjust_against_its_definition():
 def test_draws_intervals_and_significant_channels_from_their_definitions():
     """The replicates centre on the statistics they resample, the interval is the basic bootstrap
     interval of those replicates, and the count of significant channels is Holm's on scipy's F-tests."""
-    from attnviz.class_stats import DRAWS, LEVEL
-    from attnviz.stats import holm_adjust
+    from attnviz.profiles.class_stats import DRAWS, LEVEL
+    from attnviz.analysis.statistics import holm_adjust
 
     profile, values, y = _two_profiles()
     x = values["SE_2_1"][:, 0]

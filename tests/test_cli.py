@@ -194,7 +194,7 @@ def test_fetch_imagenette_uses_a_local_copy_and_makes_it_the_samples_and_the_dat
     # the bundled class profiles name their photos under imagenette-224/val: that is the download's val
     from pathlib import Path
 
-    from attnviz.profiles import load_profile
+    from attnviz.profiles.profile import load_profile
 
     shipped = sorted((Path(__file__).resolve().parents[1] / "assets" / "profiles").glob("*.profile.safetensors"))
     assert shipped and {load_profile(f).data for f in shipped} == {"imagenette-224/val"}

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from attnviz.cli import main
-from attnviz.zoo import bundled_models
+from attnviz.models.zoo import bundled_models
 from bundled_kit import write_comparison_models
 
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from attnviz.cli import main
-from attnviz.profiling.datasets import ProfileImages
+from attnviz.profiles.builder.datasets import ProfileImages
 from bundled_kit import write_bundled
 from hostile import escapes
 

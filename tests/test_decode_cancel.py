@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from attnviz.images import DECODE_BUDGET
+from attnviz.images.loading import DECODE_BUDGET
 from attnviz.serving.decoding import CANCELLED, PENDING, RUNNING, DecodeCancelled, DecoderPool, DecoderSettings
 from hostile import seed_files
 

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from attnviz.errors import ImageLoadError
-from attnviz.imagecost import estimate
-from attnviz.images import decode_views, load_image
+from attnviz.images.decode_cost import estimate
+from attnviz.images.loading import decode_views, load_image
 from attnviz.serving.decoding import DecoderPool, DecoderSettings
 from hostile import escapes, seed_files
 from mutations import mutated

@@ -9,8 +9,8 @@ import pytest
 
 from attnviz.errors import ImageLoadError
 from attnviz.i18n import language
-from attnviz.imagecost import DecodeLimits, estimate, sniff
-from attnviz.images import load_image
+from attnviz.images.decode_cost import DecodeLimits, estimate, sniff
+from attnviz.images.loading import load_image
 from attnviz.serving.decoding import DecoderPool, DecoderSettings, _Worker
 from attnviz.serving.inputs import ImageInput, decode
 from hostile import (_ifd, comment_flood_jpeg, exif_flood_jpeg, flat_palette_png, jpeg_with_exif, many_strips_tiff,

@@ -9,17 +9,17 @@ import torch.nn.functional as F
 from timm.layers.eca import CecaModule
 from timm.models.resnet import BasicBlock, ResNet
 
-from attnviz.capture import has_hooks
+from attnviz.capture.attention import has_hooks
 from attnviz.gates import EXCITATION, SELECTION, discover_gates, kind_named
 from attnviz.gates.eca import ECA
-from attnviz.images import load_image
-from attnviz.inference import analyse_images
-from attnviz.stats import gate_summary
+from attnviz.images.loading import load_image
+from attnviz.analysis.inference import analyse_images
+from attnviz.analysis.statistics import gate_summary
 from attnviz.views.explore import explore_charts
 from attnviz.views.kinds import value_label
 from attnviz.views.learn import live_numbers, walkthrough_chart
-from attnviz.walkthrough import walkthrough
-from attnviz.zoo import wrap_model
+from attnviz.analysis.walkthrough import walkthrough
+from attnviz.models.zoo import wrap_model
 from tiny import CLASS_NAMES
 
 SMALL = {"input_size": (3, 64, 64), "interpolation": "bicubic", "mean": (0.485, 0.456, 0.406),

@@ -10,7 +10,7 @@ import pytest
 from attnviz.figures import excitation, prediction, selection, split
 from attnviz.figures.export import chart_config, figure_csv, figure_html, safe_filename
 from attnviz.gates import Gate, kind_named
-from attnviz.inference import ImageAnalysis
+from attnviz.analysis.inference import ImageAnalysis
 
 SE = [Gate("SE_2_1", "layer1.0.se", "layer1.0.se.gate", kind_named("se"), "se", 4, 1, 2, 1, 0),
       Gate("SE_3_1", "layer2.0.se", "layer2.0.se.gate", kind_named("se"), "se", 8, 1, 3, 1, 1)]
@@ -280,7 +280,7 @@ def test_compare_models_gives_se_s_and_sk_b_separate_axes_with_their_meaning():
     """Two models of two kinds (built by hand): SE's s and SK's b are drawn on different y axes,
     each titled with its value and meaning; only the selection has a neutral line (1/2 for b)."""
     from attnviz.figures.models import stage_statistics
-    from attnviz.model_comparison import GateStat, ModelSummary, StageStat
+    from attnviz.analysis.model_comparison import GateStat, ModelSummary, StageStat
 
     def model(name: str, kind: str, value: str, paths: int, means: list[float]) -> ModelSummary:
         stages = [StageStat(stage=i + 2, label=f"stage {i + 2}", kind=kind, value=value, depth=i / 3,

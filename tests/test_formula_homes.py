@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from attnviz.errors import AttnvizError, GateNotFound, InvalidZoom
-from attnviz.sampling import evenly_spaced, first_per_class
-from attnviz.scale import zoom_factor, zoom_factors
-from attnviz.stats import mean_attention_difference
+from attnviz.images.sampling import evenly_spaced, first_per_class
+from attnviz.analysis.scale import zoom_factor, zoom_factors
+from attnviz.analysis.statistics import mean_attention_difference
 
 
 def _by_hand(values: np.ndarray) -> float:
@@ -53,8 +53,8 @@ def test_first_per_class_keeps_the_first_n_of_each_class_in_order():
 def test_profile_data_and_evaluate_share_the_per_class_limit(tmp_path):
     from PIL import Image
 
-    from attnviz import evaluate
-    from attnviz.profiling import image_folder
+    from attnviz.training import evaluate
+    from attnviz.profiles.builder import image_folder
 
     for cls, n in (("n01", 3), ("n02", 1), ("n03", 4)):
         (tmp_path / cls).mkdir()
@@ -94,8 +94,8 @@ def test_zoom_factor_refuses_with_one_error_type(bad):
 def test_zoom_factors_and_every_caller_raise_invalid_zoom():
     from PIL import Image
 
-    from attnviz.profiling.runner import check_scales
-    from attnviz.scale import zoom
+    from attnviz.profiles.builder.runner import check_scales
+    from attnviz.analysis.scale import zoom
 
     assert zoom_factors(["1", 1.5, 2]) == [1.0, 1.5, 2.0]
     with pytest.raises(InvalidZoom, match="listed twice"):
@@ -119,9 +119,9 @@ def test_gate_not_found_is_a_translated_key_error_with_a_readable_message():
 def test_every_gate_lookup_raises_gate_not_found():
     from pathlib import Path
 
-    from attnviz.capture import AttentionCapture
-    from attnviz.profiles import load_profile
-    from attnviz.zoo import load_model
+    from attnviz.capture.attention import AttentionCapture
+    from attnviz.profiles.profile import load_profile
+    from attnviz.models.zoo import load_model
 
     root = Path(__file__).resolve().parent.parent / "assets" / "profiles"
     profile = load_profile(root / "se_resnet18_imagenette.profile.safetensors")
@@ -140,7 +140,7 @@ def test_an_unknown_scale_is_a_translated_key_error_naming_the_scales():
     from pathlib import Path
 
     from attnviz.errors import ScaleNotFound
-    from attnviz.profiles import load_profile
+    from attnviz.profiles.profile import load_profile
 
     profile = load_profile(Path(__file__).resolve().parent.parent / "assets" / "profiles"
                            / "sk_resnet18_imagenette.profile.safetensors")
@@ -154,7 +154,7 @@ def test_missing_optional_statistics_are_a_translated_key_error():
     from pathlib import Path
 
     from attnviz.errors import StatisticsMissing
-    from attnviz.profiles import load_profile
+    from attnviz.profiles.profile import load_profile
 
     profile = load_profile(Path(__file__).resolve().parent.parent / "assets" / "profiles"
                            / "se_resnet18_imagenette.profile.safetensors")
@@ -175,8 +175,8 @@ def test_choices_and_empty_charts_are_translated_value_errors_naming_the_value()
     from attnviz.figures.excitation import excitation_distribution, excitation_heatmap
     from attnviz.figures.export import chart_config
     from attnviz.figures.selection import selection_scatter
-    from attnviz.inference import analyse_images
-    from attnviz.scale import scale_sweep
+    from attnviz.analysis.inference import analyse_images
+    from attnviz.analysis.scale import scale_sweep
     from tiny import tiny
 
     se, sk = tiny("se_resnet18_half", size=64), tiny("sk_resnet18_half", size=64)

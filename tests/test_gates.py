@@ -5,10 +5,10 @@ import pytest
 import timm
 import torch
 
-from attnviz.architectures import ARCHITECTURES, build_architecture
+from attnviz.models.architectures import ARCHITECTURES, build_architecture
 from attnviz.gates import discover_gates
 from attnviz.gates.naming import paper_names, stage_block
-from attnviz.zoo import TIMM_ZOO
+from attnviz.models.zoo import TIMM_ZOO
 
 # Expected from the architectures' papers: SE-ResNet-50 has 3+4+6+3 blocks, SENet-154 3+8+36+3,
 # EfficientNet-B0 16 MBConv blocks, MobileNetV3-Large SE in 8 of its 15 bottlenecks,

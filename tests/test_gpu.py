@@ -25,9 +25,9 @@ import torch.nn as nn
 
 from conftest import SAMPLES
 
-from attnviz.capture import AttentionCapture, has_hooks
-from attnviz.inference import analyse_images, forward_with_capture
-from attnviz.zoo import bundled_models, load_model
+from attnviz.capture.attention import AttentionCapture, has_hooks
+from attnviz.analysis.inference import analyse_images, forward_with_capture
+from attnviz.models.zoo import bundled_models, load_model
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 
@@ -57,7 +57,7 @@ def fixed_state(name: str) -> dict:
     the BN scales and shifts are drawn at random and the running statistics are those of the test
     photos and their mirror images (statistics of noise leave 85-99 % of the gates of these
     models at 0 or 1, where no error shows)."""
-    from attnviz.images import load_image
+    from attnviz.images.loading import load_image
 
     loaded = load_model(name, pretrained=False, device="cpu")
     batch = loaded.preprocess([load_image(SAMPLES / p) for p in PHOTOS])
@@ -86,7 +86,7 @@ def load(name: str, device: str, amp: str | None = None, channels_last: bool | N
 
 @pytest.fixture(scope="module")
 def images(samples_dir):
-    from attnviz.images import load_image
+    from attnviz.images.loading import load_image
 
     return [load_image(samples_dir / p) for p in PHOTOS]
 
@@ -152,8 +152,8 @@ def test_no_host_synchronisation_in_a_captured_forward(name, amp, images):
 
 
 def test_no_host_synchronisation_in_a_profiling_step(images):
-    from attnviz.profiling.accumulator import ProfileAccumulator
-    from attnviz.profiling.runner import profiling_step
+    from attnviz.profiles.builder.accumulator import ProfileAccumulator
+    from attnviz.profiles.builder.runner import profiling_step
 
     loaded = load("seresnet50", "cuda")
     views = loaded.preprocess(images)[None]  # (scales=1, N, 3, H, W) on the device
@@ -226,7 +226,7 @@ def test_a_thousand_captures_leave_allocated_memory_flat_and_no_hooks(images):
 
 
 def test_a_gpu_number_beyond_the_machines_is_a_clear_error():
-    from attnviz.devices import resolve_device
+    from attnviz.runtime.devices import resolve_device
     from attnviz.errors import AttnvizError
 
     assert resolve_device("cuda:0") == torch.device("cuda:0")
@@ -255,7 +255,7 @@ def test_the_app_pages_run_on_the_gpu_and_name_it(samples_dir, monkeypatch):
         at.sidebar.multiselect(key="samples").set_value([str(samples_dir / PHOTOS[0])])
         at.run()
         for page, first_title in pages.items():
-            at.switch_page(f"attnviz/app/{page}.py").run()
+            at.switch_page(f"attnviz/app/pages/{page}.py").run()
             assert not at.exception, [e.value for e in at.exception]
             errors = "\n".join(str(e.value) for e in at.error)
             assert "Traceback" not in errors and "Something went wrong" not in errors, errors

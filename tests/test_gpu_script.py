@@ -51,10 +51,10 @@ def test_run_sh_writes_the_log_the_pytest_output_and_every_figure(tmp_path, samp
 
 
 def test_train_sh_writes_weights_the_loader_and_evaluate_accept(tmp_path, monkeypatch):
-    from attnviz.bundle import package
-    from attnviz.evaluate import evaluate_folder
-    from attnviz.train_gpu import pack_folder
-    from attnviz.zoo import bundled_models, load_model
+    from attnviz.training.bundle import package
+    from attnviz.training.evaluate import evaluate_folder
+    from attnviz.training.train_gpu import pack_folder
+    from attnviz.models.zoo import bundled_models, load_model
 
     data = image_folder(tmp_path / "nette" / "train", per_class=4)
     image_folder(tmp_path / "nette" / "val", per_class=2, seed=1)

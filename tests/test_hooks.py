@@ -1,4 +1,4 @@
-"""attnviz.hooks.ScopedHooks on its own: hooks exist only inside the context that opened them,
+"""attnviz.capture.hooks.ScopedHooks on its own: hooks exist only inside the context that opened them,
 go away after it (also when the body or the registration raises), and act only for their own
 owner in the calling thread."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from attnviz.hooks import ScopedHooks
+from attnviz.capture.hooks import ScopedHooks
 
 
 class Recorder(ScopedHooks):

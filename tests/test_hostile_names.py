@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from attnviz.literal import chart_text, markdown_text, unescape_markdown
+from attnviz.figures.literal import chart_text, markdown_text, unescape_markdown
 from bundled_kit import write_bundled
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +81,7 @@ def jpeg(colour) -> bytes:
 
 
 def test_figure_titles_and_labels_escape_names(sk_model):
-    from attnviz.inference import analyse_images
+    from attnviz.analysis.inference import analyse_images
     from attnviz.views.explore import prediction_chart
 
     [analysis] = analyse_images(sk_model, [Image.new("RGB", (64, 64), (90, 20, 20))], [NAMES[1]])
@@ -91,7 +91,7 @@ def test_figure_titles_and_labels_escape_names(sk_model):
 
 
 def test_the_report_shows_names_as_text_and_fetches_nothing(sk_model):
-    from attnviz.inference import analyse_images
+    from attnviz.analysis.inference import analyse_images
     from attnviz.views.report import explore_report
 
     images = [Image.new("RGB", (64, 64), (30 * i, 90, 40)) for i in range(len(NAMES))]
@@ -115,7 +115,7 @@ def test_uploaded_names_show_as_literal_text_in_the_app(assets, monkeypatch):
     monkeypatch.setenv("ATTNVIZ_ASSETS", str(assets))
     monkeypatch.setenv("ATTNVIZ_SAMPLES", str(assets / "no-samples"))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
-    at.switch_page("attnviz/app/explore.py")
+    at.switch_page("attnviz/app/pages/explore.py")
     files = [(n, jpeg((60 * i, 120, 30)), "image/jpeg") for i, n in enumerate(NAMES)]
     files.append(("![bad](http://127.0.0.1:9/y.png).jpg", b"not an image", "image/jpeg"))
     at.sidebar.file_uploader(key="uploads").set_value(files).run()

@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from attnviz.errors import AttnvizError
-from attnviz.memory import peak_rss, reset_peak_rss, rss
-from attnviz.profiles import MAX_CLASS_NAME_CHARS, MAX_NAME_CHARS, load_profile, profile_from_bytes
-from attnviz.profiling import profile_images
+from attnviz.runtime.memory import peak_rss, reset_peak_rss, rss
+from attnviz.profiles.profile import MAX_CLASS_NAME_CHARS, MAX_NAME_CHARS, load_profile, profile_from_bytes
+from attnviz.profiles.builder import profile_images
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from hostile_inputs import names_profile  # noqa: E402
@@ -135,13 +135,13 @@ def assets(tmp_path_factory) -> Path:
 def test_the_app_names_a_malformed_upload_and_never_says_something_went_wrong(assets, good, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from attnviz.literal import unescape_markdown
+    from attnviz.figures.literal import unescape_markdown
 
     monkeypatch.setenv("ATTNVIZ_ASSETS", str(assets))
     monkeypatch.setenv("ATTNVIZ_SAMPLES", str(assets / "no-samples"))
     root = Path(__file__).resolve().parent.parent
     at = AppTest.from_file(str(root / "app.py"), default_timeout=180).run()
-    at.switch_page("attnviz/app/compare.py").run()
+    at.switch_page("attnviz/app/pages/compare.py").run()
     for data, needle in [(with_meta(good, lambda _m: "{not json"), "its metadata is not valid JSON"),
                          (with_meta(good, lambda m: m.pop("gates")), "its metadata lacks gates")]:
         at.file_uploader(key="profile_upload").set_value(("mine.safetensors", data, "application/octet-stream")).run()

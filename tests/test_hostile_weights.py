@@ -18,10 +18,10 @@ import torch
 from safetensors.torch import save_file
 
 from attnviz.errors import ModelLoadError
-from attnviz.memory import peak_rss, reset_peak_rss, rss
-from attnviz.zoo import WeightsBlob, load_model, load_model_file, read_state_dict
-from attnviz.zoo.catalogue import timm_names
-from attnviz.zoo.weights import MAX_CLASSES
+from attnviz.runtime.memory import peak_rss, reset_peak_rss, rss
+from attnviz.models.zoo import WeightsBlob, load_model, load_model_file, read_state_dict
+from attnviz.models.zoo.catalogue import timm_names
+from attnviz.models.zoo.weights import MAX_CLASSES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from hostile_inputs import safetensors_bytes  # noqa: E402
@@ -83,7 +83,7 @@ def test_integers_where_floats_belong_are_refused_by_tensor(tmp_path):
 
 
 def test_a_model_over_the_byte_bound_is_refused_before_it_is_built(monkeypatch, tmp_path):
-    import attnviz.zoo.weights as weights
+    import attnviz.models.zoo.weights as weights
 
     torch.manual_seed(0)
     state = timm.create_model("skresnet18", num_classes=3).state_dict()

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from attnviz.errors import AttnvizError
-from attnviz.memory import peak_rss, reset_peak_rss, rss
+from attnviz.runtime.memory import peak_rss, reset_peak_rss, rss
 from attnviz.serving import ServerLimits, read_zip_classes
 from attnviz.serving.archive import directory_size, entry_name
 from attnviz.serving.classfolders import from_zip

@@ -1,4 +1,4 @@
-"""The message catalogues and the choice of language (attnviz/i18n.py, attnviz/catalogues.py)."""
+"""The message catalogues and the choice of language (attnviz/i18n/__init__.py, attnviz/i18n/catalogues.py)."""
 from __future__ import annotations
 
 import re
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from attnviz import catalogues, i18n
+from attnviz.i18n import catalogues
+from attnviz import i18n
 from attnviz.i18n import LOCALES, _, language, negotiate, ngettext, normalise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -15,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize("locale", sorted(LOCALES.values()))
 def test_every_message_of_the_code_is_translated_with_the_same_placeholders(locale):
     """A message the code marks but the catalogue lacks, leaves empty or marks fuzzy fails here
-    (remedy: python -m attnviz.catalogues update, then translate the new entries)."""
+    (remedy: python -m attnviz.i18n.catalogues update, then translate the new entries)."""
     assert catalogues.problems(locale) == []
 
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from attnviz.errors import ImageLoadError
-from attnviz.images import MAX_PIXELS, list_image_files, load_image, load_images
+from attnviz.images.loading import MAX_PIXELS, list_image_files, load_image, load_images
 
 
 def _encode(image: Image.Image, fmt: str, **kw) -> bytes:

@@ -15,7 +15,7 @@ MODULES = sorted(info.name for info in pkgutil.walk_packages(attnviz.__path__, p
 
 
 def test_the_walk_finds_the_subpackages():
-    assert {"attnviz.cli", "attnviz.gates.se", "attnviz.profiling.runner", "attnviz.app.render", "attnviz.app.explore"} <= set(MODULES)
+    assert {"attnviz.cli", "attnviz.gates.se", "attnviz.profiles.builder.runner", "attnviz.app.render", "attnviz.app.pages.explore"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,4 +1,4 @@
-"""attnviz.inference on its own: predictions and gate values of images, checked against the model
+"""attnviz.analysis.inference on its own: predictions and gate values of images, checked against the model
 run directly (no capture) and against plain torch forward hooks written here, batch by batch."""
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from attnviz.capture import has_hooks
-from attnviz.images import load_image
-from attnviz.inference import analyse_images, forward_with_capture
+from attnviz.capture.attention import has_hooks
+from attnviz.images.loading import load_image
+from attnviz.analysis.inference import analyse_images, forward_with_capture
 from tiny import CLASS_NAMES, tiny
 
 

@@ -67,13 +67,13 @@ def test_slot_close_wakes_a_waiting_consumer_and_drops_the_item():
 
 @pytest.fixture(scope="module")
 def sk_bundled():
-    from attnviz.zoo import load_model
+    from attnviz.models.zoo import load_model
     return load_model("sk_resnet18_imagenette")
 
 
 @pytest.fixture(scope="module")
 def se_bundled():
-    from attnviz.zoo import load_model
+    from attnviz.models.zoo import load_model
     return load_model("se_resnet18_imagenette")
 
 
@@ -108,7 +108,7 @@ def test_reading_equals_attnviz_inspect_on_the_same_frame(sk_bundled, samples_di
 def test_reading_of_a_channel_gate_model(se_bundled, samples_dir):
     frame = camera_frame(samples_dir / "n01443537_goldfish.JPEG")
     reading = read_frame(se_bundled, frame, "SE_3_1")
-    from attnviz.inference import analyse_images
+    from attnviz.analysis.inference import analyse_images
     values = analyse_images(se_bundled, [Image.fromarray(frame)])[0].values
     assert not reading.selection and reading.differences == {}
     assert list(reading.rows) == [g.name for g in se_bundled.gates]

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from attnviz.memory import MemoryBudget, peak_rss, reset_peak_rss, return_freed_memory, rss
+from attnviz.runtime.memory import MemoryBudget, peak_rss, reset_peak_rss, return_freed_memory, rss
 
 
 def test_budget_never_exceeds_its_total_under_concurrency():

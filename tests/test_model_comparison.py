@@ -1,4 +1,4 @@
-"""attnviz.model_comparison against a direct computation with analyse_images, and the charts
+"""attnviz.analysis.model_comparison against a direct computation with analyse_images, and the charts
 built from it."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from attnviz.errors import AttnvizError
-from attnviz.inference import analyse_images
-from attnviz.model_comparison import check_model_names, compare_models, relative_depth
+from attnviz.analysis.inference import analyse_images
+from attnviz.analysis.model_comparison import check_model_names, compare_models, relative_depth
 from attnviz.views import models as views
 from tiny import CLASS_NAMES, tiny
 

@@ -129,7 +129,7 @@ def test_notebook_runs(path: Path, monkeypatch):
     data = DATA
     if not (data / "imagenette-224" / "val").is_dir() or not (data / "imagenet-samples").is_dir():
         pytest.skip(f"{data} does not hold imagenette-224/val and imagenet-samples")
-    from attnviz.zoo import bundled_models
+    from attnviz.models.zoo import bundled_models
 
     missing = [m for m in NEEDS_MODELS.get(path.stem, []) if m not in bundled_models()]
     assert not missing, f"{path.name} needs the bundled model(s) {missing}, not found in assets/models"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
-from attnviz.openset import (OpenSetCalibration, auroc, bundled_calibration, calibrate, openset_note, photo_note)
+from attnviz.analysis.openset import (OpenSetCalibration, auroc, bundled_calibration, calibrate, openset_note, photo_note)
 
 
 def test_auroc_is_mann_whitney_u_over_the_pairs():
@@ -55,10 +55,10 @@ def test_an_upload_gets_the_note_exactly_when_its_confidence_is_under_the_thresh
 
     from streamlit.testing.v1 import AppTest
 
-    from attnviz.inference import analyse_images
+    from attnviz.analysis.inference import analyse_images
     from attnviz.serving.inputs import decode, read_files
     from attnviz.serving.samples import packaged_photos
-    from attnviz.zoo import load_model
+    from attnviz.models.zoo import load_model
 
     model = "se_resnet18_imagenette"
     cal = bundled_calibration(model)
@@ -69,7 +69,7 @@ def test_an_upload_gets_the_note_exactly_when_its_confidence_is_under_the_thresh
     paths = [Path(p) for p in packaged_photos()]
     root = Path(__file__).resolve().parent.parent
     at = AppTest.from_file(str(root / "app.py"), default_timeout=180).run()
-    at.switch_page("attnviz/app/explore.py")
+    at.switch_page("attnviz/app/pages/explore.py")
     at.sidebar.file_uploader(key="uploads").set_value([(p.name, p.read_bytes(), "image/png") for p in paths])
     at.run()
     assert not at.exception

@@ -42,7 +42,7 @@ def test_the_core_imports_neither_streamlit_nor_plotly():
     core = [m.name for m in pkgutil.walk_packages(attnviz.__path__, prefix="attnviz.")
             if not m.name.endswith(".__main__") and not m.name.startswith(tuple(p + "." for p in APP_PACKAGES))
             and m.name not in APP_PACKAGES]
-    assert {"attnviz.zoo.loading", "attnviz.profiling.runner", "attnviz.bundle"} <= set(core)
+    assert {"attnviz.models.zoo.loading", "attnviz.profiles.builder.runner", "attnviz.training.bundle"} <= set(core)
     assert _loaded_app_modules("\n".join(f"import {m}" for m in core)) == []
 
 

@@ -8,9 +8,9 @@ import torch
 from PIL import Image
 from timm.data import create_transform
 
-from attnviz.images import load_image
-from attnviz.memory import peak_rss, reset_peak_rss, rss
-from attnviz.preprocess import (CROP_FIRST_TOLERANCE, PATH_CROP_FIRST, PATH_TIMM, TIMM_RESIZE_PIXELS, CropFirst,
+from attnviz.images.loading import load_image
+from attnviz.runtime.memory import peak_rss, reset_peak_rss, rss
+from attnviz.models.preprocess import (CROP_FIRST_TOLERANCE, PATH_CROP_FIRST, PATH_TIMM, TIMM_RESIZE_PIXELS, CropFirst,
                                 ModelTransform, eval_transform, preprocessing_path)
 
 #: timm's own pretrained configurations (no weights needed): three bicubic, one bilinear (the SENet

@@ -1,4 +1,4 @@
-"""attnviz.profiling: streaming class profiles against a direct computation, the paired moments
+"""attnviz.profiles.builder: streaming class profiles against a direct computation, the paired moments
 between scales and the tests made from them, CSV, resume, bad files, old profiles, the CLI and a
 2-process torchrun run.
 
@@ -18,20 +18,20 @@ import torch
 import torch.nn as nn
 
 from attnviz import load_profile
-from attnviz.class_stats import mean_attention_difference, scale_shift_tests
-from attnviz.architectures import build_architecture
-from attnviz.classes import folder_class_name
+from attnviz.profiles.class_stats import mean_attention_difference, scale_shift_tests
+from attnviz.models.architectures import build_architecture
+from attnviz.models.classes import folder_class_name
 from attnviz.cli import main
 from attnviz.errors import AttnvizError
-from attnviz.images import load_image
-from attnviz.inference import analyse_images
-from attnviz.profiling import (ProfileAccumulator, folder_with_csv, image_folder, profile_dataset,
+from attnviz.images.loading import load_image
+from attnviz.analysis.inference import analyse_images
+from attnviz.profiles.builder import (ProfileAccumulator, folder_with_csv, image_folder, profile_dataset,
                                profile_images)
-from attnviz.profiling.distributed import World, shard
-from attnviz.profiling.runner import checkpoint_path
-from attnviz.scale import zoom
-from attnviz.stats import holm_adjust, mcnemar_exact, paired_t_from_moments, paired_t_test
-from attnviz.zoo import wrap_model
+from attnviz.profiles.builder.distributed import World, shard
+from attnviz.profiles.builder.runner import checkpoint_path
+from attnviz.analysis.scale import zoom
+from attnviz.analysis.statistics import holm_adjust, mcnemar_exact, paired_t_from_moments, paired_t_test
+from attnviz.models.zoo import wrap_model
 
 ROOT = Path(__file__).resolve().parent.parent
 CLASSES = ["n01440764", "n02102040", "n03888257"]          # tench, springer, parachute

@@ -16,11 +16,11 @@ import torch
 from PIL import Image, ImageFilter
 from scipy import stats as sp
 
-from attnviz.class_stats import similarity
+from attnviz.profiles.class_stats import similarity
 from attnviz.gates import Gate, discover_gates, kind_named
-from attnviz.profiling import ProfileAccumulator
-from attnviz.scale import zoom
-from attnviz.stats import class_specificity, holm_adjust, mcnemar_exact, paired_t_from_moments, paired_t_test
+from attnviz.profiles.builder import ProfileAccumulator
+from attnviz.analysis.scale import zoom
+from attnviz.analysis.statistics import class_specificity, holm_adjust, mcnemar_exact, paired_t_from_moments, paired_t_test
 
 COUNTS = (3, 11, 26, 7)                                               # unequal on purpose
 
@@ -244,8 +244,8 @@ def test_class_dependence_counts_the_classes_and_images_it_was_given():
     """Classes of 1, 5, 0 and 6 images: the empty class is left out, the single image counts; one
     class alone has nothing to compare (no p, no interval, no noise floor); the replicates are
     the ones asked for (draws, seed)."""
-    from attnviz.class_stats import _interval, class_dependence
-    from attnviz.stats import class_draws
+    from attnviz.profiles.class_stats import _interval, class_dependence
+    from attnviz.analysis.statistics import class_draws
 
     rng = np.random.default_rng(8)
     y = np.repeat(np.arange(4), (1, 5, 0, 6))
@@ -292,7 +292,7 @@ def _exact_spearman_p(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def test_spearman_is_exact_up_to_nine_pairs_and_scipys_beyond():
-    from attnviz.stats import EXACT_SPEARMAN, spearman
+    from attnviz.analysis.statistics import EXACT_SPEARMAN, spearman
 
     assert EXACT_SPEARMAN == 9
     # four pairs in the same order: rho = 1, reached by 2 of the 4! = 24 permutations (1 and -1)
@@ -327,7 +327,7 @@ def test_spearman_is_exact_up_to_nine_pairs_and_scipys_beyond():
 
 
 def test_block_class_means_samples_channels_and_sorts_them_by_every_images_mean():
-    from attnviz.class_stats import block_class_means
+    from attnviz.profiles.class_stats import block_class_means
 
     rng = np.random.default_rng(5)
     y = np.repeat(np.arange(len(COUNTS)), COUNTS)
@@ -364,8 +364,8 @@ def test_block_class_means_samples_channels_and_sorts_them_by_every_images_mean(
 
 def test_path_weights_are_the_mean_over_images_of_one_paths_values():
     from attnviz.errors import InvalidChoice
-    from attnviz.inference import ImageAnalysis
-    from attnviz.scale import ScaleSweep
+    from attnviz.analysis.inference import ImageAnalysis
+    from attnviz.analysis.scale import ScaleSweep
 
     rng = np.random.default_rng(9)
     gate = Gate("SK_3_1", "sk_3_1", "sk_3_1.attn", kind_named("sk"), "sk", 4, 3, stage=3, block=1, index=0)
@@ -404,7 +404,7 @@ def _eta_omega(n_k: np.ndarray, means: np.ndarray, ssw: np.ndarray) -> tuple[flo
 
 
 def test_channel_means_of_eta_omega_follow_the_definitions():
-    from attnviz.stats import _channel_means_of_eta_omega
+    from attnviz.analysis.statistics import _channel_means_of_eta_omega
 
     rng = np.random.default_rng(13)
     n_k = np.array([2.0, 5.0, 3.0])
@@ -422,7 +422,7 @@ def test_channel_means_of_eta_omega_follow_the_definitions():
 
 
 def test_class_draws_are_the_parametric_bootstrap_written_again():
-    from attnviz.stats import class_draws
+    from attnviz.analysis.statistics import class_draws
 
     rng = np.random.default_rng(17)
     counts = np.array([4, 0, 9, 2])
@@ -449,8 +449,8 @@ def test_class_draws_are_the_parametric_bootstrap_written_again():
 
 
 def test_class_dependence_of_no_class_of_two_classes_and_omegas_lower_clip():
-    from attnviz.class_stats import _interval, class_dependence
-    from attnviz.stats import class_draws
+    from attnviz.profiles.class_stats import _interval, class_dependence
+    from attnviz.analysis.statistics import class_draws
 
     rng = np.random.default_rng(19)
     y = np.repeat(np.arange(4), (1, 1, 1, 2))

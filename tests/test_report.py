@@ -5,7 +5,7 @@ import re
 
 from tiny import tiny
 
-from attnviz.inference import analyse_images
+from attnviz.analysis.inference import analyse_images
 from attnviz.views.report import explore_report
 
 
@@ -28,7 +28,7 @@ def test_report_is_one_offline_file_with_every_chart_and_its_numbers(photos):
 
 def test_compare_report_in_chinese_holds_the_papers_finding_and_every_chart(photos):
     from attnviz.i18n import language
-    from attnviz.profiling import profile_images
+    from attnviz.profiles.builder import profile_images
     from attnviz.views import compare
     from attnviz.views.report import compare_report
 

@@ -7,13 +7,13 @@ import io
 from PIL import Image
 
 from attnviz.i18n import current_language
-from attnviz.inference import analyse_images
+from attnviz.analysis.inference import analyse_images
 from attnviz.serving.inputs import ImageInput, decode
 from tiny import tiny
 
 
 def test_the_report_is_in_the_language_it_was_asked_in():
-    from attnviz.app.explore import explore_report
+    from attnviz.app.pages.explore import explore_report
 
     model = tiny("se_resnet18_half", size=64)
     buf = io.BytesIO()

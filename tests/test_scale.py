@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from attnviz.scale import zoom
+from attnviz.analysis.scale import zoom
 
 
 def _target(size=(120, 80)) -> Image.Image:
@@ -50,9 +50,9 @@ def test_zoom_refuses_factors_below_one(bad):
 
 # ---------------------------------------------------------------- sweeps
 
-from attnviz.images import load_image  # noqa: E402
-from attnviz.inference import analyse_images  # noqa: E402
-from attnviz.scale import ScaleSweep, scale_sweep  # noqa: E402
+from attnviz.images.loading import load_image  # noqa: E402
+from attnviz.analysis.inference import analyse_images  # noqa: E402
+from attnviz.analysis.scale import ScaleSweep, scale_sweep  # noqa: E402
 from tiny import tiny  # noqa: E402
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from attnviz.scale import scale_sweep, sweep_scales
+from attnviz.analysis.scale import scale_sweep, sweep_scales
 from attnviz.serving import analyses as served_analyses
 from attnviz.serving.analyses import AnalysisCache, cached_sweep
 from attnviz.serving.models import ModelRequest, ServedModel

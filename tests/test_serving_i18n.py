@@ -9,11 +9,11 @@ import pytest
 
 from attnviz import i18n
 from attnviz.errors import ImageLoadError
-from attnviz.images import load_image
+from attnviz.images.loading import load_image
 from attnviz.serving.inputs import vocabulary_note
 from attnviz.serving.models import FILE, PRETRAINED, RANDOM, WEIGHT_MODES, ModelChoice
-from attnviz.zoo import TIMM_ZOO, list_models
-from attnviz.zoo.bundled import SHIPPED_DESCRIPTIONS, BundledModel, Preprocessing, _default_assets
+from attnviz.models.zoo import TIMM_ZOO, list_models
+from attnviz.models.zoo.bundled import SHIPPED_DESCRIPTIONS, BundledModel, Preprocessing, _default_assets
 
 
 class Marked:
@@ -66,7 +66,7 @@ def test_the_shipped_cards_descriptions_are_in_the_catalogue():
         pytest.skip("no bundled model in this checkout")
     for card in cards:
         assert json.loads(card.read_text())["description"] in SHIPPED_DESCRIPTIONS, (
-            f"{card.name}: add its description to attnviz.zoo.bundled.SHIPPED_DESCRIPTIONS")
+            f"{card.name}: add its description to attnviz.models.zoo.bundled.SHIPPED_DESCRIPTIONS")
 
 
 def test_messages_are_made_in_the_language_of_the_moment(marked):  # noqa: ARG001  fixture: patches the translations

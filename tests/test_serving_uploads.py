@@ -100,7 +100,7 @@ def _png(colour) -> bytes:
 
 
 def _rss(pid: int) -> int:
-    from attnviz.memory import rss
+    from attnviz.runtime.memory import rss
 
     return rss(pid)
 

@@ -87,12 +87,12 @@ def test_a_closed_sessions_uploads_leave_the_upload_manager_and_its_memory_retur
 
 
 def _decoder_workers(server_pid: int) -> list[int]:
-    """The server's decoder processes (its children running attnviz.decode_worker)."""
+    """The server's decoder processes (its children running attnviz.images.decode_worker)."""
     pids = []
     for task in Path(f"/proc/{server_pid}/task").iterdir():
         for child in (task / "children").read_text().split():
             cmdline = Path(f"/proc/{child}/cmdline").read_bytes() if Path(f"/proc/{child}").exists() else b""
-            if b"attnviz.decode_worker" in cmdline:
+            if b"attnviz.images.decode_worker" in cmdline:
                 pids.append(int(child))
     return pids
 

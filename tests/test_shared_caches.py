@@ -34,7 +34,7 @@ def assets(tmp_path_factory, nette_dir) -> Path:
 def visitor(monkeypatch, assets, samples_dir):
     """A new session on Explore with nothing chosen (the live example's sample emptied)."""
     at = app_test(monkeypatch, assets, samples_dir, TIMEOUT).run()
-    at.switch_page("attnviz/app/explore.py").run()
+    at.switch_page("attnviz/app/pages/explore.py").run()
     at.sidebar.multiselect(key="samples").set_value([]).run()
     return at
 
@@ -68,9 +68,9 @@ class Counter:
 def expected_top5(assets, data: bytes, monkeypatch) -> dict:
     """The model's top-5 for these bytes computed here, past every cache of the app: the bundled
     model loaded anew, the bytes decoded anew, one forward pass."""
-    from attnviz.inference import analyse_images
+    from attnviz.analysis.inference import analyse_images
     from attnviz.serving.inputs import ImageInput, decode
-    from attnviz.zoo import load_model
+    from attnviz.models.zoo import load_model
 
     monkeypatch.setenv("ATTNVIZ_ASSETS", str(assets))
     loaded = load_model("test_se", device="cpu")
@@ -198,7 +198,7 @@ def test_a_rerun_builds_no_chart_and_a_second_visitor_of_the_same_photo_neither(
 
 def test_a_closed_channel_view_builds_none_of_its_charts(assets, samples_dir, monkeypatch):
     import attnviz.views.channel as channel_views
-    from attnviz.app.explore import CHANNEL_VIEW
+    from attnviz.app.pages.explore import CHANNEL_VIEW
 
     at = upload(visitor(monkeypatch, assets, samples_dir), "closed-view-goldfish.jpg",
                 (samples_dir / "n01443537_goldfish.JPEG").read_bytes())

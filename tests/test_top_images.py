@@ -9,11 +9,11 @@ from tiny import tiny
 from attnviz.errors import AttnvizError
 from attnviz.gates.registry import Gate
 from attnviz.gates.se import SE
-from attnviz.images import load_image
-from attnviz.inference import analyse_images
-from attnviz.profiles import load_profile
-from attnviz.profiling import profile_dataset
-from attnviz.profiling.top_images import TopImages
+from attnviz.images.loading import load_image
+from attnviz.analysis.inference import analyse_images
+from attnviz.profiles.profile import load_profile
+from attnviz.profiles.builder import profile_dataset
+from attnviz.profiles.builder.top_images import TopImages
 
 GATE = Gate("SE_2_1", "m", "m.gate", SE, "se", channels=3, paths=1)
 
@@ -58,7 +58,7 @@ def test_profile_keeps_the_top_images_and_they_match_a_fresh_forward_pass(nette_
 
 def test_a_profile_without_top_images_says_what_it_lacks(tmp_path, goldfish):
     """Profiles made without --top-images (and schema-1 files) load and name the remedy."""
-    from attnviz.profiling import profile_images
+    from attnviz.profiles.builder import profile_images
 
     loaded = tiny("se_resnet18_half", size=64)
     profile = profile_images(loaded, [load_image(goldfish)], [0], ["goldfish"])

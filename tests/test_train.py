@@ -7,7 +7,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from attnviz.train import TrainConfig, train
+from attnviz.training.train import TrainConfig, train
 
 
 def _cfg(nette_dir, out, epochs=2):

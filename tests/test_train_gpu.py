@@ -1,4 +1,4 @@
-"""Training against a time budget from packed data (attnviz.train_gpu), checked on the CPU: the
+"""Training against a time budget from packed data (attnviz.training.train_gpu), checked on the CPU: the
 augmentation against torch's and torchvision's own definitions, the packed file against PIL."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import torch.nn.functional as F
 import torchvision.transforms.v2.functional as TF
 from PIL import Image
 
-from attnviz.architectures import build_architecture
-from attnviz.train_gpu import (BudgetPlan, adjust_colours, crop_boxes, lr_factor, pack_folder, read_packed,
+from attnviz.models.architectures import build_architecture
+from attnviz.training.train_gpu import (BudgetPlan, adjust_colours, crop_boxes, lr_factor, pack_folder, read_packed,
                                resample)
 
 WNIDS = ["n01440764", "n03888257"]  # tench, parachute

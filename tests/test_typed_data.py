@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attnviz import profile_format
+import attnviz.profiles.file_format as profile_format
 from attnviz.gates import Gate
-from attnviz.profiles import Profile, load_profile
+from attnviz.profiles.profile import Profile, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 SK_PROFILE = ROOT / "assets" / "profiles" / "sk_resnet18_imagenette.profile.safetensors"

@@ -7,7 +7,7 @@ from attnviz.views.explore import ExploreOptions, explore_charts
 
 
 def test_explore_charts_per_kind(sk_model, photos):
-    from attnviz.inference import analyse_images
+    from attnviz.analysis.inference import analyse_images
 
     analyses = analyse_images(sk_model, [p.image for p in photos], ["tench", "goldfish"])
     keys = [c.key for c in explore_charts(sk_model, analyses, ExploreOptions(block="SK_5_2"))]

@@ -10,12 +10,12 @@ import torch
 import torch.nn.functional as F
 from timm.models.resnet import BasicBlock, ResNet
 
-from attnviz.capture import has_hooks
+from attnviz.capture.attention import has_hooks
 from attnviz.errors import AttnvizError
-from attnviz.images import load_image
+from attnviz.images.loading import load_image
 from attnviz.views.kinds import view_of
-from attnviz.walkthrough import StepRecorder, walkthrough
-from attnviz.zoo import wrap_model
+from attnviz.analysis.walkthrough import StepRecorder, walkthrough
+from attnviz.models.zoo import wrap_model
 from tiny import CLASS_NAMES, tiny
 
 SMALL = {"input_size": (3, 64, 64), "interpolation": "bicubic", "mean": (0.485, 0.456, 0.406),

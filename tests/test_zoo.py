@@ -12,8 +12,8 @@ import torch
 from safetensors.torch import save_file
 
 from attnviz.errors import AttnvizError, ModelLoadError
-from attnviz.devices import resolve_device
-from attnviz.zoo import (TIMM_ZOO, BundledModel, bundled_models, default_model_name, list_models, load_model,
+from attnviz.runtime.devices import resolve_device
+from attnviz.models.zoo import (TIMM_ZOO, BundledModel, bundled_models, default_model_name, list_models, load_model,
                          read_state_dict, suggest, weights_status)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,8 +180,8 @@ def test_cuda_without_gpu_is_a_clear_error():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("amp", ["off", "bf16", "fp16"])
 def test_cuda_amp_channels_last_values_are_float32_and_match_cpu(amp, goldfish):
-    from attnviz.images import load_image
-    from attnviz.inference import analyse_images
+    from attnviz.images.loading import load_image
+    from attnviz.analysis.inference import analyse_images
 
     torch.manual_seed(0)
     state = timm.create_model("seresnet50").state_dict()

@@ -5,10 +5,10 @@ import pytest
 import torch
 from PIL import Image
 
-from attnviz.architectures import build_architecture
+from attnviz.models.architectures import build_architecture
 from attnviz.errors import ModelLoadError
-from attnviz.inference import analyse_images
-from attnviz.zoo import wrap_model
+from attnviz.analysis.inference import analyse_images
+from attnviz.models.zoo import wrap_model
 
 
 def test_wrap_model_discovers_gates_and_preprocesses():

@@ -4,8 +4,8 @@ from __future__ import annotations
 import torch
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
-from attnviz.architectures import build_architecture
-from attnviz.zoo import LoadedModel, wrap_model
+from attnviz.models.architectures import build_architecture
+from attnviz.models.zoo import LoadedModel, wrap_model
 
 CLASS_NAMES = [f"class {i}" for i in range(10)]
 

@@ -10,8 +10,8 @@ import streamlit as st
 from ..errors import AttnvizError
 from ..figures.export import chart_config, figure_csv, figure_html, safe_filename
 from ..i18n import _, ngettext
-from ..literal import markdown_text
-from ..inference import ImageAnalysis
+from ..figures.literal import markdown_text
+from ..analysis.inference import ImageAnalysis
 from ..serving.analyses import AnalysisCache
 from ..serving.inputs import DecodedImage
 from ..serving.models import ServedModel

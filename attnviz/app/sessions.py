@@ -28,7 +28,7 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from ..memory import return_freed_memory
+from ..runtime.memory import return_freed_memory
 from ..serving.decoding import decoder_pool
 from ..serving.inputs import ImageInput
 from ..serving.limits import ServerLimits

@@ -8,12 +8,12 @@ import streamlit as st
 
 from ..errors import ModelLoadError
 from ..i18n import _, sentences
-from ..literal import markdown_text
+from ..figures.literal import markdown_text
 from ..serving import server_limits
 from ..serving.inputs import DecodedImage, ImageInput, knows, read_files, session_caps, unique_names
 from ..serving.samples import sample_photos
 from ..serving.models import FILE, PRETRAINED, RANDOM, WEIGHT_MODES, ModelRequest, ServedModel, model_choices, upload_key
-from ..zoo import WeightsBlob, bundled_dir, default_model_name
+from ..models.zoo import WeightsBlob, bundled_dir, default_model_name
 from .sessions import admitted_uploads
 from .present import presenter_toggle
 from .state import Context, data_root, decoded, query_choice, remember, served_model
@@ -96,7 +96,7 @@ def pick_images(app_dir: Path, class_names: list[str] | None = None):
         shot = st.sidebar.camera_input(_("Hold an object up to the camera"), key="camera")
         if shot is not None:
             items.append(ImageInput("camera photo", shot.getvalue()))
-    # A frame frozen on the Live page (attnviz/app/live.py): one image like any other, until unticked.
+    # A frame frozen on the Live page (attnviz/app/pages/live.py): one image like any other, until unticked.
     frozen = st.session_state.get("_live_frozen")
     if frozen is not None and st.sidebar.checkbox(_("Frozen live frame: {name}").format(name=frozen[0]), value=True,
                                                   key=f"use_frozen_{frozen[0]}"):

@@ -13,17 +13,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from ..attribution import channel_attribution, gradcam, knockout
-from ..images import list_image_files
-from ..inference import ImageAnalysis
-from ..profiles import Profile, bundled_profile_path, read_profile
+from ..analysis.attribution import channel_attribution, gradcam, knockout
+from ..images.loading import list_image_files
+from ..analysis.inference import ImageAnalysis
+from ..profiles.profile import Profile, bundled_profile_path, read_profile
 from ..serving import DataRoot, JobQueue, SharedResults, server_limits
 from ..serving.analyses import AnalysisCache
 from ..serving.inputs import DecodedImage, ImageInput, decode
 from ..serving.models import RANDOM, ModelRequest, ServedModel, load_request
-from ..walkthrough import Walkthrough, walkthrough
+from ..analysis.walkthrough import Walkthrough, walkthrough
 from ..i18n import _, current_language
-from ..zoo import WeightsBlob
+from ..models.zoo import WeightsBlob
 from .cache_keys import DecodeKey, PhotoKey
 from .render import analyse
 
@@ -133,8 +133,8 @@ def channel_picture(model: ServedModel, path: str, gate: str, channel: int, with
     import numpy as np
     from PIL import Image
 
-    from ..attribution import channel_map
-    from ..images import load_views
+    from ..analysis.attribution import channel_map
+    from ..images.loading import load_views
 
     image = load_views(path).model
     heat, seen = channel_map(model.loaded, image, gate, channel)

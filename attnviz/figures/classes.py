@@ -9,9 +9,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..class_stats import BlockClassMeans
+from ..profiles.class_stats import BlockClassMeans
 from ..i18n import N_, _
-from ..literal import chart_text
+from .literal import chart_text
 from .style import REFERENCE_COLOR, VALUE_SCALE, finish, series_colors
 
 

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ..literal import chart_text
+from .literal import chart_text
 from ..gates import EXCITATION, Gate
 from ..errors import InvalidChoice, NothingToShow
 from ..i18n import _
-from ..inference import ImageAnalysis
+from ..analysis.inference import ImageAnalysis
 from .style import REFERENCE_COLOR, VALUE_SCALE, finish, series_colors
 
 

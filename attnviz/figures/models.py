@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 
 from ..gates import EXCITATION, kind_named
 from ..i18n import N_, _
-from ..model_comparison import BlockCorrelation, ModelSummary
+from ..analysis.model_comparison import BlockCorrelation, ModelSummary
 from ..views.kinds import view_of
 from .style import REFERENCE_COLOR, finish, series_colors, subplot_titles
 

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from ..literal import chart_text
+from .literal import chart_text
 from ..i18n import _
 from .style import finish
 

@@ -14,12 +14,12 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..literal import chart_text
+from .literal import chart_text
 from ..gates import SELECTION, Gate
 from ..errors import NothingToShow
 from ..i18n import _
-from ..inference import ImageAnalysis
-from ..stats import mean_attention_difference
+from ..analysis.inference import ImageAnalysis
+from ..analysis.statistics import mean_attention_difference
 from ..views.kinds import SelectionWords, view_of
 from .style import PATH_COLORS, REFERENCE_COLOR, finish, hover, series_colors
 

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from ..gates import SPLITS, Gate
 from ..i18n import _
-from ..inference import ImageAnalysis
+from ..analysis.inference import ImageAnalysis
 from .style import VALUE_SCALE, finish, series_colors
 
 

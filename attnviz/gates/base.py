@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..stats import mean_attention_difference
+from ..analysis.statistics import mean_attention_difference
 
 ArrayT = TypeVar("ArrayT", torch.Tensor, np.ndarray)
 

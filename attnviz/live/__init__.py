@@ -6,7 +6,7 @@ values, every unit's summary, asked of each gate's kind), ``overlay`` (those val
 returned video frame with numpy), ``history`` (the last seconds of readings, for a chart),
 ``stream`` (one stream: its analyser thread, its frame rate, its end) and ``streams`` (the
 server's live streams, at most ``ATTNVIZ_MAX_LIVE``). ``ice`` reads ``ATTNVIZ_ICE_SERVERS``.
-The app's Live page (``attnviz/app/live.py``) wires them to streamlit-webrtc.
+The app's Live page (``attnviz/app/pages/live.py``) wires them to streamlit-webrtc.
 """
 from __future__ import annotations
 

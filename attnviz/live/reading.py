@@ -1,7 +1,7 @@
 """What one analysed video frame shows: its top-5, the chosen gate's values per channel, and a
 summary of every gate, each asked of the gate's own kind (no kind names compared here).
 
-A frame goes through ``attnviz.inference.analyse_images``: the model's own preprocessing
+A frame goes through ``attnviz.analysis.inference.analyse_images``: the model's own preprocessing
 (crop-first) and the same capture as every other page, so a still frame reads as ``attnviz
 inspect`` reads the same picture.
 """
@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from ..inference import analyse_images
-from ..zoo import LoadedModel
+from ..analysis.inference import analyse_images
+from ..models.zoo import LoadedModel
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
-from ..zoo import LoadedModel
+from ..models.zoo import LoadedModel
 from .history import RollingHistory
 from .overlay import draw_overlay
 from .reading import LiveReading, read_frame

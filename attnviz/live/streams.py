@@ -8,7 +8,7 @@ import threading
 from ..errors import AttnvizError
 from ..i18n import _
 from ..serving.limits import _env_int
-from ..zoo import LoadedModel
+from ..models.zoo import LoadedModel
 from .stream import LiveStream
 
 DEFAULT_MAX_LIVE = 4

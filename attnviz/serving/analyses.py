@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from PIL import Image
 
 from ..i18n import _
-from ..inference import ImageAnalysis, analyse_images
-from ..scale import ScaleSweep, zoom
+from ..analysis.inference import ImageAnalysis, analyse_images
+from ..analysis.scale import ScaleSweep, zoom
 from .inputs import DecodedImage
 from .models import ServedModel
 
@@ -126,7 +126,7 @@ def _continued(progress: Progress, base: int, total: int) -> Progress:
 
 def cached_sweep(cache: AnalysisCache, model: ServedModel, images: Sequence[DecodedImage],
                  scales: Sequence[float], progress: Progress | None = None) -> ScaleSweep:
-    """A ScaleSweep (as ``attnviz.scale.scale_sweep`` computes it) from cached analyses: only
+    """A ScaleSweep (as ``attnviz.analysis.scale.scale_sweep`` computes it) from cached analyses: only
     (image, zoom) pairs never seen before are zoomed and go through the model."""
     analyses = {}
     total = len(images) * len(scales)

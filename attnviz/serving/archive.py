@@ -20,8 +20,8 @@ from pathlib import PurePosixPath
 
 from ..errors import AttnvizError, ImageLoadError
 from ..i18n import _
-from ..images import EXTENSIONS
-from ..sampling import first_per_class
+from ..images.loading import EXTENSIONS
+from ..images.sampling import first_per_class
 from .limits import ServerLimits
 
 _MiB = 1024 * 1024

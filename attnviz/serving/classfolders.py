@@ -11,13 +11,13 @@ from collections.abc import Callable
 
 from PIL import Image
 
-from ..classes import folder_class_name
+from ..models.classes import folder_class_name
 from ..i18n import _
-from ..images import load_views
-from ..profiles import Profile
-from ..profiling import profile_dataset, profile_images
-from ..profiling.datasets import ImageLoader, ProfileData
-from ..zoo import LoadedModel
+from ..images.loading import load_views
+from ..profiles.profile import Profile
+from ..profiles.builder import profile_dataset, profile_images
+from ..profiles.builder.datasets import ImageLoader, ProfileData
+from ..models.zoo import LoadedModel
 from .archive import read_zip_classes
 from .dataroot import DataRoot
 from .limits import ServerLimits

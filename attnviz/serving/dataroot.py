@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import AttnvizError
 from ..i18n import _
-from ..images import EXTENSIONS
+from ..images.loading import EXTENSIONS
 
 WEIGHTS_SUFFIXES = (".safetensors", ".pth", ".pt")
 _MAX_LISTED = 500  # entries offered in a picker; a root with more is cut, not walked forever

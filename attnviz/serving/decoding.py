@@ -1,10 +1,10 @@
 """Uploaded images decoded in worker processes, so that no file can hold a core or the memory.
 
-Each file's cost is read from its structure first (``attnviz.images.inspect_cost``): a file over
+Each file's cost is read from its structure first (``attnviz.images.loading.inspect_cost``): a file over
 the stated limits is refused before any decoder sees it, and the memory the others need is
 reserved under the process-wide ``DECODE_BUDGET`` (768 MiB), so concurrent decodes wait for each
 other instead of adding up. The decode itself runs in one of a few persistent worker processes
-(``python -m attnviz.decode_worker``: Pillow and numpy only) that set, before every file, a memory
+(``python -m attnviz.images.decode_worker``: Pillow and numpy only) that set, before every file, a memory
 limit of what the structure said plus a margin (RLIMIT_AS) and a CPU-time limit (RLIMIT_CPU); the
 server kills a worker that has not answered within a wall-clock limit. A file that passes a limit
 is refused by name with the limit it passed; the worker is replaced and the other files go on.
@@ -38,13 +38,13 @@ from typing import IO, cast
 
 from PIL import Image
 
-from ..decode_worker import write_frames
+from ..images.decode_worker import write_frames
 from ..errors import AttnvizError, ImageLoadError
 from ..i18n import _, current_language
-from ..imagecost import DecodeLimits
-from ..images import (DECODE_BUDGET, DECODE_LIMITS, DISPLAY_SIDE, MODEL_VIEW_ASPECT, MODEL_VIEW_SIDE, ImageViews, decode_views,
+from ..images.decode_cost import DecodeLimits
+from ..images.loading import (DECODE_BUDGET, DECODE_LIMITS, DISPLAY_SIDE, MODEL_VIEW_ASPECT, MODEL_VIEW_SIDE, ImageViews, decode_views,
                       inspect_cost, memory_refusal, too_costly)
-from ..memory import MiB, WaitStopped, return_freed_memory
+from ..runtime.memory import MiB, WaitStopped, return_freed_memory
 from .limits import _env_int
 
 log = logging.getLogger("attnviz.decoding")
@@ -60,7 +60,7 @@ class DecoderSettings:
     workers: int = 2               # ATTNVIZ_DECODE_WORKERS (0: decode in this process)
     cpu_seconds: float = 10.0      # ATTNVIZ_DECODE_CPU_SECONDS: CPU time one file may take
     wall_seconds: float = 30.0     # ATTNVIZ_DECODE_WALL_SECONDS: time one file may take in a worker
-    limits: DecodeLimits = DECODE_LIMITS  # what a file's structure may cost (attnviz.imagecost)
+    limits: DecodeLimits = DECODE_LIMITS  # what a file's structure may cost (attnviz.images.decode_cost)
 
     @classmethod
     def from_environment(cls) -> DecoderSettings:
@@ -90,7 +90,7 @@ class _Worker:
     """One decoder process and its pipes; used by one thread at a time."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "attnviz.decode_worker"], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-m", "attnviz.images.decode_worker"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=_worker_environment(), close_fds=True)
         self._buffer = bytearray()

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from PIL import Image
 
-from ..images import LoadedImage, list_image_files
+from ..images.loading import LoadedImage, list_image_files
 from ..errors import ImageLoadError
 from ..i18n import _, ngettext
 
@@ -38,10 +38,10 @@ class ImageInput:
 
 @dataclass(frozen=True)
 class DecodedImage(LoadedImage):
-    """An input after decoding (attnviz.images.LoadedImage) plus the sha256 of its bytes, which
+    """An input after decoding (attnviz.images.loading.LoadedImage) plus the sha256 of its bytes, which
     keys the app's caches. ``error`` holds the reason alone: the app shows it beside the name.
 
-    The app keeps bounded copies only (``attnviz.images.load_views``): ``image`` is what the models
+    The app keeps bounded copies only (``attnviz.images.loading.load_views``): ``image`` is what the models
     see (the centre of the photo, short side at most 512 pixels), ``display`` the thumbnail shown
     on the page, ``size`` the original width and height.
     """

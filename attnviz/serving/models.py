@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from collections.abc import Iterator, Mapping
 
 from ..i18n import N_, _
-from ..zoo import LoadedModel, WeightsBlob, list_models, load_model
+from ..models.zoo import LoadedModel, WeightsBlob, list_models, load_model
 
 
 class Labels(Mapping[str, str]):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..images import list_image_files
+from ..images.loading import list_image_files
 from .inputs import sample_label, samples_folder
 
 

@@ -1,7 +1,7 @@
 """Page 4, "Attribution": Grad-CAM, channel attribution vs the gate, and the knock-out, as charts."""
 from __future__ import annotations
 
-from ..attribution import ChannelAttribution, GradCamResult, KnockoutResult
+from ..analysis.attribution import ChannelAttribution, GradCamResult, KnockoutResult
 from ..figures import attribution as attribution_figures
 from ..gates import Gate
 from ..i18n import N_, _

@@ -9,7 +9,7 @@ import numpy as np
 from ..figures import classes as class_figures
 from ..gates import Gate
 from ..i18n import _
-from ..profiles import Profile
+from ..profiles.profile import Profile
 from .chart import Chart
 from .kinds import view_of
 

@@ -2,8 +2,8 @@
 the class dependence (eta squared) and class specificity of every block with their intervals and
 noise floors, the class similarity matrix of one block.
 
-The numbers come from ``attnviz.class_stats.class_dependence`` and the verdicts from
-``attnviz.claims``; the classes from a ``Profile`` (``attnviz.profiles``), however it was made: a
+The numbers come from ``attnviz.profiles.class_stats.class_dependence`` and the verdicts from
+``attnviz.analysis.claims``; the classes from a ``Profile`` (``attnviz.profiles.profile``), however it was made: a
 saved file (the bundled models ship one), labelled images, or folders of class images.
 """
 from __future__ import annotations
@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import claims
-from ..class_stats import (MIN_IMAGES_PER_CLASS, PAPER_CHANNELS, ClassDependence, block_class_means,
+from ..analysis import claims
+from ..profiles.class_stats import (MIN_IMAGES_PER_CLASS, PAPER_CHANNELS, ClassDependence, block_class_means,
                            class_dependence, similarity, value_label)
 from ..errors import AttnvizError
 from ..gates import EXCITATION
 from ..figures import classes as class_figures
 from ..i18n import _, ngettext
-from ..profiles import Profile
+from ..profiles.profile import Profile
 from .chart import Chart
 
 
@@ -145,7 +145,7 @@ def _trend_text(trend: claims.DepthTrend) -> str:
 
 
 def paper_comparison(profile: Profile, classes: list[int], scale_index: int = 0) -> str:
-    """What the SENet paper found, what this profile shows (computed, with ``attnviz.claims``'s
+    """What the SENet paper found, what this profile shows (computed, with ``attnviz.analysis.claims``'s
     criteria), and why they may differ."""
     gates = [g for g in profile.gates if g.kind.draws(EXCITATION)]
     if not gates:

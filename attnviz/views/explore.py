@@ -13,14 +13,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..literal import chart_text, markdown_text
-from ..class_stats import mean_attention_difference
+from ..figures.literal import chart_text, markdown_text
+from ..profiles.class_stats import mean_attention_difference
 from ..figures import excitation, prediction, selection, split
 from ..gates import EXCITATION, SELECTION, SPLITS, Gate
 from ..i18n import _, ngettext, sentences
-from ..inference import ImageAnalysis
-from ..profiles import Profile
-from ..zoo import LoadedModel
+from ..analysis.inference import ImageAnalysis
+from ..profiles.profile import Profile
+from ..models.zoo import LoadedModel
 from .chart import Chart
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from ..figures.walkthrough import feature_maps, shared_scale, step_panels
 from ..i18n import N_, _
-from ..literal import markdown_text
-from ..walkthrough import Walkthrough
+from ..figures.literal import markdown_text
+from ..analysis.walkthrough import Walkthrough
 from .kinds import view_of
 from .chart import Chart
 

@@ -7,7 +7,7 @@ import numpy as np
 from ..figures import models as model_figures
 from ..figures import prediction
 from ..i18n import _, listing, ngettext, sentences
-from ..model_comparison import ModelComparison, ModelSummary
+from ..analysis.model_comparison import ModelComparison, ModelSummary
 from .chart import Chart
 
 

@@ -24,9 +24,9 @@ from PIL import Image
 
 from ..figures.export import figure_csv
 from ..i18n import _, current_language, font_family, ngettext, sentences
-from ..inference import ImageAnalysis
-from ..profiles import Profile
-from ..zoo import LoadedModel
+from ..analysis.inference import ImageAnalysis
+from ..profiles.profile import Profile
+from ..models.zoo import LoadedModel
 from . import compare, explore
 from .chart import Chart
 

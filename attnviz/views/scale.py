@@ -7,12 +7,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..class_stats import difference_gates, mean_attention_difference
+from ..profiles.class_stats import difference_gates, mean_attention_difference
 from ..figures import scale as scale_figures
 from ..gates import AttentionKind
 from ..i18n import _, sentences
-from ..profiles import Profile
-from ..scale import ScaleSweep
+from ..profiles.profile import Profile
+from ..analysis.scale import ScaleSweep
 from .chart import Chart
 from .kinds import view_of
 

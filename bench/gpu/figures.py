@@ -89,8 +89,8 @@ def capture_figures(device: str) -> list[dict]:
 
 
 def profile_figures(device: str) -> list[dict]:
-    from attnviz.profiling.datasets import image_folder
-    from attnviz.zoo import load_model
+    from attnviz.profiles.builder.datasets import image_folder
+    from attnviz.models.zoo import load_model
 
     args = SimpleNamespace(batch_size=env_int("GPU_PROFILE_BATCH", 256), batches=env_int("GPU_PROFILE_BATCHES", 8),
                            repeats=env_int("GPU_REPEATS", 3), workers=env_int("GPU_WORKERS", 12))
@@ -116,8 +116,8 @@ def profile_figures(device: str) -> list[dict]:
 
 
 def app_figures(device: str) -> list[dict]:
-    from attnviz.images import list_image_files
-    from attnviz.zoo import default_model_name
+    from attnviz.images.loading import list_image_files
+    from attnviz.models.zoo import default_model_name
 
     samples = env("GPU_SAMPLES", str(app_latency.SAMPLES))
     photos = list_image_files(samples)

@@ -3,7 +3,7 @@
 Writes into bench/gpu/data/ (ignored by git, named in the device call's ``carry``):
 
 * ``imagenette/train.npz``: Imagenette's train split re-encoded as WebP at the training size
-  (``attnviz.train_gpu.pack_folder``), decoded once on the GPU machine by ``bench/gpu/train.py``;
+  (``attnviz.training.train_gpu.pack_folder``), decoded once on the GPU machine by ``bench/gpu/train.py``;
 * ``imagenet-samples/``: a few sample photos for ``bench/gpu/run.sh`` (the GPU tests and the
   app-latency figure; the tests find them through ATTNVIZ_SHARED_DATA).
 
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from attnviz.train_gpu import pack_folder  # noqa: E402
+from attnviz.training.train_gpu import pack_folder  # noqa: E402
 
 DATA = ROOT / "bench" / "gpu" / "data"
 WHEELS = ROOT / "bench" / "gpu" / "wheels"

@@ -4,7 +4,7 @@
     python bench/gpu/train.py --cards OUT      # back here: OUT/cards.json -> OUT/<name>.json
 
 The packed train split (bench/gpu/prepare_data.py) is decoded once onto the device, then each
-architecture trains for its share of ``--seconds`` (attnviz.train_gpu.train_budgeted: augmentation
+architecture trains for its share of ``--seconds`` (attnviz.training.train_gpu.train_budgeted: augmentation
 on the device, bf16 autocast, channels_last, lr schedule over the budget). Written to OUT: one fp16
 ``<name>.safetensors`` per model (each <= 16 MiB, checked) and ``cards.json`` holding every
 model's metadata. ``--cards`` splits cards.json into the ``<name>.json`` files that ``attnviz bundle``
@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from attnviz.train_gpu import BudgetConfig, BudgetPlan, read_packed, train_budgeted  # noqa: E402
+from attnviz.training.train_gpu import BudgetConfig, BudgetPlan, read_packed, train_budgeted  # noqa: E402
 
 ARCHS = ["se_resnet18_5of8", "sk_resnet18_5of8", "se_resnet26_5of8", "sk_resnet26_5of8"]
 MAX_FILE = 16 * 2**20  # what one file may take back from the GPU machine
@@ -44,7 +44,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=str(ROOT / "bench" / "gpu" / "data" / "imagenette" / "train.npz"))
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "gpu-train"))
-    parser.add_argument("--archs", default=",".join(ARCHS), help="comma-separated attnviz.architectures names")
+    parser.add_argument("--archs", default=",".join(ARCHS), help="comma-separated attnviz.models.architectures names")
     parser.add_argument("--shares", default="", help="comma-separated shares of the time (default: equal)")
     parser.add_argument("--seconds", type=float, default=360.0, help="training time of all models together")
     parser.add_argument("--suffix", default="_imagenette", help="model name = arch + suffix")

@@ -17,7 +17,7 @@ import numpy as np
 from ...gates import AttentionKind, Gate, Walkthrough
 from ...gates.kind import ChannelWalkthrough, SelectionWalkthrough
 from ...i18n import _, N_
-from ...stats import mean_attention_difference
+from ...analysis.statistics import mean_attention_difference
 
 #: The walkthrough a view reads (the kind's own ``Walkthrough`` subclass).
 W = TypeVar("W", bound=Walkthrough)

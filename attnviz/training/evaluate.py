@@ -1,0 +1,85 @@
+"""Accuracy of a zoo model on an ImageFolder split, overall and per class."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+from torchvision.datasets import ImageFolder
+
+from ..models.classes import folder_class_name, imagenet_index
+from ..errors import AttnvizError
+from ..images.loading import load_image
+from ..images.sampling import evenly_spaced, first_per_class
+from ..models.zoo import LoadedModel, load_model
+
+
+def class_targets(loaded: LoadedModel, folders: list[str]) -> list[int]:
+    """Model output index for each dataset class folder.
+
+    A model trained on these folders (a bundled model) maps them by name; an ImageNet model maps
+    ImageNet wnid folders to their ImageNet index.
+    """
+    own = loaded.meta.class_folders if loaded.meta is not None else ()
+    if own and all(f in own for f in folders):
+        return [own.index(f) for f in folders]
+    if len(loaded.class_names) == 1000:
+        indices = [imagenet_index(f) for f in folders]
+        known = [i for i in indices if i is not None]
+        if len(known) == len(folders):
+            return known
+        missing = [f for f, i in zip(folders, indices, strict=True) if i is None]
+        raise AttnvizError(f"class folders {missing[:3]} are not ImageNet wnids, so they cannot be "
+                           f"matched to the outputs of {loaded.name}")
+    names = [folder_class_name(f) for f in folders]
+    if all(n in loaded.class_names for n in names):
+        return [loaded.class_names.index(n) for n in names]
+    raise AttnvizError(f"the class folders of the data do not match the classes of {loaded.name}")
+
+
+def split_folder(data: str | Path, split: str = "val") -> Path:
+    root = Path(data)
+    if (root / split).is_dir():
+        root = root / split
+    if not root.is_dir():
+        raise AttnvizError(f"{data} is not a folder")
+    return root
+
+
+def evaluate_folder(data: str | Path, model: str | LoadedModel, weights: str | None = None,
+                    device: str = "auto", batch_size: int = 64, workers: int = 2, limit: int = 0,
+                    split: str = "val", per_class_limit: int = 0) -> dict:
+    """Top-1/top-5 and a per-class table of ``model`` on ``data`` (ImageFolder root or split).
+
+    limit: a fixed, evenly spaced subset of N images; per_class_limit: the first N of each class.
+    """
+    loaded = model if isinstance(model, LoadedModel) else load_model(model, weights=weights, device=device)
+    root = split_folder(data, split)
+    dataset = ImageFolder(root, transform=loaded.transform, loader=load_image)
+    dataset.samples = evenly_spaced(first_per_class(dataset.samples, per_class_limit), limit)
+    targets = torch.tensor(class_targets(loaded, dataset.classes))
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers,
+                        pin_memory=loaded.device.type == "cuda")
+    k = min(5, len(loaded.class_names))
+    n_cls = len(dataset.classes)
+    correct1 = torch.zeros(n_cls, dtype=torch.long)
+    correct5 = torch.zeros(n_cls, dtype=torch.long)
+    seen = torch.zeros(n_cls, dtype=torch.long)
+    with torch.inference_mode():
+        for images, folder_idx in loader:
+            with loaded.autocast():
+                logits = loaded.model(loaded.to_device(images)).float().cpu()
+            top = logits.topk(k, dim=1).indices
+            truth = targets[folder_idx]
+            hit1 = top[:, 0] == truth
+            hit5 = (top == truth[:, None]).any(dim=1)
+            seen += torch.bincount(folder_idx, minlength=n_cls)
+            correct1 += torch.bincount(folder_idx[hit1], minlength=n_cls)
+            correct5 += torch.bincount(folder_idx[hit5], minlength=n_cls)
+    total = int(seen.sum())
+    per_class = [{"folder": f, "class": folder_class_name(f), "images": int(seen[i]),
+                  "top1": float(correct1[i]) / max(1, int(seen[i]))}
+                 for i, f in enumerate(dataset.classes)]
+    return {"model": loaded.name, "data": str(root), "images": total,
+            "top1": float(correct1.sum()) / max(1, total), "top5": float(correct5.sum()) / max(1, total),
+            "per_class": per_class}
