@@ -7,9 +7,11 @@ the sha256 of its bytes), so no page passes cache keys by hand. Analyses go thro
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -27,7 +29,8 @@ from ..models.zoo import WeightsBlob
 from .cache_keys import DecodeKey, PhotoKey
 from .render import analyse
 
-HASH = {ServedModel: lambda m: m.key, DecodedImage: lambda im: im.digest}
+# Annotated with str | type keys: st.cache_resource's hash_funcs parameter is an invariant dict type.
+HASH: dict[str | type, Callable[[Any], Any]] = {ServedModel: lambda m: m.key, DecodedImage: lambda im: im.digest}
 
 
 def served_model(request: ModelRequest, blob: WeightsBlob | None = None) -> ServedModel:

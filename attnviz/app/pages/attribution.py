@@ -2,6 +2,7 @@
 channels that carry it, and what the prediction does without the gate."""
 from __future__ import annotations
 
+from functools import partial
 import streamlit as st
 
 from attnviz.i18n import _
@@ -47,4 +48,4 @@ def page(ctx: Context) -> None:
 # A page script: Streamlit runs this file for the page (``app.py`` registers it); imported
 # anywhere else, there is no context and it draws nothing.
 if (ctx := current_context()) is not None:
-    guard(lambda: page(ctx))
+    guard(partial(page, ctx))  # partial binds the narrowed ctx; a lambda would re-read the Optional global

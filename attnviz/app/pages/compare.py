@@ -2,6 +2,7 @@
 session's labelled images, or folders of class images (a zip, or the operator's data root)."""
 from __future__ import annotations
 
+from functools import partial
 import streamlit as st
 
 from attnviz.profiles import class_stats
@@ -214,4 +215,4 @@ def from_folders(ctx: Context) -> Profile | None:
 # A page script: Streamlit runs this file for the page (``app.py`` registers it); imported
 # anywhere else, there is no context and it draws nothing.
 if (ctx := current_context()) is not None:
-    guard(lambda: page(ctx))
+    guard(partial(page, ctx))  # partial binds the narrowed ctx; a lambda would re-read the Optional global

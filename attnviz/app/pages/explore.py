@@ -1,6 +1,7 @@
 """Page "Explore a photo": each photo's top-5 and what every attention gate did with it."""
 from __future__ import annotations
 
+from functools import partial
 import streamlit as st
 
 from attnviz.app.cache_keys import ChartKey, PhotoKey
@@ -218,4 +219,4 @@ def image_grid(ctx: Context, gate, channel: int, rows: list[dict], folder, with_
 
 
 if (ctx := current_context()) is not None:
-    guard(lambda: page(ctx))
+    guard(partial(page, ctx))  # partial binds the narrowed ctx; a lambda would re-read the Optional global

@@ -2,6 +2,7 @@
 three ways to start, and the model in use with what it knows."""
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
@@ -113,4 +114,4 @@ def page(ctx: Context) -> None:
 
 
 if (ctx := current_context()) is not None:
-    guard(lambda: page(ctx))
+    guard(partial(page, ctx))  # partial binds the narrowed ctx; a lambda would re-read the Optional global

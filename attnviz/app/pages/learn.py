@@ -2,6 +2,7 @@
 gate for the current image."""
 from __future__ import annotations
 
+from functools import partial
 import streamlit as st
 
 from attnviz.gates import kinds
@@ -70,4 +71,4 @@ def steps(ctx: Context, image, gate: str) -> None:
 
 
 if (ctx := current_context()) is not None:
-    guard(lambda: page(ctx))
+    guard(partial(page, ctx))  # partial binds the narrowed ctx; a lambda would re-read the Optional global

@@ -2,6 +2,7 @@
 model's top-5, then every model's attention on one relative-depth axis."""
 from __future__ import annotations
 
+from functools import partial
 import streamlit as st
 
 from attnviz.errors import AttnvizError
@@ -103,4 +104,4 @@ def default_models(ctx: Context, offered: list[str]) -> list[str]:
 # A page script: Streamlit runs this file for the page (``app.py`` registers it); imported
 # anywhere else, there is no context and it draws nothing.
 if (ctx := current_context()) is not None:
-    guard(lambda: page(ctx))
+    guard(partial(page, ctx))  # partial binds the narrowed ctx; a lambda would re-read the Optional global

@@ -2,6 +2,7 @@
 experiment over a whole dataset when the model ships a profile made at several zooms."""
 from __future__ import annotations
 
+from functools import partial
 import streamlit as st
 
 from attnviz.i18n import _, sentences
@@ -62,4 +63,4 @@ def sweep_with_progress(ctx: Context, scales: list[float]):
 # A page script: Streamlit runs this file for the page (``app.py`` registers it); imported
 # anywhere else, there is no context and it draws nothing.
 if (ctx := current_context()) is not None:
-    guard(lambda: page(ctx))
+    guard(partial(page, ctx))  # partial binds the narrowed ctx; a lambda would re-read the Optional global
