@@ -10,7 +10,7 @@ reads it before PyTorch is imported, to greet a visitor in their language while 
 from __future__ import annotations
 
 import functools
-from typing import TypeVar
+from typing import TypeVar, cast
 from collections.abc import Callable, Mapping
 
 import streamlit as st
@@ -54,7 +54,7 @@ def language_picker() -> None:
         st.query_params["lang"] = st.session_state["language_picker"]
 
     st.session_state["language_picker"] = current  # the link may have changed it since the last run
-    st.sidebar.selectbox(_("Language"), codes, format_func=LANGUAGES.get, key="language_picker", on_change=chosen,
+    st.sidebar.selectbox(_("Language"), codes, format_func=LANGUAGES.__getitem__, key="language_picker", on_change=chosen,
                          help=_("The page's language; the link keeps it (?lang=…), so you can share it."))
 
 
@@ -72,4 +72,4 @@ def fragment(body: F) -> F:
         with language(st.session_state.get(KEY)):
             return body(*args, **kwargs)
 
-    return st.fragment(in_language)
+    return cast(F, st.fragment(in_language))  # st.fragment keeps the signature; its stub says otherwise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Literal, TypeVar
 
 import streamlit as st
 
@@ -19,6 +20,17 @@ from ..views.chart import Chart, mark_untrained
 from .cache_keys import PhotoKey
 from .chart_cache import FrozenChart
 from .present import for_projector, presenting
+
+Choice = TypeVar("Choice")
+#: st.image's and st.plotly_chart's width: a number of pixels, or fill the column / fit the content
+Width = int | Literal["stretch", "content"]
+
+
+def picked(choice: Choice | None) -> Choice:
+    """The option a radio or selectbox returns when it has a default (``index`` left at 0) over a
+    non-empty list: Streamlit types it Optional for ``index=None``, which these widgets never use."""
+    assert choice is not None, "a widget with a default returned no choice"
+    return choice
 
 log = logging.getLogger("attnviz.app")
 
@@ -66,8 +78,13 @@ def _show_chart(chart: Chart | FrozenChart, untrained: bool, key_prefix: str, se
         whole = lambda: fig  # noqa: E731
     key = f"{key_prefix}{chart.key}"
     name = safe_filename(key)
-    event = st.plotly_chart(fig, key=f"chart_{key}", config=chart_config(name, "png"), width="stretch",
-                            **({"on_select": "rerun", "selection_mode": "points"} if selectable else {}))
+    points = None
+    if selectable:
+        event = st.plotly_chart(fig, key=f"chart_{key}", config=chart_config(name, "png"), width="stretch",
+                                on_select="rerun", selection_mode="points")
+        points = (event.get("selection") or {}).get("points") if event else None
+    else:
+        st.plotly_chart(fig, key=f"chart_{key}", config=chart_config(name, "png"), width="stretch")
     left, right = st.columns([3, 1], vertical_alignment="top")
     if chart.caption:
         left.caption(chart.caption)
@@ -78,7 +95,6 @@ def _show_chart(chart: Chart | FrozenChart, untrained: bool, key_prefix: str, se
                            mime="text/csv", key=f"csv_{key}", on_click="ignore")
         st.download_button(_("HTML: the chart"), data=lambda: figure_html(whole()), file_name=f"{name}.html",
                            mime="text/html", key=f"html_{key}", on_click="ignore")
-    points = (event.get("selection") or {}).get("points") if selectable and event else None
     return points or None
 
 
@@ -155,7 +171,7 @@ def analyse(cache: AnalysisCache, model: ServedModel,
     return list(zip([im for im in good if im.digest not in failures], analyses, strict=True))
 
 
-def show_image(image: DecodedImage, caption: str | None = None, width: int | str = "stretch") -> None:
+def show_image(image: DecodedImage, caption: str | None = None, width: Width = "stretch") -> None:
     """An image's thumbnail; if it cannot be shown, a message in its place (its charts stay)."""
     try:
         st.image(shown_bytes(image), caption=caption if caption is not None else markdown_text(image.name),
@@ -230,4 +246,4 @@ def pick_image(images: Sequence[DecodedImage], key: str, live_example: bool = Fa
     if len(good) == 1:
         return good[0]
     names = [im.name for im in good]
-    return good[names.index(st.selectbox(_("Image"), names, key=key))]
+    return good[names.index(picked(st.selectbox(_("Image"), names, key=key)))]

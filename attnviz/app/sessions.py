@@ -62,7 +62,7 @@ def admitted_uploads(uploads: Sequence[Upload], limits: ServerLimits) -> Admissi
     if admission.refused_ids and ctx is not None and runtime.exists():
         manager = runtime.get_instance().uploaded_file_mgr
         for file_id in admission.refused_ids:
-            manager.remove_file(ctx.session_id, file_id)
+            manager.remove_file(ctx.session_id, file_id)  # type: ignore[attr-defined]  # the base class lacks it; every manager Streamlit starts has it (MemoryUploadedFileManager)
     # Streamlit keeps the widget's deserialized value (these UploadedFile objects, each sharing its
     # bytes) while the widget's state is unchanged; closing a refused one lets go of its bytes.
     refused = set(admission.refused_ids)
@@ -92,12 +92,19 @@ def session_ended(watch: SessionWatch) -> int:
     return decoder_pool().cancel(watch.session_id)
 
 
-@st.cache_resource(scope="session", on_release=session_ended, show_spinner=False)
+def _release(watch: SessionWatch) -> None:
+    """Streamlit's on_release hook (its type returns None; the count is for tests and logs)."""
+    session_ended(watch)
+
+
+@st.cache_resource(scope="session", on_release=_release, show_spinner=False)
 def watch_session() -> SessionWatch:
     """This session's watch; Streamlit releases it (``session_ended``) when the session disconnects
     or is closed. The decoder pool learns here whose decode each script thread asks for."""
     decoder_pool().owner_lookup = _script_session
-    return SessionWatch(get_script_run_ctx().session_id)
+    ctx = get_script_run_ctx()
+    assert ctx is not None, "a cached resource is made inside a script run"
+    return SessionWatch(ctx.session_id)
 
 
 class SessionJanitor:

@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from ..errors import ModelLoadError
+from .render import picked
 from ..i18n import _, sentences
 from ..figures.literal import markdown_text
 from ..serving import server_limits
@@ -49,7 +50,7 @@ def pick_model() -> ModelRequest | None:
                              "file, or look at the architecture with random weights."), icon=":material/cloud_off:")
         modes = [FILE, RANDOM] + [m for m in modes if m not in (FILE, RANDOM)]
     mode_labels = dict(WEIGHT_MODES)  # read now, in this run's language (Labels translates on reading)
-    mode = st.sidebar.radio(_("Weights"), modes, format_func=mode_labels.get, key=f"weights_mode_{name}")
+    mode: str = picked(st.sidebar.radio(_("Weights"), modes, format_func=mode_labels.__getitem__, key=f"weights_mode_{name}"))
     return pick_weights_file(name) if mode == FILE else ModelRequest(name, mode)
 
 

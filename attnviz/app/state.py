@@ -15,7 +15,8 @@ from typing import Any
 
 import streamlit as st
 
-from ..analysis.attribution import channel_attribution, gradcam, knockout
+from ..analysis.attribution import (ChannelAttribution, GradCamResult, KnockoutResult, channel_attribution, gradcam,
+                                   knockout)
 from ..images.loading import list_image_files
 from ..analysis.inference import ImageAnalysis
 from ..profiles.profile import Profile, bundled_profile_path, read_profile
@@ -127,7 +128,7 @@ def _profile_file(path: str, model: ServedModel) -> Profile:
 
 @st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=HASH)
 def walkthrough_of(model: ServedModel, image: DecodedImage, gate: str) -> Walkthrough:
-    return walkthrough(model.loaded, image.image, gate)
+    return walkthrough(model.loaded, image.require_image(), gate)
 
 
 @st.cache_resource(max_entries=128, show_spinner=False, hash_funcs=HASH)
@@ -151,9 +152,9 @@ def channel_picture(model: ServedModel, path: str, gate: str, channel: int, with
 
 @dataclass
 class Attribution:
-    cam: object
-    channels: object
-    knocked: object
+    cam: GradCamResult
+    channels: ChannelAttribution
+    knocked: KnockoutResult
 
 
 def attribution_of(model: ServedModel, image: DecodedImage, gate: str, target: int | None,
@@ -167,7 +168,7 @@ def attribution_of(model: ServedModel, image: DecodedImage, gate: str, target: i
 @st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=HASH)
 def _attribution_of(model: ServedModel, image: DecodedImage, gate: str, target: int | None,
                     knocked: tuple[str, ...], _analysis: ImageAnalysis) -> Attribution:
-    loaded, pil = model.loaded, image.image
+    loaded, pil = model.loaded, image.require_image()
     return Attribution(gradcam(loaded, pil, gate, target, analysis=_analysis),
                        channel_attribution(loaded, pil, gate, target, analysis=_analysis),
                        knockout(loaded, pil, list(knocked), analysis=_analysis))

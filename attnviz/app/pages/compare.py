@@ -14,7 +14,7 @@ from attnviz.profiles.builder import profile_images
 from attnviz.serving import classfolders, server_limits
 from attnviz.views import compare, report
 from attnviz.app.language import translated
-from attnviz.app.render import guard, no_images_hint, show_bad_files, show_charts
+from attnviz.app.render import guard, no_images_hint, picked, show_bad_files, show_charts
 from attnviz.app.state import current_context, HASH, Context, data_root, job_queue, profile_store, shipped_profile
 
 SOURCES = {"file": N_("a saved class profile"), "images": N_("labelled images"),
@@ -26,8 +26,8 @@ def page(ctx: Context) -> None:
     st.header(_("Compare classes"))
     st.caption(_("The SENet paper's *role of excitation*: does a block treat every class alike, "
                  "or does it respond differently to each class?"))
-    source = st.radio(_("Classes from"), list(SOURCES), format_func=translated(SOURCES).get, horizontal=True,
-                      key="class_source")
+    source: str = picked(st.radio(_("Classes from"), list(SOURCES), format_func=translated(SOURCES).__getitem__,
+                             horizontal=True, key="class_source"))
     if source == "images":
         show_bad_files(ctx.images)
     profile = {"file": from_file, "images": from_images, "folder": from_folders}[source](ctx)
@@ -123,7 +123,7 @@ def from_images(ctx: Context) -> Profile | None:
                  "the memory-saving path for extreme strips, within a few grey levels of it."))
     table = st.data_editor(
         {"image": [im.name for im, __ in analysed],
-         "preprocessing": [preprocessing_path(ctx.loaded.transform, im.image.size) for im, __ in analysed],
+         "preprocessing": [preprocessing_path(ctx.loaded.transform, im.require_image().size) for im, __ in analysed],
          "label": [a.top(ctx.loaded.class_names, 1)[0]["label"] for __, a in analysed]},
         disabled=["image", "preprocessing"], hide_index=True, key="labels", width="stretch",
         column_config={"image": _("image"), "preprocessing": _("preprocessing"), "label": _("label")})
@@ -131,7 +131,7 @@ def from_images(ctx: Context) -> Profile | None:
     images = [im for im, __ in analysed]
     key = (ctx.model.key, tuple(im.digest for im in images), tuple(table["label"]))
     return profile_store().get(key, lambda: profile_images(
-        ctx.loaded, [im.image for im in images], indices, names, names=[im.name for im in images]))
+        ctx.loaded, [im.require_image() for im in images], indices, names, names=[im.name for im in images]))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False, hash_funcs=HASH)
@@ -146,10 +146,10 @@ def choose_folders(limit: int) -> classfolders.ClassFolders | None:
     folders = root.class_folders() if root is not None else []
     origin = "zip"
     if folders:
-        origin = st.radio(_("Class folders from"), list(ORIGINS), horizontal=True, key="folder_origin",
-                          format_func=translated(ORIGINS).get)
-    if origin == "root":
-        chosen = st.selectbox(_("Folder (one subfolder per class)"), folders, key="root_folder")
+        origin = picked(st.radio(_("Class folders from"), list(ORIGINS), horizontal=True, key="folder_origin",
+                                 format_func=translated(ORIGINS).__getitem__))
+    if origin == "root" and root is not None:  # offered only when the data root has folders
+        chosen: str = picked(st.selectbox(_("Folder (one subfolder per class)"), folders, key="root_folder"))
         return classfolders.from_data_root(root, chosen, limit)
     upload = st.file_uploader(_("A zip of class folders (<class>/<image>)"), type=["zip"], key="class_zip",
                               max_upload_size=limits.weights_mb,
@@ -192,14 +192,15 @@ def from_folders(ctx: Context) -> Profile | None:
                         "ahead of yours. Yours starts as soon as they finish.").format(jobs=limits.heavy_jobs,
                                                                                        ahead=ahead))
 
+        def show_progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=_("Profiled {done} of {total} images").format(done=done, total=total))
+
         def compute() -> Profile:
             with job_queue().slot(on_wait=waiting):
                 note.empty()
                 return classfolders.profile_folders(
                     ctx.loaded, folders,
-                    on_progress=lambda done, total: bar.progress(done / max(total, 1),
-                                                                 text=_("Profiled {done} of {total} images").format(
-                                                                     done=done, total=total)))
+                    on_progress=show_progress)
 
         store.get(key, compute)
         bar.empty()

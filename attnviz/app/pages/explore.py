@@ -7,7 +7,7 @@ import streamlit as st
 from attnviz.app.cache_keys import ChartKey, PhotoKey
 from attnviz.app.chart_cache import FrozenChart, shared_charts
 from attnviz.app.language import fragment, translated
-from attnviz.app.render import guard, images_ready, show_chart, show_charts, show_image
+from attnviz.app.render import guard, images_ready, picked, show_chart, show_charts, show_image
 from attnviz.errors import AttnvizError
 from attnviz.i18n import N_, _, current_language, language, ngettext
 from attnviz.profiles.profile import dataset_name
@@ -57,8 +57,8 @@ def page(ctx: Context) -> None:
     with st.expander(_("Display options"), expanded=False):
         left, right = st.columns(2)
         options.sort_channels = left.checkbox(_("Sort the block's channels by excitation"), key="sort_channels")
-        options.distribution = right.radio(_("Distribution"), list(DISTRIBUTIONS), horizontal=True, key="distribution",
-                                           format_func=translated(DISTRIBUTIONS).get)
+        options.distribution = picked(right.radio(_("Distribution"), list(DISTRIBUTIONS), horizontal=True,
+                                                  key="distribution", format_func=translated(DISTRIBUTIONS).__getitem__))
     side_by_side = len(analyses) > 1 and st.radio(
         _("Several photos"), list(LAYOUTS), horizontal=True, key="layout",
         format_func=translated(LAYOUTS).get) == "side by side"
@@ -132,9 +132,11 @@ def clicked_channel(point: dict) -> int | None:
     if isinstance(custom, (list, tuple)) and custom:
         custom = custom[0]
     for candidate in (custom, point.get("x")):
+        if not isinstance(candidate, (int, float, str)):  # None, or a list: not a channel
+            continue
         try:
             return int(candidate)
-        except (TypeError, ValueError):
+        except ValueError:
             continue
     return None
 

@@ -8,7 +8,7 @@ import streamlit as st
 from attnviz.errors import AttnvizError
 from attnviz.i18n import _, ngettext
 from attnviz.analysis.model_comparison import MAX_MODELS, MIN_MODELS, comparison_from_analyses
-from attnviz.serving.models import RANDOM, ModelRequest
+from attnviz.serving.models import RANDOM, ModelRequest, ServedModel
 from attnviz.views import models as views
 from attnviz.app.render import analyse, guard, images_ready, pick_image, show_chart, show_charts, show_image
 from attnviz.app.sidebar import picker_choices
@@ -35,7 +35,7 @@ def page(ctx: Context) -> None:
                          "weights are not on this server.", hidden).format(n=hidden) if hidden else \
         _("Bundled models work offline.")
     names = st.multiselect(_("Models ({min} or {max}; bundled ones first)").format(min=MIN_MODELS, max=MAX_MODELS),
-                           list(labels), default=default, max_selections=MAX_MODELS, format_func=labels.get,
+                           list(labels), default=default, max_selections=MAX_MODELS, format_func=labels.__getitem__,
                            key="models_chosen", help=help_text,
                            placeholder=_("Choose models"))
     if len(names) < MIN_MODELS:
@@ -43,21 +43,9 @@ def page(ctx: Context) -> None:
         return
     if not images_ready(ctx.images):
         return
-    available = {c.name: c.available_offline for c in choices}
-    served = []
-    for name in names:
-        request = ModelRequest(name) if available[name] else ModelRequest(name, RANDOM)
-        try:
-            served.append(served_model(request))
-        except AttnvizError as exc:
-            st.warning(_("**{name}** could not be loaded: {error}").format(name=name, error=exc),
-                       icon=":material/cloud_off:")
+    served = load_chosen(names, {c.name: c.available_offline for c in choices})
     if len(served) < MIN_MODELS:
         return
-    for model in served:
-        if not model.loaded.gates:
-            st.info(_("**{name}** has no attention gate that attnviz recognises; its line is empty.").format(
-                name=model.loaded.name))
 
     # Each model's analyses come from the shared cache; only photos every model could analyse are compared.
     analysed = [dict((im.digest, (im, a)) for im, a in analyse(analysis_cache(), m, ctx.images)) for m in served]
@@ -75,6 +63,8 @@ def page(ctx: Context) -> None:
     st.subheader(_("What each model predicts"))
     st.caption(views.agreement(comparison))
     image = pick_image(images, key="models_image")
+    if image is None:  # not ready: pick_image has said why
+        return
     i = images.index(image)
     cols = st.columns([1] + [2] * len(served))
     with cols[0]:
@@ -87,6 +77,24 @@ def page(ctx: Context) -> None:
     show_charts(views.comparison_charts(comparison), bool(untrained), key_prefix="models_")
     if not comparison.correlations:
         st.caption(views.correlation_note(comparison))
+
+
+def load_chosen(names: list[str], available: dict[str, bool]) -> list[ServedModel]:
+    """The chosen models (random weights for those whose weights are not here); one that cannot be
+    loaded, or has no gate, is named and the others go on."""
+    served = []
+    for name in names:
+        request = ModelRequest(name) if available[name] else ModelRequest(name, RANDOM)
+        try:
+            served.append(served_model(request))
+        except AttnvizError as exc:
+            st.warning(_("**{name}** could not be loaded: {error}").format(name=name, error=exc),
+                       icon=":material/cloud_off:")
+    for model in served:
+        if not model.loaded.gates:
+            st.info(_("**{name}** has no attention gate that attnviz recognises; its line is empty.").format(
+                name=model.loaded.name))
+    return served
 
 
 def default_models(ctx: Context, offered: list[str]) -> list[str]:

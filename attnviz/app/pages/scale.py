@@ -37,7 +37,7 @@ def page(ctx: Context) -> None:
         scales = sweep_scales(extra)
         for preview in ctx.good_images:  # every photo the chart below averages, as the model sees it
             for col, s in zip(st.columns(len(scales)), scales, strict=True):
-                col.image(model_view(ctx.loaded, preview.image, s), width="stretch",
+                col.image(model_view(ctx.loaded, preview.require_image(), s), width="stretch",
                           caption=_("{image} at {zoom:g}× (what the model sees)").format(image=preview.name, zoom=s))
         show_charts(scale.scale_charts(sweep_with_progress(ctx, scales), unit, dataset), ctx.untrained,
                     key_prefix="scale_")
