@@ -195,3 +195,21 @@ def test_choices_and_empty_charts_are_translated_value_errors_naming_the_value()
         with pytest.raises(error, match=words) as caught:
             call()
         assert isinstance(caught.value, AttnvizError) and isinstance(caught.value, ValueError)
+
+
+def test_refusals_of_the_profiler_folders_and_devices_are_translated(tmp_path):
+    """A person's mistake is a translated AttnvizError: the Compare page's photo profile, a data
+    folder and a device name speak the visitor's language (checked in Japanese and Chinese)."""
+    from attnviz.errors import AttnvizError
+    from attnviz.i18n import language
+    from attnviz.profiles.builder import image_folder, profile_images
+    from attnviz.runtime.devices import resolve_device
+
+    with language("ja"), pytest.raises(AttnvizError, match="クラスが指定されていません"):
+        profile_images(None, [], [], [])
+    with language("zh"), pytest.raises(AttnvizError, match="张图像，却有 1 个标签"):
+        profile_images(None, [], [0], ["tench"])
+    with language("ja"), pytest.raises(AttnvizError, match="クラスのサブフォルダがありません"):
+        image_folder(tmp_path)
+    with language("zh"), pytest.raises(AttnvizError, match="未知设备 'tpu'"):
+        resolve_device("tpu")

@@ -19,16 +19,17 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise AttnvizError(f"device {device!r} was asked for, but no CUDA GPU is available here; "
-                           "use --device cpu or auto")
+        raise AttnvizError(_("device {device} was asked for, but no CUDA GPU is available here; "
+                             "use --device cpu or auto").format(device=repr(device)))
     try:
         dev = torch.device(name)
     except RuntimeError:
-        raise AttnvizError(f"unknown device {device!r}; use auto, cpu or cuda") from None
+        raise AttnvizError(_("unknown device {device}; use auto, cpu or cuda").format(device=repr(device))) from None
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
         # Else the first tensor moved there fails with CUDA's "invalid device ordinal".
-        raise AttnvizError(f"device {device!r} was asked for, but this machine has "
-                           f"{torch.cuda.device_count()} CUDA GPU(s), numbered from 0; use cuda or cuda:0")
+        raise AttnvizError(_("device {device} was asked for, but this machine has {count} CUDA GPU(s), "
+                             "numbered from 0; use cuda or cuda:0").format(device=repr(device),
+                                                                           count=torch.cuda.device_count()))
     return dev
 
 
@@ -47,7 +48,7 @@ def autocast(device: torch.device, amp: str | None) -> contextlib.AbstractContex
     if not amp or amp == "off" or device.type != "cuda":
         return contextlib.nullcontext()
     if amp not in AMP_DTYPES:
-        raise AttnvizError(f"unknown --amp {amp!r}; use bf16, fp16 or off")
+        raise AttnvizError(_("unknown --amp {amp}; use bf16, fp16 or off").format(amp=repr(amp)))
     return torch.autocast("cuda", dtype=AMP_DTYPES[amp])
 
 

@@ -23,6 +23,7 @@ from torch.utils.data import Dataset
 
 from ...models.classes import folder_class_name
 from ...errors import AttnvizError, ImageLoadError
+from ...i18n import _
 from ...images.loading import EXTENSIONS, load_image
 from ...models.preprocess import PATH_CROP_FIRST, preprocessing_path
 from ...images.sampling import first_per_class
@@ -67,21 +68,21 @@ def image_folder(root: str | Path) -> ProfileData:
     """Samples of an ImageFolder tree ``root/<class>/<image>``."""
     root = Path(root)
     if not root.is_dir():
-        raise AttnvizError(f"{root} is not a folder; pass a folder of class subfolders "
-                           "(or a folder and --csv FILE with file,label rows)")
+        raise AttnvizError(_("{folder} is not a folder; pass a folder of class subfolders "
+                             "(or a folder and --csv FILE with file,label rows)").format(folder=root))
     folders = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not folders:
-        raise AttnvizError(f"{root} has no class subfolders; pass a folder of class subfolders "
-                           "(<class>/<image>), or a folder and --csv FILE with file,label rows")
+        raise AttnvizError(_("{folder} has no class subfolders; pass a folder of class subfolders "
+                             "(<class>/<image>), or a folder and --csv FILE with file,label rows").format(folder=root))
     samples = []
     for label, folder in enumerate(folders):
         samples += [(p, label) for p in sorted((root / folder).iterdir()) if _is_image_file(p)]
     if not samples:
         nested = [f for f in folders if any(p.is_dir() for p in (root / f).iterdir())]
-        hint = (f"; it looks like a dataset root with splits ({', '.join(nested)}): pass one of "
-                f"them, e.g. {root / nested[0]}") if nested else ""
-        raise AttnvizError(f"{root} has class subfolders but no image files in them "
-                           f"({', '.join(EXTENSIONS)}){hint}")
+        hint = _("; it looks like a dataset root with splits ({splits}): pass one of them, e.g. {example}").format(
+            splits=", ".join(nested), example=root / nested[0]) if nested else ""
+        raise AttnvizError(_("{folder} has class subfolders but no image files in them ({extensions}){hint}").format(
+            folder=root, extensions=", ".join(EXTENSIONS), hint=hint))
     return ProfileData(root, samples, folders, [folder_class_name(f) for f in folders])
 
 
@@ -89,21 +90,21 @@ def folder_with_csv(root: str | Path, csv_path: str | Path) -> ProfileData:
     """Samples named by a CSV with a ``file,label`` header; files relative to ``root``."""
     root, csv_path = Path(root), Path(csv_path)
     if not root.is_dir():
-        raise AttnvizError(f"{root} is not a folder; with --csv, DATA is the folder the CSV's "
-                           "files are relative to")
+        raise AttnvizError(_("{folder} is not a folder; with --csv, DATA is the folder the CSV's "
+                             "files are relative to").format(folder=root))
     if not csv_path.is_file():
-        raise AttnvizError(f"CSV file {csv_path} does not exist")
+        raise AttnvizError(_("CSV file {file} does not exist").format(file=csv_path))
     try:
         with open(csv_path, newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             header = [h.strip().lower() for h in reader.fieldnames or []]
             rows = list(reader)
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise AttnvizError(f"{csv_path} is not a readable CSV file ({exc}); write it as UTF-8 text "
-                           "with a file,label header") from None
+        raise AttnvizError(_("{file} is not a readable CSV file ({error}); write it as UTF-8 text "
+                             "with a file,label header").format(file=csv_path, error=exc)) from None
     if not rows or not {"file", "label"} <= set(header):
-        raise AttnvizError(f"{csv_path} needs a header row 'file,label' and at least one row "
-                           f"(found columns: {', '.join(header) or 'none'})")
+        raise AttnvizError(_("{file} needs a header row 'file,label' and at least one row "
+                             "(found columns: {columns})").format(file=csv_path, columns=", ".join(header) or "none"))
     rows = [{k.strip().lower(): (v or "").strip() for k, v in r.items() if k} for r in rows]
     excluded = [f"{csv_path.name} row {i + 2}: empty file or label"
                 for i, r in enumerate(rows) if not r["file"] or not r["label"]]

@@ -40,6 +40,7 @@ from tqdm.auto import tqdm
 from ...runtime.atomic import atomic_path
 from ...capture.attention import AttentionCapture
 from ...errors import AttnvizError
+from ...i18n import _
 from ...training.evaluate import class_targets
 from ...images.loading import load_image
 from ...models.preprocess import PATH_CROP_FIRST, preprocessing_path, preprocessing_rule
@@ -148,15 +149,17 @@ def profile_images(loaded: LoadedModel, images: Sequence[Image.Image], labels: S
     scales = check_scales(scales)
     class_names = [str(c) for c in class_names]
     if not class_names:
-        raise AttnvizError("no classes given; name at least one class")
+        raise AttnvizError(_("no classes given; name at least one class"))
     if len(images) != len(labels):
-        raise AttnvizError(f"{len(images)} images but {len(labels)} labels; give one label per image")
+        raise AttnvizError(_("{images} images but {labels} labels; give one label per image").format(
+            images=len(images), labels=len(labels)))
     if names is not None and len(names) != len(images):
-        raise AttnvizError(f"{len(images)} images but {len(names)} names; give one name per image")
+        raise AttnvizError(_("{images} images but {names} names; give one name per image").format(
+            images=len(images), names=len(names)))
     bad = [lab for lab in labels if not (isinstance(lab, (int, np.integer)) and 0 <= lab < len(class_names))]
     if bad:
-        raise AttnvizError(f"label {bad[0]!r} is not a class index; labels go from 0 to "
-                           f"{len(class_names) - 1} ({', '.join(class_names)})")
+        raise AttnvizError(_("label {label} is not a class index; labels go from 0 to {last} ({classes})").format(
+            label=repr(bad[0]), last=len(class_names) - 1, classes=", ".join(class_names)))
     targets = model_targets(loaded, class_names, class_names)
     acc = ProfileAccumulator(loaded.gates, len(class_names), len(scales), loaded.device, bins)
     with profiling_step(loaded, acc, targets) as step:
@@ -218,18 +221,20 @@ def _load_checkpoint(path: Path, acc: ProfileAccumulator, n_samples: int,
             meta = json.loads((fh.metadata() or {}).get("attnviz_checkpoint", "{}"))
             state = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open is no mapping: keys() only
     except Exception as exc:  # safetensors raises its own error types
-        raise AttnvizError(f"checkpoint {path} cannot be read ({exc}); delete it and run without --resume") from None
+        raise AttnvizError(_("checkpoint {path} cannot be read ({error}); delete it and run without --resume").format(
+            path=path, error=exc)) from None
     if meta.get("fingerprint") != fingerprint:
-        raise AttnvizError(
-            f"checkpoint {path} belongs to a different run (model, weights, data, scales or bins "
+        raise AttnvizError(_(
+            "checkpoint {path} belongs to a different run (model, weights, data, scales or bins "
             "differ), so resuming would mix two profiles; run the same command again, or delete "
-            "the checkpoint and run without --resume")
+            "the checkpoint and run without --resume").format(path=path))
     done = state.pop("done").numpy().astype(bool)
     kept = {k.split(":", 1)[1]: state.pop(k) for k in list(state) if k.startswith("topimages:")}
     if tops is not None:
         tops.load_state_dict(kept)  # the fingerprint guarantees they were kept with the same K
     if done.shape != (n_samples,):
-        raise AttnvizError(f"checkpoint {path} does not match the data; delete it and run without --resume")
+        raise AttnvizError(_("checkpoint {path} does not match the data; delete it and run without --resume").format(
+            path=path))
     try:
         acc.load_state_dict(state)
     except (KeyError, ValueError) as exc:  # e.g. made by an attnviz that kept fewer statistics
