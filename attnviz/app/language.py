@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 import streamlit as st
 
 from ..i18n import LANGUAGES, _, default_language, language, negotiate, normalise, set_language
+from .session_keys import LANGUAGE_PICKER
 
 KEY = "attnviz_language"
 F = TypeVar("F", bound=Callable)
@@ -51,10 +52,10 @@ def language_picker() -> None:
     current = st.session_state.get(KEY, default_language())
 
     def chosen() -> None:
-        st.query_params["lang"] = st.session_state["language_picker"]
+        st.query_params["lang"] = st.session_state[LANGUAGE_PICKER]
 
-    st.session_state["language_picker"] = current  # the link may have changed it since the last run
-    st.sidebar.selectbox(_("Language"), codes, format_func=LANGUAGES.__getitem__, key="language_picker", on_change=chosen,
+    st.session_state[LANGUAGE_PICKER] = current  # the link may have changed it since the last run
+    st.sidebar.selectbox(_("Language"), codes, format_func=LANGUAGES.__getitem__, key=LANGUAGE_PICKER, on_change=chosen,
                          help=_("The page's language; the link keeps it (?lang=…), so you can share it."))
 
 

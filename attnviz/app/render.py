@@ -20,6 +20,7 @@ from ..views.chart import Chart, mark_untrained
 from .cache_keys import PhotoKey
 from .chart_cache import FrozenChart
 from .present import for_projector, presenting
+from .session_keys import EXAMPLE, EXAMPLE_STARTED, SAMPLES, START_EXAMPLE
 
 Choice = TypeVar("Choice")
 #: st.image's and st.plotly_chart's width: a number of pixels, or fill the column / fit the content
@@ -207,12 +208,12 @@ def _encoded(picture) -> bytes:
 
 
 def use_example() -> None:
-    st.session_state["samples"] = [st.session_state["_example"]]
+    st.session_state[SAMPLES] = [st.session_state[EXAMPLE]]
 
 
 def no_images_hint() -> None:
     st.info(_("Upload photos in the sidebar (drag and drop, one or many), or pick sample images."))
-    if "_example" in st.session_state:
+    if EXAMPLE in st.session_state:
         st.button(_("Show an example image"), on_click=use_example, type="primary", key="example")
 
 
@@ -220,9 +221,9 @@ def start_live_example() -> None:
     """Open on a live example: once per session, a page that has no image at all asks the sidebar
     (in a rerun, before its picker is drawn) to choose the first sample photo. Emptying the picker
     afterwards is respected: the page then shows the hint."""
-    if "_example" in st.session_state and not st.session_state.get("_example_started"):
-        st.session_state["_example_started"] = True
-        st.session_state["_start_example"] = True
+    if EXAMPLE in st.session_state and not st.session_state.get(EXAMPLE_STARTED):
+        st.session_state[EXAMPLE_STARTED] = True
+        st.session_state[START_EXAMPLE] = True
         st.rerun()
 
 

@@ -18,6 +18,7 @@ from ..models.zoo import WeightsBlob, bundled_dir, default_model_name
 from .sessions import admitted_uploads
 from .present import presenter_toggle
 from .state import Context, data_root, decoded, query_choice, remember, served_model
+from .session_keys import EXAMPLE, EXAMPLE_AUTO, LIVE_FROZEN, LOAD_FAILURES, SAMPLES, START_EXAMPLE, WEIGHTS_BLOB
 
 
 @st.cache_resource(ttl=600, show_spinner=False)
@@ -71,12 +72,12 @@ def pick_weights_file(name: str) -> ModelRequest | None:
             mb=limits.weights_mb))
         return None
     blob = WeightsBlob(upload.name, upload.getvalue())
-    st.session_state["_weights_blob"] = blob
+    st.session_state[WEIGHTS_BLOB] = blob
     return ModelRequest(name, FILE, upload_key(blob))
 
 
 def _picked_by_the_visitor() -> None:
-    st.session_state.pop("_example_auto", None)  # the picker is the visitor's now: an upload keeps it
+    st.session_state.pop(EXAMPLE_AUTO, None)  # the picker is the visitor's now: an upload keeps it
 
 
 def pick_images(app_dir: Path, class_names: list[str] | None = None):
@@ -98,7 +99,7 @@ def pick_images(app_dir: Path, class_names: list[str] | None = None):
         if shot is not None:
             items.append(ImageInput("camera photo", shot.getvalue()))
     # A frame frozen on the Live page (attnviz/app/pages/live.py): one image like any other, until unticked.
-    frozen = st.session_state.get("_live_frozen")
+    frozen = st.session_state.get(LIVE_FROZEN)
     if frozen is not None and st.sidebar.checkbox(_("Frozen live frame: {name}").format(name=frozen[0]), value=True,
                                                   key=f"use_frozen_{frozen[0]}"):
         items.append(ImageInput(*frozen))
@@ -106,20 +107,20 @@ def pick_images(app_dir: Path, class_names: list[str] | None = None):
     if labels:
         known = [p for p in labels if class_names and knows(class_names, labels[p])]
         options = known + [p for p in labels if p not in known]  # photos the model knows first
-        st.session_state["_example"] = options[0]
-        if st.session_state.pop("_start_example", False):  # a page asked to open on a live example
-            st.session_state["samples"] = [options[0]]
-            st.session_state["_example_auto"] = True
+        st.session_state[EXAMPLE] = options[0]
+        if st.session_state.pop(START_EXAMPLE, False):  # a page asked to open on a live example
+            st.session_state[SAMPLES] = [options[0]]
+            st.session_state[EXAMPLE_AUTO] = True
         # The live example is for the visitor who has not uploaded yet: once their own photos come,
         # the page shows those alone (drawing the example beside them doubled each upload's work).
         # Picking it again in the picker keeps it; so does any choice the visitor made.
-        if (admission.admitted and st.session_state.pop("_example_auto", False)
-                and st.session_state.get("samples") == [options[0]]):
-            st.session_state["samples"] = []
+        if (admission.admitted and st.session_state.pop(EXAMPLE_AUTO, False)
+                and st.session_state.get(SAMPLES) == [options[0]]):
+            st.session_state[SAMPLES] = []
         chosen = st.sidebar.multiselect(
             _("Sample photos ({known} of {total} of classes this model knows, marked ✓)").format(
                 known=len(known), total=len(labels)), options,
-            format_func=lambda p: f"✓ {labels[p]}" if p in known else labels[p], key="samples",
+            format_func=lambda p: f"✓ {labels[p]}" if p in known else labels[p], key=SAMPLES,
             placeholder=_("Choose sample photos"), on_change=_picked_by_the_visitor)
         items += [ImageInput(labels[p], item.data, labels[p]) for p, item in
                   zip(chosen, read_files(Path(p) for p in chosen), strict=True)]
@@ -132,11 +133,11 @@ def pick_images(app_dir: Path, class_names: list[str] | None = None):
 def load_once(request: ModelRequest) -> ServedModel | None:
     """The shared model, or None after showing why it cannot be loaded. A failure is remembered
     for the session, so reruns do not retry a download that just failed."""
-    failures = st.session_state.setdefault("_load_failures", {})
+    failures = st.session_state.setdefault(LOAD_FAILURES, {})
     if request.key not in failures:
         try:
             uploaded = request.weights is not None and request.weights.startswith("upload:")
-            return served_model(request, st.session_state.get("_weights_blob") if uploaded else None)
+            return served_model(request, st.session_state.get(WEIGHTS_BLOB) if uploaded else None)
         except ModelLoadError as exc:
             failures[request.key] = str(exc)
     if request.mode == PRETRAINED:

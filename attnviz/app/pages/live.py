@@ -15,6 +15,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from streamlit_webrtc.config import Translations
 
 from attnviz.app.language import KEY as LANGUAGE_KEY
+from attnviz.app.session_keys import LIVE_FROZEN
 from attnviz.app.render import guard
 from attnviz.app.state import Context, current_context, gate_label, query_choice, remember
 from attnviz.figures.live import history_lines
@@ -32,7 +33,6 @@ CONSTRAINTS = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480}, "fra
 #: Frames above this many pixels are scaled down first: the constraints above are a wish a browser
 #: may ignore, and every frame is converted and drawn (memory and time follow its size).
 MAX_PIXELS = 1280 * 720
-FROZEN = "_live_frozen"  # session key: (name, PNG bytes) of a frozen frame, read by the sidebar
 
 
 @st.cache_resource
@@ -131,7 +131,7 @@ def page(ctx: Context) -> None:
         if png is None:
             left.info(_("No frame has been analysed yet: start the camera first."))
         else:
-            st.session_state[FROZEN] = (_("live frame {time}").format(time=time.strftime("%H:%M:%S")), png)
+            st.session_state[LIVE_FROZEN] = (_("live frame {time}").format(time=time.strftime("%H:%M:%S")), png)
             st.switch_page("attnviz/app/pages/explore.py")
     with right:
         live_panel(ctx, webrtc, streams)
