@@ -157,10 +157,10 @@ def test_knockout_of_an_se_gate_equals_removing_it(se_model, fish):
     without.layer3[1].se = torch.nn.Identity()
     with torch.no_grad():
         probs = without(se_model.preprocess([fish])).softmax(1)[0].numpy()
-    assert [r["index"] for r in result.after] == list(np.argsort(-probs)[:3])
-    np.testing.assert_allclose([r["prob"] for r in result.after], np.sort(probs)[::-1][:3], atol=1e-5)
-    top1 = result.before[0]["index"]
-    assert result.prob_change == pytest.approx(probs[top1] - result.before[0]["prob"], abs=1e-5)
+    assert [r.index for r in result.after] == list(np.argsort(-probs)[:3])
+    np.testing.assert_allclose([r.prob for r in result.after], np.sort(probs)[::-1][:3], atol=1e-5)
+    top1 = result.before[0].index
+    assert result.prob_change == pytest.approx(probs[top1] - result.before[0].prob, abs=1e-5)
     assert result.prob_change != pytest.approx(0, abs=1e-6)
     _clean(se_model)
 
@@ -168,7 +168,7 @@ def test_knockout_of_an_se_gate_equals_removing_it(se_model, fish):
 def test_knockout_of_an_sk_gate_averages_the_paths(sk_model, fish):
     result = knockout(sk_model, fish, "SK_3_1", k=10)
     assert result.gates == ["SK_3_1"] and len(result.after) == 10
-    assert sum(r["prob"] for r in result.after) == pytest.approx(1.0, abs=1e-5)
+    assert sum(r.prob for r in result.after) == pytest.approx(1.0, abs=1e-5)
     assert result.before != result.after
     _clean(sk_model)
     with pytest.raises(AttnvizError, match="no gate 'SE_9_9'"):

@@ -38,9 +38,9 @@ def test_accuracy_on_a_fixed_val_subset_matches_the_card(name, nette_dir):
     assert loaded.source == "bundled" and [k.name for k in loaded.kinds] == [BUNDLED[name]]
     card = _meta(name)["evaluation"]
     result = evaluate_folder(nette_dir, loaded, batch_size=50, workers=0, limit=200)
-    assert result["images"] == 200
+    assert result.images == 200
     # A fixed subset of 200 images: its accuracy may sit a few points either side of the card's.
-    assert result["top1"] >= card["top1"] - 0.06
+    assert result.top1 >= card["top1"] - 0.06
 
 
 @pytest.mark.parametrize("name", sorted(BUNDLED))

@@ -10,7 +10,7 @@ import pytest
 from attnviz.figures import excitation, prediction, selection, split
 from attnviz.figures.export import chart_config, figure_csv, figure_html, safe_filename
 from attnviz.gates import Gate, kind_named
-from attnviz.analysis.inference import ImageAnalysis
+from attnviz.analysis.inference import ImageAnalysis, TopClass
 
 SE = [Gate("SE_2_1", "layer1.0.se", "layer1.0.se.gate", kind_named("se"), "se", 4, 1, 2, 1, 0),
       Gate("SE_3_1", "layer2.0.se", "layer2.0.se.gate", kind_named("se"), "se", 8, 1, 3, 1, 1)]
@@ -125,7 +125,7 @@ def test_split_views():
 
 
 def test_top_k_bars_most_likely_on_top():
-    top = [{"label": "tench", "prob": 0.7}, {"label": "goldfish", "prob": 0.2}, {"label": "eel", "prob": 0.1}]
+    top = [TopClass(0, "tench", 0.7), TopClass(1, "goldfish", 0.2), TopClass(6, "eel", 0.1)]
     fig = prediction.top_k_bars(top)
     assert list(fig.data[0].y) == ["eel", "goldfish", "tench"]  # plotly draws bottom-up
     assert list(fig.data[0].text) == ["10.0%", "20.0%", "70.0%"]
@@ -216,8 +216,8 @@ def test_attribution_scatter_and_knockout():
     assert list(fig.data[0].x) == [0.2, 0.9] and "ρ = +1.00" in fig.layout.title.text
     nan = attribution_figures.attribution_scatter("SE_5_2", np.ones(2), np.ones(2), float("nan"), "tench")
     assert "ρ = n/a" in nan.layout.title.text
-    before = [{"label": "tench", "prob": 0.6}, {"label": "eel", "prob": 0.3}]
-    after = [{"label": "eel", "prob": 0.5}, {"label": "coho", "prob": 0.2}]
+    before = [TopClass(0, "tench", 0.6), TopClass(6, "eel", 0.3)]
+    after = [TopClass(6, "eel", 0.5), TopClass(7, "coho", 0.2)]
     ko = attribution_figures.knockout_bars(before, after, ["SE_5_2"])
     assert list(ko.data[0].y) == ["coho", "eel", "tench"]
     assert list(ko.data[0].x) == [0, 0.3, 0.6] and list(ko.data[1].x) == [0.2, 0.5, 0]

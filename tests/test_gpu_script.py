@@ -88,4 +88,4 @@ def test_train_sh_writes_weights_the_loader_and_evaluate_accept(tmp_path, monkey
         loaded = load_model(name, device="cpu")
         assert loaded.source == "bundled" and loaded.input_size == 40 and len(loaded.gates) == 8
         result = evaluate_folder(tmp_path / "nette", loaded, workers=0)
-        assert result["images"] == 4 and 0.0 <= result["top1"] <= 1.0
+        assert result.images == 4 and 0.0 <= result.top1 <= 1.0

@@ -2,13 +2,15 @@
 run directly (no capture) and against plain torch forward hooks written here, batch by batch."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 
 from attnviz.capture.attention import has_hooks
 from attnviz.images.loading import load_image
-from attnviz.analysis.inference import analyse_images, forward_with_capture
+from attnviz.analysis.inference import ImageAnalysis, TopClass, analyse_images, forward_with_capture
 from tiny import CLASS_NAMES, tiny
 
 
@@ -70,8 +72,29 @@ def test_batches_give_the_same_results_in_the_same_order(model, images):
 def test_top_is_the_k_most_probable_classes(model, images):
     [analysis] = analyse_images(model, images[:1])
     order = sorted(range(len(CLASS_NAMES)), key=lambda k: -analysis.probs[k])[:3]
-    assert analysis.top(CLASS_NAMES, k=3) == [
-        {"index": k, "label": CLASS_NAMES[k], "prob": float(analysis.probs[k])} for k in order]
+    assert analysis.top(CLASS_NAMES, k=3) == [TopClass(k, CLASS_NAMES[k], float(analysis.probs[k])) for k in order]
+
+
+def test_top_of_hand_made_probabilities():
+    names = ["ant", "bee", "cat", "dog", "eel"]
+    probs = np.array([0.05, 0.40, 0.10, 0.30, 0.15], dtype=np.float32)
+    analysis = ImageAnalysis(name="hand", probs=probs, values={})
+    top = analysis.top(names, k=3)
+    assert [(t.index, t.label) for t in top] == [(1, "bee"), (3, "dog"), (4, "eel")]
+    assert [t.prob for t in top] == pytest.approx([0.40, 0.30, 0.15])
+    assert all(type(t) is TopClass and type(t.index) is int and type(t.prob) is float for t in top)
+    assert analysis.top(names, k=1) == [TopClass(1, "bee", pytest.approx(0.40))]
+    assert [t.label for t in analysis.top(names)] == ["bee", "dog", "eel", "cat", "ant"]   # k = 5 by default
+    assert dataclasses.asdict(top[0]) == {"index": 1, "label": "bee", "prob": pytest.approx(0.40)}
+
+
+def test_a_top_class_cannot_be_changed():
+    top = TopClass(2, "cat", 0.5)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        top.prob = 0.9                                          # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        top.label = "dog"                                       # type: ignore[misc]
+    assert top == TopClass(index=2, label="cat", prob=0.5)
 
 
 def test_a_knocked_out_gate_changes_the_prediction_not_its_recorded_value(model, images):

@@ -21,6 +21,7 @@ from attnviz.errors import AttnvizError
 from attnviz.live import LatestSlot, LiveLimitError, LiveStreams, RollingHistory, draw_overlay, live_limit, read_frame
 from attnviz.live.ice import ice_servers, rtc_configuration
 from attnviz.live.overlay import BACKGROUND, DIFF_RANGE, FALL, LUT, RISE, Layout, strip
+from attnviz.analysis.inference import TopClass
 from attnviz.live.reading import LiveReading
 from attnviz.live.stream import LiveStream
 
@@ -94,8 +95,8 @@ def test_reading_equals_attnviz_inspect_on_the_same_frame(sk_bundled, samples_di
     Image.fromarray(frame).save(png)
     reading = read_frame(sk_bundled, frame, "SK_4_1")
     expected = inspect_json("sk_resnet18_imagenette", png)
-    assert [r["index"] for r in reading.top] == [r["index"] for r in expected["top5"]]
-    np.testing.assert_allclose([r["prob"] for r in reading.top], [r["prob"] for r in expected["top5"]], atol=1e-5)
+    assert [r.index for r in reading.top] == [r["index"] for r in expected["top5"]]
+    np.testing.assert_allclose([r.prob for r in reading.top], [r["prob"] for r in expected["top5"]], atol=1e-5)
     gates = {g["name"]: np.asarray(g["values"]) for g in expected["gates"]}
     np.testing.assert_allclose(reading.channels, gates["SK_4_1"][1], atol=1e-5)   # b, the 5×5 weight
     assert reading.mean == pytest.approx(gates["SK_4_1"][1].mean(), abs=1e-5)
@@ -127,10 +128,10 @@ def hand_reading(selection: bool) -> LiveReading:
     rng = np.random.default_rng(0)
     channels = rng.random(48).astype(np.float32)
     if selection:
-        return LiveReading(1, 0.0, 0.0, [{"index": 0, "label": "golf ball", "prob": 0.5}], "U2", 2, channels,
+        return LiveReading(1, 0.0, 0.0, [TopClass(0, "golf ball", 0.5)], "U2", 2, channels,
                            float(channels.mean()), differences={"U1": 0.05, "U2": -0.1, "U3": 0.3, "U4": 0.0})
     rows = {f"G{i}": rng.random(c).astype(np.float32) for i, c in enumerate((8, 16, 48))}
-    return LiveReading(1, 0.0, 0.0, [{"index": 0, "label": "tench", "prob": 0.9}], "G2", 1, rows["G2"],
+    return LiveReading(1, 0.0, 0.0, [TopClass(0, "tench", 0.9)], "G2", 1, rows["G2"],
                        float(rows["G2"].mean()), rows=rows)
 
 

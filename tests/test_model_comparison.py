@@ -45,8 +45,8 @@ def test_top5_per_image_is_analyse_images_top5(models, images, comparison):
         assert summary.name == loaded.name and summary.gates == len(loaded.gates)
         for i, analysis in enumerate(direct):
             got = summary.top[i]
-            assert [t["index"] for t in got] == [t["index"] for t in analysis.top(CLASSES, 5)]
-            np.testing.assert_allclose([t["prob"] for t in got], [t["prob"] for t in analysis.top(CLASSES, 5)],
+            assert [t.index for t in got] == [t.index for t in analysis.top(CLASSES, 5)]
+            np.testing.assert_allclose([t.prob for t in got], [t.prob for t in analysis.top(CLASSES, 5)],
                                        rtol=1e-5)
 
 

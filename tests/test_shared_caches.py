@@ -75,7 +75,7 @@ def expected_top5(assets, data: bytes, monkeypatch) -> dict:
     monkeypatch.setenv("ATTNVIZ_ASSETS", str(assets))
     loaded = load_model("test_se", device="cpu")
     [analysis] = analyse_images(loaded, [decode(ImageInput("reference.jpg", data)).image])
-    return {row["label"]: row["prob"] for row in analysis.top(loaded.class_names, 5)}
+    return {row.label: row.prob for row in analysis.top(loaded.class_names, 5)}
 
 
 def test_two_visitors_photo_jpg_with_different_bytes_each_see_their_own_photo(assets, samples_dir, monkeypatch):

@@ -62,7 +62,7 @@ def test_se_steps_follow_the_formulas(fish):
     _close(w.s, torch.sigmoid(w2 @ hidden + b2))                        # excitation
     assert w.reduction == 16 and w.hidden.shape == (8,) and w.gate_fn == "Sigmoid"
     assert w.checks["z = GAP(u)"] < 1e-5 and w.checks["x~ = s * u"] < 1e-5
-    assert w.prediction["label"] == CLASS_NAMES[w.prediction["index"]] and 0 < w.prediction["prob"] <= 1
+    assert w.prediction.label == CLASS_NAMES[w.prediction.index] and 0 < w.prediction.prob <= 1
     assert not hasattr(w, "a") and not hasattr(w, "weights") and not has_hooks(loaded.model)
 
 

@@ -37,7 +37,7 @@ from scipy.stats import spearmanr
 from ..errors import AttnvizError
 from ..gates import Gate
 from ..i18n import _
-from .inference import ImageAnalysis, analyse_images
+from .inference import ImageAnalysis, TopClass, analyse_images
 from ..models.zoo import LoadedModel
 
 # ---------------------------------------------------------------- layers
@@ -227,8 +227,8 @@ class KnockoutResult:
     """Top-k before and after neutralising gates; prob_change is for the original top-1 class."""
 
     gates: list[str]
-    before: list[dict]
-    after: list[dict]
+    before: list[TopClass]
+    after: list[TopClass]
     prob_change: float
 
 

@@ -12,6 +12,19 @@ from ..capture.attention import AttentionCapture, CaptureResult
 from ..models.zoo import LoadedModel
 
 
+@dataclass(frozen=True)
+class TopClass:
+    """One of a model's most likely classes for an image.
+
+    index: the class's output index; label: its name (the model's class names); prob: its softmax
+    probability, in [0, 1].
+    """
+
+    index: int
+    label: str
+    prob: float
+
+
 @dataclass
 class ImageAnalysis:
     """What one image did to a model: class probabilities and every gate's values.
@@ -23,9 +36,10 @@ class ImageAnalysis:
     probs: np.ndarray
     values: Mapping[str, np.ndarray]
 
-    def top(self, class_names: Sequence[str], k: int = 5) -> list[dict]:
+    def top(self, class_names: Sequence[str], k: int = 5) -> list[TopClass]:
+        """The ``k`` most likely classes, most likely first."""
         order = np.argsort(-self.probs)[:k]
-        return [{"index": int(i), "label": class_names[i], "prob": float(self.probs[i])} for i in order]
+        return [TopClass(int(i), class_names[i], float(self.probs[i])) for i in order]
 
 
 def forward_with_capture(loaded: LoadedModel, batch: torch.Tensor,

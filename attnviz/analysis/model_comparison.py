@@ -23,7 +23,7 @@ from PIL import Image
 from ..errors import AttnvizError
 from ..gates import CHANNELWISE, Gate
 from ..i18n import _
-from .inference import ImageAnalysis, analyse_images
+from .inference import ImageAnalysis, TopClass, analyse_images
 from ..views.kinds import view_of
 from ..models.zoo import LoadedModel
 
@@ -90,7 +90,7 @@ class ModelSummary:
     source: str
     kinds: list[str]
     gates: int
-    top: list[list[dict]]             # per image, the top-k (index, label, prob)
+    top: list[list[TopClass]]         # per image, the top-k
     stages: list[StageStat]
     gate_stats: list[GateStat]
 

@@ -26,6 +26,7 @@ from ..errors import AttnvizError
 from ..gates import Walkthrough, WalkthroughNotCovered
 from ..capture.hooks import ScopedHooks
 from ..models.zoo import LoadedModel
+from .inference import TopClass
 
 __all__ = ["StepRecorder", "Walkthrough", "walkthrough"]
 
@@ -71,6 +72,6 @@ def walkthrough(loaded: LoadedModel, image: Image.Image, gate_name: str) -> Walk
         logits = loaded.model(loaded.preprocess([image]))
     probs = logits.float().softmax(1)[0].cpu()
     top = int(probs.argmax())
-    prediction = {"index": top, "label": loaded.class_names[top], "prob": float(probs[top])}
+    prediction = TopClass(top, loaded.class_names[top], float(probs[top]))
     rec = {key: t[0] for key, t in recorder.recorded.items()}   # drop the batch dimension
     return gate.kind.walkthrough(gate, module, prediction, rec)

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if comparison is None:
         return 1
     print()
-    print_table([{"image": image, **{m.name: f"{m.top[i][0]['label']} {m.top[i][0]['prob']:.1%}"
+    print_table([{"image": image, **{m.name: f"{m.top[i][0].label} {m.top[i][0].prob:.1%}"
                                       for m in comparison.models}}
                   for i, image in enumerate(comparison.images)], ["image"] + [m.name for m in comparison.models])
     print()

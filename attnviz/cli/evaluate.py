@@ -28,10 +28,10 @@ def run(args: argparse.Namespace) -> int:
                              batch_size=args.batch_size, workers=args.workers, limit=args.limit,
                              split=args.split)
     if args.json:
-        print(json.dumps(result, indent=1))
+        print(json.dumps(result.to_dict(), indent=1))
         return 0
-    print(f"{result['model']} on {result['data']} ({result['images']} images): "
-          f"top-1 {result['top1']:.2%}  top-5 {result['top5']:.2%}")
-    print_table([{"class": c["class"], "images": c["images"], "top-1": f"{c['top1']:.2%}"}
-                  for c in result["per_class"]], ["class", "images", "top-1"])
+    print(f"{result.model} on {result.data} ({result.images} images): "
+          f"top-1 {result.top1:.2%}  top-5 {result.top5:.2%}")
+    print_table([{"class": c.class_name, "images": c.images, "top-1": f"{c.top1:.2%}"}
+                  for c in result.per_class], ["class", "images", "top-1"])
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from typing import Any
 from .common import print_table, load_model_arg, add_model_args
 
@@ -15,7 +16,7 @@ def _inspect_row(loaded, analysis, values: bool = False) -> dict:
     if values:  # every value, so anyone can check a listed one against a fresh forward pass
         for row, g in zip(gates, loaded.gates, strict=True):
             row["values"] = [[round(float(v), 7) for v in path] for path in analysis.values[g.name]]
-    return {"file": analysis.name, "ok": True, "top5": analysis.top(loaded.class_names, 5), "gates": gates}
+    return {"file": analysis.name, "ok": True, "top5": [asdict(t) for t in analysis.top(loaded.class_names, 5)], "gates": gates}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

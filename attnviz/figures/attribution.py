@@ -3,6 +3,7 @@ how the top-5 changes when a gate is knocked out."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
@@ -10,6 +11,9 @@ from PIL import Image
 
 from ..i18n import N_, _
 from .style import REFERENCE_COLOR, finish, hover
+
+if TYPE_CHECKING:
+    from ..analysis.inference import TopClass
 
 
 def gradcam_overlay(image: Image.Image, heatmap: np.ndarray, title: str, opacity: float = 0.5) -> go.Figure:
@@ -48,13 +52,13 @@ def attribution_scatter(gate: str, excitation: np.ndarray, attribution: np.ndarr
         gate=gate, value=value_label, rho=rho), height=460)
 
 
-def knockout_bars(before: Sequence[dict], after: Sequence[dict], gates: Sequence[str],
+def knockout_bars(before: Sequence[TopClass], after: Sequence[TopClass], gates: Sequence[str],
                   title: str | None = None) -> go.Figure:
     """Probabilities of the intact model's top-k and of any class entering the top-k after the
     knock-out, side by side."""
-    after_prob = {row["label"]: row["prob"] for row in after}
-    before_prob = {row["label"]: row["prob"] for row in before}
-    labels = list(dict.fromkeys([row["label"] for row in before] + [row["label"] for row in after]))
+    after_prob = {row.label: row.prob for row in after}
+    before_prob = {row.label: row.prob for row in before}
+    labels = list(dict.fromkeys([row.label for row in before] + [row.label for row in after]))
     labels = labels[::-1]  # most likely on top
     fig = go.Figure()
     for name, probs, colour in ((_("intact"), before_prob, "#1f77b4"),

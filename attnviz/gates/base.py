@@ -13,13 +13,16 @@ half), the kernel paths for SK, the radix splits for split attention.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import numpy as np
 import torch
 import torch.nn as nn
 
 from ..analysis.statistics import mean_attention_difference
+
+if TYPE_CHECKING:  # the type only: attnviz.gates is below the analyses
+    from ..analysis.inference import TopClass
 
 ArrayT = TypeVar("ArrayT", torch.Tensor, np.ndarray)
 
@@ -51,14 +54,14 @@ class Walkthrough:
     """One gate's steps for one image (float32 numpy arrays, batch dimension removed): what every
     kind records. Each kind returns its own subclass with its steps' fields.
 
-    gate, kind; prediction (top-1 index/label/prob); u_shape (the gated feature map: (C, H, W) for
+    gate, kind; prediction (the model's top-1 class for the image); u_shape (the gated feature map: (C, H, W) for
     a channel gate, (paths, C, H, W) for a selection); z; u the gated feature map, v the block's
     gated output (C, H, W); checks (name of an identity -> largest absolute error on this image).
     """
 
     gate: Gate
     kind: AttentionKind
-    prediction: dict
+    prediction: TopClass
     u_shape: tuple[int, ...]
     z: np.ndarray
     u: np.ndarray
@@ -143,7 +146,7 @@ class AttentionKind:
         """The submodule inputs and outputs to record for the walkthrough of ``gate``."""
         raise WalkthroughNotCovered(gate)
 
-    def walkthrough(self, gate: Gate, module: nn.Module, prediction: dict,  # noqa: ARG002  kinds that cover it override
+    def walkthrough(self, gate: Gate, module: nn.Module, prediction: TopClass,  # noqa: ARG002  kinds that cover it override
                     recorded: dict[StepKey, torch.Tensor]) -> Walkthrough:  # noqa: ARG002
         """The Walkthrough of ``gate`` from the recorded tensors (batch dimension removed)."""
         raise WalkthroughNotCovered(gate)

@@ -10,7 +10,7 @@ Its lesson, panels and labels are ``attnviz/views/kinds/cbam.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
@@ -20,6 +20,9 @@ from timm.layers.cbam import ChannelAttn
 from .base import StepKey, WalkthroughNotCovered, as_numpy, max_error
 from .kind import ChannelGateKind, ChannelWalkthrough
 from .registry import GateType, register_gate
+
+if TYPE_CHECKING:  # the type only: attnviz.gates is below the analyses
+    from ..analysis.inference import TopClass
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -48,7 +51,7 @@ class CBAMChannelAttention(ChannelGateKind):
         return [(m, "in"), (f"{m}.fc1", "in"), (f"{m}.fc2", "out"), (f"{m}.gate", "in"), (f"{m}.gate", "out"),
                 (m, "out")]
 
-    def walkthrough(self, gate, module: nn.Module, prediction: dict, rec: dict[StepKey, torch.Tensor]) -> CBAMWalkthrough:
+    def walkthrough(self, gate, module: nn.Module, prediction: TopClass, rec: dict[StepKey, torch.Tensor]) -> CBAMWalkthrough:
         m, attn = gate.module, cast(ChannelAttn, module)
         u = rec[(m, "in")]                                       # (C, H, W)
         z = rec[(f"{m}.fc1", "in")].flatten()                    # AvgPool(u), the first pooled descriptor

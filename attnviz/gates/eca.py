@@ -8,7 +8,7 @@ lesson, panels and labels are ``attnviz/views/kinds/eca.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
@@ -18,6 +18,9 @@ from timm.layers.eca import CecaModule, EcaModule
 from .base import StepKey, WalkthroughNotCovered, as_numpy, max_error
 from .kind import ChannelGateKind, ChannelWalkthrough
 from .registry import GateType, register_gate
+
+if TYPE_CHECKING:  # the type only: attnviz.gates is below the analyses
+    from ..analysis.inference import TopClass
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -46,7 +49,7 @@ class EfficientChannelAttention(ChannelGateKind):
         m = gate.module
         return [(m, "in"), (f"{m}.conv", "out"), (f"{m}.gate", "out"), (m, "out")]
 
-    def walkthrough(self, gate, module: nn.Module, prediction: dict, rec: dict[StepKey, torch.Tensor]) -> ECAWalkthrough:
+    def walkthrough(self, gate, module: nn.Module, prediction: TopClass, rec: dict[StepKey, torch.Tensor]) -> ECAWalkthrough:
         m = gate.module
         u = rec[(m, "in")]                                       # (C, H, W)
         z = u.mean((1, 2))

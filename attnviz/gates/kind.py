@@ -12,10 +12,15 @@ capture, attribution, the CLI and the app ask the kind; nothing outside ``attnvi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 
 from .base import CHANNELWISE, EXCITATION, ArrayT, AttentionKind, KindName, StepKey, Walkthrough, as_numpy, max_error
+
+if TYPE_CHECKING:  # the type only: attnviz.gates is below the analyses
+    from ..analysis.inference import TopClass
 
 __all__ = ["AttentionKind", "ChannelGateKind", "ChannelWalkthrough", "KindName", "SelectionKind",
            "SelectionWalkthrough", "StepKey", "Walkthrough", "as_numpy", "max_error"]
@@ -70,7 +75,7 @@ class ChannelGateKind(AttentionKind):
         return int(np.argmax(w.s))
 
     @staticmethod
-    def scaled(gate, prediction: dict, u: torch.Tensor, z: torch.Tensor, s: torch.Tensor,
+    def scaled(gate, prediction: TopClass, u: torch.Tensor, z: torch.Tensor, s: torch.Tensor,
                x_tilde: torch.Tensor, checks: dict[str, float]) -> dict:
         """The fields every channel gate's walkthrough shares, with the check x~ = s * u."""
         return dict(gate=gate, prediction=prediction, u_shape=tuple(u.shape), z=as_numpy(z), s=as_numpy(s),
@@ -86,7 +91,7 @@ class SelectionKind(AttentionKind):
         return int(np.argmax(w.weights[-1]))
 
     @staticmethod
-    def selected(gate, prediction: dict, paths: torch.Tensor, weights: torch.Tensor, z: torch.Tensor,
+    def selected(gate, prediction: TopClass, paths: torch.Tensor, weights: torch.Tensor, z: torch.Tensor,
                  v: torch.Tensor, gate_fn: str) -> dict:
         """The fields every selection's walkthrough shares: ``paths`` (P, C, H, W), ``weights`` (P, C)."""
         return dict(gate=gate, prediction=prediction, u_shape=tuple(paths.shape), z=as_numpy(z),

@@ -8,6 +8,7 @@ and the original SENet ``SEModule`` of timm's legacy models. Its lesson, panels 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -19,6 +20,9 @@ from timm.models.senet import SEModule as LegacySEModule
 from .base import StepKey, WalkthroughNotCovered, as_numpy, max_error
 from .kind import ChannelGateKind, ChannelWalkthrough
 from .registry import GateType, register_gate
+
+if TYPE_CHECKING:  # the type only: attnviz.gates is below the analyses
+    from ..analysis.inference import TopClass
 
 #: Per variant: the submodule fed with z, the one that outputs the hidden layer, the gate.
 _STEPS = {
@@ -52,7 +56,7 @@ class SqueezeExcitation(ChannelGateKind):
         return [(m, "in"), (f"{m}.{squeeze}", "in"), (f"{m}.{hidden}", "out"), (f"{m}.{gate_fn}", "out"),
                 (m, "out")]
 
-    def walkthrough(self, gate, module: nn.Module, prediction: dict, rec: dict[StepKey, torch.Tensor]) -> SEWalkthrough:
+    def walkthrough(self, gate, module: nn.Module, prediction: TopClass, rec: dict[StepKey, torch.Tensor]) -> SEWalkthrough:
         m = gate.module
         squeeze, hidden_step, gate_step = _STEPS[gate.variant]
         u = rec[(m, "in")]                                       # (C, H, W)

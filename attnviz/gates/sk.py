@@ -8,6 +8,7 @@ and labels (the kernel sizes among them) are ``attnviz/views/kinds/sk.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn as nn
@@ -16,6 +17,9 @@ from timm.layers.selective_kernel import SelectiveKernelAttn
 from .base import SELECTION, StepKey, WalkthroughNotCovered, max_error
 from .kind import SelectionKind, SelectionWalkthrough
 from .registry import GateType, register_gate
+
+if TYPE_CHECKING:  # the type only: attnviz.gates is below the analyses
+    from ..analysis.inference import TopClass
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -41,7 +45,7 @@ class SelectiveKernel(SelectionKind):
         return [(m, "in"), (f"{m}.fc_reduce", "in"), (f"{m}.act", "out"), (m, "out"),
                 (self.gated_layer(m), "out")]
 
-    def walkthrough(self, gate, module: nn.Module, prediction: dict, rec: dict[StepKey, torch.Tensor]) -> SKWalkthrough:  # noqa: ARG002  AttentionKind interface, called positionally
+    def walkthrough(self, gate, module: nn.Module, prediction: TopClass, rec: dict[StepKey, torch.Tensor]) -> SKWalkthrough:  # noqa: ARG002  AttentionKind interface, called positionally
         m = gate.module
         paths = rec[(m, "in")]                                   # (P, C, H, W): U1, U2, ...
         weights = rec[(m, "out")].reshape(gate.paths, gate.channels)

@@ -10,6 +10,7 @@ panels and labels are ``attnviz/views/kinds/splat.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn as nn
@@ -18,6 +19,9 @@ from timm.layers.split_attn import SplitAttn
 from .base import SPLITS, StepKey, max_error
 from .kind import SelectionKind, SelectionWalkthrough
 from .registry import GateType, register_gate
+
+if TYPE_CHECKING:  # the type only: attnviz.gates is below the analyses
+    from ..analysis.inference import TopClass
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -42,7 +46,7 @@ class SplitAttention(SelectionKind):
         return [(f"{m}.act0", "out"), (f"{m}.fc1", "in"), (f"{m}.act1", "out"), (f"{m}.rsoftmax", "out"),
                 (m, "out")]
 
-    def walkthrough(self, gate, module: nn.Module, prediction: dict, rec: dict[StepKey, torch.Tensor]) -> SplitWalkthrough:  # noqa: ARG002  AttentionKind interface, called positionally
+    def walkthrough(self, gate, module: nn.Module, prediction: TopClass, rec: dict[StepKey, torch.Tensor]) -> SplitWalkthrough:  # noqa: ARG002  AttentionKind interface, called positionally
         m, radix, channels = gate.module, gate.paths, gate.channels
         conv_out = rec[(f"{m}.act0", "out")]                     # (radix * C, H, W), radix-major
         splits = conv_out.reshape(radix, channels, *conv_out.shape[-2:])

@@ -135,7 +135,7 @@ def _label(out: np.ndarray, reading: LiveReading, fps: float | None) -> None:
     if not reading.top:
         return
     best = reading.top[0]
-    text = f"{best['label']} {best['prob']:.0%}" + (f" | {fps:.1f} fps" if fps is not None else "")
+    text = f"{best.label} {best.prob:.0%}" + (f" | {fps:.1f} fps" if fps is not None else "")
     height, width = out.shape[:2]
     size = max(10, height // 24)
     font = _font(size)

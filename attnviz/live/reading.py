@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from ..analysis.inference import analyse_images
+from ..analysis.inference import TopClass, analyse_images
 from ..models.zoo import LoadedModel
 
 
@@ -33,7 +33,7 @@ class LiveReading:
     index: int
     captured_at: float
     analysed_at: float
-    top: list[dict]
+    top: list[TopClass]
     gate: str
     paths: int
     channels: np.ndarray

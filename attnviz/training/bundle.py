@@ -225,7 +225,7 @@ def package(run_weights: str | Path, name: str, description: str, data: str | Pa
     meta["gates"] = [g.info() for g in loaded.gates]
     log(f"evaluating {name} on {data}")
     ev = evaluate_folder(data, loaded, batch_size=batch_size, workers=workers,
-                         per_class_limit=per_class_limit)
+                         per_class_limit=per_class_limit).to_dict()
     ev["command"] = f"attnviz evaluate {data} --model {name}"
     meta["evaluation"] = ev
 

@@ -66,6 +66,6 @@ def attribution_charts(gate: Gate, cam: GradCamResult, channels: ChannelAttribut
             _("Knock-out: the gates {gates} are set to their neutral value (s = 1 for SE and ECA: the channels "
               "pass unscaled; a = b = 1/2 for SK: the two paths are simply averaged). The probability of the intact top-1 class '{label}' "
               "changes by {change:+.1f} percentage points ({before:.1%} → {after:.1%}).").format(
-                gates=", ".join(knocked.gates), label=before["label"], change=change, before=before["prob"],
-                after=before["prob"] + knocked.prob_change)),
+                gates=", ".join(knocked.gates), label=before.label, change=change, before=before.prob,
+                after=before.prob + knocked.prob_change)),
     ]

@@ -39,7 +39,7 @@ def prediction_chart(loaded: LoadedModel, analysis: ImageAnalysis, k: int = 5) -
     return Chart(f"top{k}_{analysis.name}", fig,
                  _("The model's {k} most likely classes among the {known} it knows; "
                    "'{label}' gets {prob:.0%}.").format(k=k, known=len(loaded.class_names),
-                                                        label=markdown_text(top[0]["label"]), prob=top[0]["prob"]))
+                                                        label=markdown_text(top[0].label), prob=top[0].prob))
 
 
 def photo_notes(notes: Sequence[tuple[str, str]], shown: int) -> str:

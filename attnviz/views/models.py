@@ -17,13 +17,13 @@ def top_chart(model: ModelSummary, image_index: int, image_name: str, k: int = 5
     fig = prediction.top_k_bars(top, title=_("{model}: top-{k}").format(model=model.name, k=len(top)))
     return Chart(f"models_top_{model.name}_{image_index}", fig,
                  _("{model} on {image}: '{label}' at {prob:.0%}.").format(
-                     model=model.name, image=image_name, label=top[0]["label"], prob=top[0]["prob"]), wide=False)
+                     model=model.name, image=image_name, label=top[0].label, prob=top[0].prob), wide=False)
 
 
 def agreement(comparison: ModelComparison) -> str:
     """One sentence: on how many images all the models name the same top-1 class."""
     n = len(comparison.images)
-    same = sum(len({m.top[i][0]["label"] for m in comparison.models}) == 1 for i in range(n))
+    same = sum(len({m.top[i][0].label for m in comparison.models}) == 1 for i in range(n))
     return ngettext("The models agree on the top-1 class for {same} of {n} image.",
                     "The models agree on the top-1 class for {same} of {n} images.", n).format(same=same, n=n)
 

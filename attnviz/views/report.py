@@ -24,7 +24,7 @@ from PIL import Image
 
 from ..figures.export import figure_csv
 from ..i18n import _, current_language, font_family, ngettext, sentences
-from ..analysis.inference import ImageAnalysis
+from ..analysis.inference import ImageAnalysis, TopClass
 from ..profiles.profile import Profile
 from ..models.zoo import LoadedModel
 from . import compare, explore
@@ -75,7 +75,7 @@ class ReportImage:
 
     name: str
     picture: Image.Image
-    top: list[dict]
+    top: list[TopClass]
     note: str | None = None
 
 
@@ -154,7 +154,7 @@ def report_html(title: str, loaded: LoadedModel, images: Sequence[ReportImage], 
         f"<figure><img src='{_thumbnail(im.picture)}' alt='{html.escape(im.name)}'>"
         f"<figcaption><b>{html.escape(im.name)}</b>"
         + (f"<br><span class=note>{html.escape(im.note)}</span>" if im.note else "")
-        + _table([[t["label"], f"{t['prob']:.1%}"] for t in im.top], [_("class"), _("probability")])
+        + _table([[t.label, f"{t.prob:.1%}"] for t in im.top], [_("class"), _("probability")])
         + "</figcaption></figure>" for im in images)
     sections = []
     for chart in charts:

@@ -28,7 +28,7 @@ def page(ctx: Context) -> None:
     [(__, analysis)] = analysed
     names = [g.name for g in loaded.gates]
     top = analysis.top(loaded.class_names, 1)[0]
-    predicted = _("predicted: {label} ({prob:.1%})").format(label=top["label"], prob=top["prob"])
+    predicted = _("predicted: {label} ({prob:.1%})").format(label=top.label, prob=top.prob)
     cols = st.columns(3)
     gate = cols[0].selectbox(_("Block"), names, index=query_choice("gate", names, len(names) - 1), key="attr_gate")
     remember("gate", gate)

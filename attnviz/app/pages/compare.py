@@ -124,7 +124,7 @@ def from_images(ctx: Context) -> Profile | None:
     table = st.data_editor(
         {"image": [im.name for im, __ in analysed],
          "preprocessing": [preprocessing_path(ctx.loaded.transform, im.require_image().size) for im, __ in analysed],
-         "label": [a.top(ctx.loaded.class_names, 1)[0]["label"] for __, a in analysed]},
+         "label": [a.top(ctx.loaded.class_names, 1)[0].label for __, a in analysed]},
         disabled=["image", "preprocessing"], hide_index=True, key="labels", width="stretch",
         column_config={"image": _("image"), "preprocessing": _("preprocessing"), "label": _("label")})
     indices, names = class_stats.labelled_classes(table["label"])

@@ -60,7 +60,7 @@ def steps(ctx: Context, image, gate: str) -> None:
     left, right = st.columns([1, 2])
     with left:
         show_image(image, caption=_("{image}: predicted {label} ({prob:.1%})").format(
-            image=image.name, label=w.prediction["label"], prob=w.prediction["prob"]))
+            image=image.name, label=w.prediction.label, prob=w.prediction.prob))
     with right:
         st.table(learn.as_table(learn.live_numbers(w, channel), ["symbol", "value", "meaning"]), hide_index=True)
         st.caption(_("The formulas hold on this image (largest absolute error of each identity, "

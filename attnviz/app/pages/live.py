@@ -171,7 +171,7 @@ def live_panel(ctx: Context, webrtc, streams: LiveStreams) -> None:
     if reading is None:
         st.caption(_("Waiting for the first frame …"))
         return
-    rows = "\n".join(f"| {r['label']} | {r['prob']:.1%} |" for r in reading.top)
+    rows = "\n".join(f"| {r.label} | {r.prob:.1%} |" for r in reading.top)
     st.markdown(f"| {_('class')} | {_('probability')} |\n|---|---|\n{rows}")
     times, series = stream.history.series(now=time.monotonic())
     gate = ctx.loaded.gate(reading.gate)
