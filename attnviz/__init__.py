@@ -16,6 +16,8 @@ before the levels (``attnviz.scale``, ``attnviz.zoo``, ...) still work (``attnvi
 from __future__ import annotations
 
 import importlib
+import sys
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from . import _moved
@@ -87,6 +89,20 @@ if TYPE_CHECKING:
     from .profiles.class_stats import block_class_means, class_dependence, paper_default_blocks, present_classes, scale_shift_tests  # noqa: F401
     from .profiles.profile import bundled_profile_path  # noqa: F401
     from .training.evaluate import class_targets  # noqa: F401
+
+
+class _Package(ModuleType):
+    """The package module: an old module path (``attnviz.walkthrough``, attnviz._moved) that is
+    imported binds the module as an attribute of its parent; where that name is also a public one
+    (the function ``walkthrough``), the public object stays what ``attnviz.<name>`` means."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _PUBLIC and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):

@@ -57,3 +57,13 @@ def test_the_package_root_holds_levels_not_modules():
     files at the root; everything else is in a level package."""
     files = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert files == ["__init__.py", "__main__.py", "_moved.py", "errors.py"]
+
+
+def test_an_old_module_path_does_not_hide_the_public_function_of_the_same_name():
+    """attnviz.walkthrough was a module and is now the public function; importing the old path
+    still gives the module (as sys.modules holds it), the package attribute stays the function."""
+    code = ("import sys, attnviz, attnviz.walkthrough; "
+            "from attnviz.analysis.walkthrough import walkthrough; "
+            "assert attnviz.walkthrough is walkthrough, attnviz.walkthrough; "
+            "assert sys.modules['attnviz.walkthrough'] is sys.modules['attnviz.analysis.walkthrough']")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=PACKAGE.parent)
