@@ -102,8 +102,12 @@ def test_path_weights_and_table(sweep):
     np.testing.assert_allclose(a + b, 1.0, atol=1e-5)   # softmax over the two kernels
     np.testing.assert_allclose(b, np.mean([x.values[gate.name][1] for x in sweep.analyses[1.5]], axis=0),
                                atol=1e-6)
-    with pytest.raises(ValueError, match="2 path"):
+    import re
+
+    with pytest.raises(ValueError, match=re.escape(f"gate {gate.name} has 2 path(s); path must be in 0..1, got 2")):
         sweep.path_weights(1.5, gate.name, path=2)
+    with pytest.raises(ValueError, match=re.escape("path must be in 0..1, got -1")):
+        sweep.path_weights(1.5, gate.name, path=-1)
     with pytest.raises(KeyError, match="this sweep has no scale 3; it has 1, 1.5, 2"):
         sweep.path_weights(3.0, gate.name)
 
