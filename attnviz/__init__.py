@@ -63,7 +63,7 @@ _PUBLIC = {
     "present_classes": "profiles.class_stats",
     "scale_shift_tests": "profiles.class_stats",
     "bundled_profile_path": "profiles.profile",
-    "class_targets": "training.evaluate",
+    "class_targets": "models.classes",
 }
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ if TYPE_CHECKING:
     from .profiles.builder import profile_dataset, profile_images  # noqa: F401
     from .profiles.class_stats import block_class_means, class_dependence, paper_default_blocks, present_classes, scale_shift_tests  # noqa: F401
     from .profiles.profile import bundled_profile_path  # noqa: F401
-    from .training.evaluate import class_targets  # noqa: F401
+    from .models.classes import class_targets  # noqa: F401
 
 
 class _Package(ModuleType):

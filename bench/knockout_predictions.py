@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader
 from torchvision.datasets import ImageFolder
 
 from attnviz import forward_with_capture, load_model, load_profile
-from attnviz.training.evaluate import class_targets
+from attnviz.models.classes import class_targets
 from attnviz.gates.se import SE
 from attnviz.images.loading import load_image
 from attnviz.profiles.profile import bundled_profile_path

@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import DataLoader
 from torchvision.datasets import ImageFolder
 
-from ..models.classes import folder_class_name, imagenet_index
+from ..models.classes import class_targets, folder_class_name
 from ..errors import AttnvizError
 from ..images.loading import load_image
 from ..images.sampling import evenly_spaced, first_per_class
@@ -58,29 +58,6 @@ class Evaluation:
         dicts with folder, class, images, top1)."""
         return {"model": self.model, "data": self.data, "images": self.images, "top1": self.top1,
                 "top5": self.top5, "per_class": [c.to_dict() for c in self.per_class]}
-
-
-def class_targets(loaded: LoadedModel, folders: list[str]) -> list[int]:
-    """Model output index for each dataset class folder.
-
-    A model trained on these folders (a bundled model) maps them by name; an ImageNet model maps
-    ImageNet wnid folders to their ImageNet index.
-    """
-    own = loaded.meta.class_folders if loaded.meta is not None else ()
-    if own and all(f in own for f in folders):
-        return [own.index(f) for f in folders]
-    if len(loaded.class_names) == 1000:
-        indices = [imagenet_index(f) for f in folders]
-        known = [i for i in indices if i is not None]
-        if len(known) == len(folders):
-            return known
-        missing = [f for f, i in zip(folders, indices, strict=True) if i is None]
-        raise AttnvizError(f"class folders {missing[:3]} are not ImageNet wnids, so they cannot be "
-                           f"matched to the outputs of {loaded.name}")
-    names = [folder_class_name(f) for f in folders]
-    if all(n in loaded.class_names for n in names):
-        return [loaded.class_names.index(n) for n in names]
-    raise AttnvizError(f"the class folders of the data do not match the classes of {loaded.name}")
 
 
 def split_folder(data: str | Path, split: str = "val") -> Path:

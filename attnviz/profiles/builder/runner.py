@@ -41,7 +41,7 @@ from ...runtime.atomic import atomic_path
 from ...capture.attention import AttentionCapture
 from ...errors import AttnvizError
 from ...i18n import _
-from ...training.evaluate import class_targets
+from ...models.classes import class_targets
 from ...images.loading import load_image
 from ...models.preprocess import PATH_CROP_FIRST, preprocessing_path, preprocessing_rule
 from ..file_format import TOP_KINDS
