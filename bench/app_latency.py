@@ -5,7 +5,7 @@ sha256 of the bytes, decoding, a forward pass with capture through the analysis 
 as for any new upload), every page-1 figure (top-5 and the attention charts the model's kinds
 call for) and its JSON serialisation, which is what ``st.plotly_chart`` sends to the browser.
 The model is already loaded (the app loads it once per process). Drawing in the browser is not
-included: ``tests/test_browser.py`` prints the end-to-end time in a real browser.
+included: ``tests/app/test_browser.py`` prints the end-to-end time in a real browser.
 
 Targets on CPU: a bundled model <= 1.5 s, the ``seresnet50`` architecture <= 3 s.
 

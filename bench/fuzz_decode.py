@@ -3,7 +3,7 @@
     python bench/fuzz_decode.py --cases 20000 --seed 1 [--out found/]
 
 Cases come from hypothesis (tests/mutations.py over tests/hostile.seed_files, the strategies of
-tests/test_decode_fuzz.py), run with a seed so a run can be repeated. Each case goes through
+tests/images/test_decode_fuzz.py), run with a seed so a run can be repeated. Each case goes through
 ``attnviz.images.decode_cost.estimate``, ``attnviz.images.loading.load_image`` and ``decode_views``; a finding is
 any exception other than the file's ``ImageLoadError``, or a case that takes more than
 ``--slow`` seconds. Prints the cases tried, the outcomes and each finding (its exception, seed

@@ -10,7 +10,7 @@ Reported per model and input size: analysed frames per second; frames skipped (d
 queued); the callback's time per frame (what the video pays); the model's time per frame; and the
 latency from a frame's arrival to the first returned frame that carries its values, median and
 90th percentile. Not included: the browser's camera, the VP8 encoding and the network, which
-the WebRTC connection adds on top (tests/test_browser_live.py runs that path, but times nothing).
+the WebRTC connection adds on top (tests/app/test_browser_live.py runs that path, but times nothing).
 
 Goal on the 2-core CPU: >= 10 analysed fps at 144 px with the bundled models.
 

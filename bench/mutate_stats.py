@@ -7,7 +7,7 @@ tree), then for every mutant - the named ones the issues ask about (class specif
 class-count weighting dropped from ``Profile.overall_mean`` and the mean attention difference),
 and every arithmetic operator swapped (+ -, * /), comparison flipped (< <=, > >=) and numeric
 constant changed inside ``attnviz/analysis/statistics.py`` and ``attnviz/profiles/class_stats.py`` - writes the mutated
-file and runs ``tests/test_class_stats.py`` in one warm interpreter (``pytest.main`` with the
+file and runs ``tests/profiles/test_class_stats.py`` in one warm interpreter (``pytest.main`` with the
 mutated modules re-imported), stopping at the first failure. A mutant is *killed* when a test
 fails. Prints each survivor and the score; mutmut does the same with more operators but needs a
 clean checkout of its own and minutes per mutant on this machine's two shared cores.
@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = ["attnviz/analysis/statistics.py", "attnviz/profiles/class_stats.py"]
-TESTS = ["tests/test_class_stats.py"]
+TESTS = ["tests/profiles/test_class_stats.py"]
 SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
          ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
 #: The functions whose arithmetic the pages, the cards and the notebooks state.
@@ -103,6 +103,7 @@ def main() -> int:
     shutil.copytree(ROOT / "attnviz", work / "attnviz")
     (work / "tests").mkdir()
     for t in TESTS:
+        (work / t).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / t, work / t)
     shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
     sys.path.insert(0, str(work))

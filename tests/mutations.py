@@ -4,7 +4,7 @@ A case is a seed file (``hostile.seed_files``: every format Pillow writes, made 
 to eight mutations: a bit flip, a byte or a 16/32-bit word set to a boundary value, bytes
 inserted or deleted, the file cut short, or a slice repeated (marker and chunk floods). Positions
 are drawn over the whole file; hypothesis shrinks them towards the headers, where a failing case is
-easiest to read. Used by tests/test_decode_fuzz.py and bench/fuzz_decode.py.
+easiest to read. Used by tests/images/test_decode_fuzz.py and bench/fuzz_decode.py.
 """
 from __future__ import annotations
 

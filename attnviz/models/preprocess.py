@@ -10,7 +10,7 @@ of about 64:1 for a 256-pixel short side) ``CropFirst`` computes the same centre
 original image's coordinates and resamples only that box: memory then follows the model's input,
 never the file. Its pixels are close to timm's but not equal, because a filter resampling a box
 does not round its intermediate rows as timm's whole-image resize does and, for bicubic filters,
-its support differs at the box edges: tests/test_preprocess.py measures the difference on
+its support differs at the box edges: tests/models/test_preprocess.py measures the difference on
 portrait, landscape and square photos (at most ``CROP_FIRST_TOLERANCE`` grey levels for bilinear
 and bicubic configurations). ``ModelTransform.path`` says which of the two an image of a given
 size takes.

@@ -133,7 +133,7 @@ def _interval(estimate: float, replicates: np.ndarray | None, low: float = 0.0, 
     clipped to [low, high]. Eta squared and specificity are biased upward by noise, and their
     replicates are biased the same way around the estimate, so the plain percentile interval
     would sit too high (it covered a known population's eta squared in 56-88 % of samples where
-    this one covers 92-95 %; tests/test_class_stats.py)."""
+    this one covers 92-95 %; tests/profiles/test_class_stats.py)."""
     if replicates is None or not np.isfinite(replicates).any() or not np.isfinite(estimate):
         return (float("nan"), float("nan"))
     tail = 100 * (1 - LEVEL) / 2

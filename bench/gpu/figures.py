@@ -2,7 +2,7 @@
 
 Each figure is measured by the benchmark script that owns it (bench/capture_overhead.py,
 bench/profile_throughput.py, bench/app_latency.py); this file only chooses the settings, from
-environment variables so that tests/test_gpu_script.py can run it on a CPU with tiny ones:
+environment variables so that tests/training/test_gpu_script.py can run it on a CPU with tiny ones:
 
     GPU_DEVICE=cuda  GPU_MODELS="seresnet50 skresnext50_32x4d resnest50d"  GPU_AMPS="off bf16"
     GPU_BATCH=64  GPU_REPS=15                     capture overhead (goal <= 1.05)

@@ -4,7 +4,7 @@
 # Everything goes to $OUT: run.log, pytest.txt, pytest.xml, figures.json.
 #
 #   OUT=/tmp/gpu bash bench/gpu/run.sh            # any CUDA machine
-#   GPU_DEVICE=cpu GPU_PYTEST=0 ... bash bench/gpu/run.sh   # tiny settings: tests/test_gpu_script.py
+#   GPU_DEVICE=cpu GPU_PYTEST=0 ... bash bench/gpu/run.sh   # tiny settings: tests/training/test_gpu_script.py
 #
 # Time limits per part (seconds): GPU_PYTEST_S (default 240), GPU_FIGURES_S (default 200).
 set -uo pipefail
@@ -25,7 +25,7 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,dri
 status=0
 if [ "${GPU_PYTEST:-1}" = 1 ]; then
   echo "== pytest -m gpu"
-  timeout "${GPU_PYTEST_S:-240}" "$PY" -m pytest -m gpu tests/test_gpu.py tests/test_zoo.py -q -rA -s \
+  timeout "${GPU_PYTEST_S:-240}" "$PY" -m pytest -m gpu tests/test_gpu.py tests/models/test_zoo.py -q -rA -s \
     -p no:cacheprovider --junitxml="$OUT/pytest.xml" 2>&1 | tee "$OUT/pytest.txt"
   status=${PIPESTATUS[0]}
   echo "pytest exit status $status"
