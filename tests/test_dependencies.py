@@ -90,9 +90,11 @@ def imported_modules(source: str, where: str) -> set[str]:
 
 def local_modules(root: Path) -> set[str]:
     """Modules of this repository: the package and the scripts importable from the root, tests/
-    (``tiny``, ``bundled_kit``, ``conftest``...) and bench/."""
+    (``tiny``, ``bundled_kit``, ``conftest``...), a test level's own modules (pytest puts each test
+    file's folder on the path: ``tests/app/test_app.py`` is imported as ``test_app`` beside it) and bench/."""
     local = {p.name for p in root.iterdir() if (p / "__init__.py").is_file()}
-    for folder in (root, root / "tests", root / "bench"):
+    folders = [root, root / "tests", root / "bench", *(p for p in (root / "tests").iterdir() if p.is_dir())]
+    for folder in folders:
         local |= {p.stem for p in folder.glob("*.py")}
     return local
 
