@@ -72,9 +72,7 @@ def role_of_excitation(blocks: Sequence[BlockClassMeans], class_names: Sequence[
             + "</extra>"),
             row=r + 1, col=c + 1)
         fig.update_xaxes(type="category", title_text=channel, nticks=10, row=r + 1, col=c + 1)
-        # One shared range: the value is named beside the first column only (a title between two
-        # panels ran into the left one's plot when it wraps, as in Chinese and Japanese).
-        fig.update_yaxes(title_text=value_label if c == 0 else None, row=r + 1, col=c + 1)
+        fig.update_yaxes(title_text=value_label, row=r + 1, col=c + 1)
     low = min(float(np.min(b.means)) for b in blocks)
     high = max(float(np.max(b.means)) for b in blocks)
     pad = 0.05 * max(high - low, 0.05)
