@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from bundled_kit import write_bundled
-from test_browser import CHROMIUM_ARGS, chromium_path, free_port, open_explore, run_server
+from browser_kit import CHROMIUM_ARGS, chromium_path, free_port, open_explore, run_server
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from test_browser import CHROMIUM_ARGS, PAGES, chromium_path, run_server
+from browser_kit import CHROMIUM_ARGS, PAGES, chromium_path, run_server
 
 pytestmark = pytest.mark.browser
 

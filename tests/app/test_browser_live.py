@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from test_browser import CHROMIUM_ARGS, chromium_path, run_server
+from browser_kit import CHROMIUM_ARGS, chromium_path, run_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from test_train_gpu import WNIDS, image_folder
+from imagenette_kit import WNIDS, image_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow

@@ -12,21 +12,7 @@ from PIL import Image
 from attnviz.models.architectures import build_architecture
 from attnviz.training.train_gpu import (BudgetPlan, adjust_colours, crop_boxes, lr_factor, pack_folder, read_packed,
                                resample)
-
-WNIDS = ["n01440764", "n03888257"]  # tench, parachute
-
-
-def image_folder(root, per_class=3, side=40, seed=0):
-    rng = np.random.default_rng(seed)
-    for wnid in WNIDS:
-        (root / wnid).mkdir(parents=True)
-        for i in range(per_class):
-            # Smooth images (a gradient plus a little noise), so lossy WebP stays close to them.
-            y, x = np.mgrid[0:side, 0:side]
-            pixels = np.stack([x * 255 / side, y * 255 / side, np.full_like(x, 40 * i)], -1)
-            pixels = (pixels + rng.normal(0, 3, pixels.shape)).clip(0, 255).astype(np.uint8)
-            Image.fromarray(pixels).save(root / wnid / f"{i}.png")
-    return root
+from imagenette_kit import WNIDS, image_folder
 
 
 def test_an_identity_box_is_torchs_bilinear_resize():
