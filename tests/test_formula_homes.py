@@ -37,7 +37,7 @@ def test_sk_summary_and_figure_use_the_same_difference():
 
     values = np.array([[0.9, 0.2, 0.4], [0.1, 0.8, 0.6]])
     expected = ((0.1 - 0.9) + (0.8 - 0.2) + (0.6 - 0.4)) / 3
-    assert kind_named("sk").summary(values)["mean_diff"] == pytest.approx(expected)
+    assert kind_named("sk").summary(values).mean_diff == pytest.approx(expected)
     assert mean_difference(values) == pytest.approx(expected)
 
 

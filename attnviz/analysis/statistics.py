@@ -12,7 +12,7 @@ import numpy as np
 if TYPE_CHECKING:  # the kinds (attnviz.gates) call mean_attention_difference: no import cycle
     import torch
 
-    from ..gates import Gate
+    from ..gates import Gate, ValueSummary
 
 Values = TypeVar("Values", np.ndarray, "torch.Tensor")
 
@@ -28,17 +28,36 @@ def mean_attention_difference(values: Values) -> Values:
     return (values[..., 1, :] - values[..., 0, :]).mean(-1)
 
 
-def gate_summary(gate: Gate, values: np.ndarray) -> dict:
+@dataclass(frozen=True)
+class GateSummary:
+    """One gate's values for one image, summarised by its kind (``AttentionKind.summary``): the
+    gate's name, kind name, module path, channels and paths, and ``values``, a ``ValueSummary``
+    (mean, std, min, max) or the kind's subclass of it (with two or more paths each path's mean and
+    SKNet's mean attention difference; ECA's neighbour correlation)."""
+
+    name: str
+    kind: str
+    module: str
+    channels: int
+    paths: int
+    values: ValueSummary
+
+    def to_dict(self) -> dict:
+        """The flat JSON row of ``attnviz inspect --json``."""
+        return {"name": self.name, "kind": self.kind, "module": self.module, "channels": self.channels,
+                "paths": self.paths, **self.values.to_dict()}
+
+
+def gate_summary(gate: Gate, values: np.ndarray) -> GateSummary:
     """One gate's values (paths, C) for one image, summarised by its kind.
 
     Every kind: mean, std, min, max. SE: of the excitation s; ECA adds how strongly neighbouring
-    channels agree; SK and split attention add mean_a (3x3 path), mean_b (5x5 path) and
-    mean_diff = mean(b - a), the SKNet paper's "mean attention difference".
+    channels agree; SK and split attention add each path's mean (mean_a, mean_b of paths 0 and 1)
+    and mean_diff = mean(b - a), the SKNet paper's "mean attention difference".
     """
-    row = {"name": gate.name, "kind": gate.kind.name, "module": gate.module,
-           "channels": gate.channels, "paths": gate.paths}
-    row.update(gate.kind.summary(np.asarray(values, dtype=np.float64).reshape(gate.paths, -1)))
-    return row
+    return GateSummary(name=gate.name, kind=gate.kind.name, module=gate.module, channels=gate.channels,
+                       paths=gate.paths,
+                       values=gate.kind.summary(np.asarray(values, dtype=np.float64).reshape(gate.paths, -1)))
 
 
 def class_specificity(class_means: np.ndarray, counts: np.ndarray | None = None) -> float:

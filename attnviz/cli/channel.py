@@ -16,7 +16,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gate", required=True, help="gate name, e.g. SE_4_2")
     p.add_argument("--channel", required=True, type=int)
     p.add_argument("--path", type=int, default=None,
-                   help="for SK / split attention: 0 = a (3x3), 1 = b (5x5; the default)")
+                   help="for a gate with two or more paths (SK, split attention): the path, 0 = a, 1 = b, ... "
+                        "(default: the path the gate's kind compares, b for SK)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(func=run)
 

@@ -9,14 +9,24 @@ from typing import Any
 from .common import print_table, load_model_arg, add_model_args
 
 
-def _inspect_row(loaded, analysis, values: bool = False) -> dict:
+def _inspect_row(loaded, analysis, values: bool = False) -> tuple[dict, list[dict[str, str]]]:
+    """One good image's JSON row and its text-table rows (one per gate, cells chosen by the
+    gate's kind through its summary)."""
     from ..analysis.statistics import gate_summary
 
-    gates = [gate_summary(g, analysis.values[g.name]) for g in loaded.gates]
+    summaries = [gate_summary(g, analysis.values[g.name]) for g in loaded.gates]
+    gates = [s.to_dict() for s in summaries]
     if values:  # every value, so anyone can check a listed one against a fresh forward pass
         for row, g in zip(gates, loaded.gates, strict=True):
             row["values"] = [[round(float(v), 7) for v in path] for path in analysis.values[g.name]]
-    return {"file": analysis.name, "ok": True, "top5": [asdict(t) for t in analysis.top(loaded.class_names, 5)], "gates": gates}
+    table = [{"gate": s.name, "kind": s.kind, "C": str(s.channels), **s.values.table_cells()} for s in summaries]
+    return {"file": analysis.name, "ok": True, "top5": [asdict(t) for t in analysis.top(loaded.class_names, 5)],
+            "gates": gates}, table
+
+
+def _columns(table: list[dict[str, str]]) -> list[str]:
+    """Every cell name of the table's rows, in the order they first appear."""
+    return list(dict.fromkeys(name for row in table for name in row))
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -45,15 +55,20 @@ def run(args: argparse.Namespace) -> int:
     good = [i for i in items if i.ok]
     analyses = iter(analyse_images(loaded, [i.require_image() for i in good], [i.name for i in good]))
     report: list[dict[str, Any]] = []
+    tables: list[list[dict[str, str]]] = []     # beside report: one text table per image (none if refused)
     for item in items:
-        report.append({**_inspect_row(loaded, next(analyses), args.values),
-                       **({"notes": list(item.notes)} if item.notes else {})} if item.ok
-                      else {"file": item.name, "ok": False, "error": item.error})
+        if not item.ok:
+            report.append({"file": item.name, "ok": False, "error": item.error})
+            tables.append([])
+            continue
+        row, table = _inspect_row(loaded, next(analyses), args.values)
+        report.append({**row, **({"notes": list(item.notes)} if item.notes else {})})
+        tables.append(table)
     if args.json:
         print(json.dumps({"model": loaded.name, "device": loaded.device_label, "images": report}, indent=1))
     else:
         print(f"model {loaded.name} ({loaded.source}) on {loaded.device_label}, {len(loaded.gates)} gates")
-        for row in report:
+        for row, table in zip(report, tables, strict=True):
             print()
             if not row["ok"]:
                 print(f"REFUSED {row['error']}")
@@ -63,17 +78,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  note: {note}")
             for t in row["top5"]:
                 print(f"  {t['prob']:7.2%}  {t['label']} ({t['index']})")
-            table = []
-            for g in row["gates"]:
-                r = {"gate": g["name"], "kind": g["kind"], "C": g["channels"]}
-                if g["paths"] == 1:
-                    r.update(mean=f"{g['mean']:.3f}", std=f"{g['std']:.3f}", min=f"{g['min']:.3f}", max=f"{g['max']:.3f}")
-                else:
-                    r.update(mean_a=f"{g['mean_a']:.3f}", mean_b=f"{g['mean_b']:.3f}", **{"b-a": f"{g['mean_diff']:+.3f}"})
-                table.append(r)
-            cols = ["gate", "kind", "C"] + (["mean", "std", "min", "max"] if any("std" in r for r in table) else []) \
-                + (["mean_a", "mean_b", "b-a"] if any("mean_a" in r for r in table) else [])
-            print_table(table, cols)
+            print_table(table, _columns(table))
     bad = [r for r in report if not r["ok"]]
     for row in bad:
         if args.json:

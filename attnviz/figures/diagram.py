@@ -68,5 +68,4 @@ def sk_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
     fig.update_layout(barmode="stack")  # the legend below the plot, as every chart (style.finish)
     fig.update_xaxes(title_text=_("channel (first {shown} of {channels})").format(shown=n, channels=c))
     fig.update_yaxes(title_text=_("share of each kernel"), range=[0, 1])
-    return finish(fig, _("An SK unit ({gate}) on this photo: each channel splits its attention").format(
-        gate=w.gate.name), height=480)
+    return finish(fig, _(words.diagram_title).format(gate=w.gate.name), height=480)

@@ -1,9 +1,10 @@
-"""SK kernel-selection views: a_c (3x3 path) against b_c (5x5 path) per unit, the mean attention
-difference across depth, and the distribution of b_c.
+"""Charts of the SELECTION family (a choice between paths of different receptive fields, as in
+SKNet): a_c (path 0) against b_c (path 1) per unit, the mean attention difference across depth,
+each channel's split, and the distribution of b_c. What the paths are called comes from the
+kind's view (``SelectionWords``).
 
-For an SK unit with paths 0 (3x3) and 1 (dilated 3x3, the "5x5"), a_c and b_c are the softmax
-weights of channel c; with two paths a_c + b_c = 1, so the SKNet paper's mean attention
-difference mean_c(b_c - a_c) is 2 * mean(b) - 1.
+a_c and b_c are the softmax weights of channel c; with two paths a_c + b_c = 1, so the SKNet
+paper's mean attention difference mean_c(b_c - a_c) is 2 * mean(b) - 1.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from .style import PATH_COLORS, REFERENCE_COLOR, finish, hover, series_colors
 
 
 def sk_gates(gates: Sequence[Gate]) -> list[Gate]:
-    """Kernel-selection gates (softmax over >= 2 kernel paths), in depth order."""
+    """The gates whose kind draws SELECTION charts and that have two or more paths, in depth order."""
     return [g for g in gates if g.kind.draws(SELECTION) and g.compares_paths]
 
 
@@ -45,9 +46,9 @@ def mean_difference(values: np.ndarray) -> float:
 
 def selection_scatter(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis], columns: int = 4,
                       title: str | None = None) -> go.Figure:
-    """One panel per SK unit: b_c (5x5) against a_c (3x3) for every channel, with the diagonal.
+    """One panel per unit: b_c (path 1) against a_c (path 0) for every channel, with the diagonal.
 
-    Points above the diagonal are channels that select the larger kernel.
+    Points above the diagonal are channels that give path b more weight.
     """
     units = sk_gates(gates)
     if not units:
@@ -87,10 +88,12 @@ def selection_scatter(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis], 
 
 def mean_difference_by_depth(gates: Sequence[Gate], analyses: Sequence[ImageAnalysis],
                              title: str | None = None, dataset: dict[str, float] | None = None) -> go.Figure:
-    """mean_c(b_c - a_c) of every SK unit in depth order, one line per image; ``dataset``: the same
+    """mean_c(b_c - a_c) of every unit in depth order, one line per image; ``dataset``: the same
     over a whole dataset (a profile), as a dashed reference."""
     units = sk_gates(gates)
-    names = [g.name for g in units]
+    if not units:
+        raise NothingToShow(_("the model has no unit with two or more paths to show"))
+    words, names = words_of(units[0]), [g.name for g in units]
     fig = go.Figure()
     if dataset:
         fig.add_trace(go.Scatter(x=names, y=[dataset.get(n) for n in names], mode="lines+markers",
@@ -102,10 +105,10 @@ def mean_difference_by_depth(gates: Sequence[Gate], analyses: Sequence[ImageAnal
             name=chart_text(analysis.name), line=dict(color=colour, width=2), marker=dict(size=8),
             hovertemplate="%{x}: mean(b − a) = %{y:.4f}<extra>%{fullData.name}</extra>"))
     fig.add_hline(y=0, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
-    fig.update_xaxes(title=_("SK unit (input → output)"))
+    fig.update_xaxes(title=_(words.depth_axis))
     fig.update_yaxes(title=_("mean attention difference b − a"), zeroline=False)
     fig.update_layout(showlegend=len(analyses) > 1 or bool(dataset))
-    return finish(fig, title or _("Mean attention difference b − a per SK unit"), height=380)
+    return finish(fig, title or _(words.depth_title), height=380)
 
 
 def selection_split(gate: Gate, analysis: ImageAnalysis, dataset_b: np.ndarray | None = None,
@@ -135,14 +138,13 @@ def selection_split(gate: Gate, analysis: ImageAnalysis, dataset_b: np.ndarray |
     fig.update_layout(barmode="stack", bargap=0)
     fig.update_xaxes(type="category", title=_(words_of(gate).split_sorted), nticks=12)
     fig.update_yaxes(title=_("share of the channel's attention"), range=[0, 1])
-    return finish(fig, title or _("{gate}: how each channel splits its attention between the two kernels").format(
-        gate=gate.name),
+    return finish(fig, title or _(words.split_chart_title).format(gate=gate.name, image=chart_text(analysis.name)),
                   height=400)
 
 
 def b_histogram(gate: Gate, analyses: Sequence[ImageAnalysis], bins: int = 40,
                 title: str | None = None) -> go.Figure:
-    """Histogram of b_c (the 5x5 path's weight) over the channels of one SK unit."""
+    """Histogram of b_c (path 1's weight) over the channels of one unit."""
     fig = go.Figure()
     for colour, analysis in zip(series_colors(len(analyses)), analyses, strict=True):
         fig.add_trace(go.Histogram(

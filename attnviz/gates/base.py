@@ -73,6 +73,51 @@ class Walkthrough:
         return self.gate.channels
 
 
+@dataclass(frozen=True)
+class ValueSummary:
+    """One image's values of one gate, summarised: mean, std (population), min and max over every
+    value. A kind returns this or a subclass with its own statistics (``AttentionKind.summary``);
+    ``to_dict`` is the JSON row and ``table_cells`` the text-table cells, so a reader never asks
+    which kind it holds."""
+
+    mean: float
+    std: float
+    min: float
+    max: float
+
+    def to_dict(self) -> dict[str, float | list[float]]:
+        return {"mean": self.mean, "std": self.std, "min": self.min, "max": self.max}
+
+    def table_cells(self) -> dict[str, str]:
+        return {"mean": f"{self.mean:.3f}", "std": f"{self.std:.3f}", "min": f"{self.min:.3f}",
+                "max": f"{self.max:.3f}"}
+
+
+@dataclass(frozen=True)
+class PathSummary(ValueSummary):
+    """A gate with two or more paths: adds each path's mean over channels and SKNet's mean
+    attention difference ``mean_diff`` = mean over channels of b - a (path 1 minus path 0)."""
+
+    path_means: tuple[float, ...]
+    mean_diff: float
+
+    @property
+    def mean_a(self) -> float:
+        return self.path_means[0]
+
+    @property
+    def mean_b(self) -> float:
+        return self.path_means[1]
+
+    def to_dict(self) -> dict[str, float | list[float]]:
+        return {**super().to_dict(), "mean_paths": list(self.path_means), "mean_a": self.mean_a,
+                "mean_b": self.mean_b, "mean_diff": self.mean_diff}
+
+    def table_cells(self) -> dict[str, str]:
+        # a and b are the two compared paths; the spread over all paths mixes them and is left out
+        return {"mean_a": f"{self.mean_a:.3f}", "mean_b": f"{self.mean_b:.3f}", "b-a": f"{self.mean_diff:+.3f}"}
+
+
 def as_numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().numpy().astype(np.float32)
 
@@ -123,18 +168,16 @@ class AttentionKind:
         """One image's (paths, C) values in the papers' shape (a channel gate's: (C,))."""
         return values
 
-    def summary(self, values: np.ndarray) -> dict:
-        """Summary statistics of one image's values (paths, C): mean, std, min, max; with two or
-        more paths also each path's mean, mean_a and mean_b of the first two, and SKNet's mean
-        attention difference mean_diff = mean(b - a)."""
+    def summary(self, values: np.ndarray) -> ValueSummary:
+        """Summary statistics of one image's values (paths, C): mean, std, min, max over every
+        value; with two or more paths (``compares_paths``) a ``PathSummary`` that adds each path's
+        mean and SKNet's mean attention difference mean(b - a) of paths 1 and 0."""
         v = np.asarray(values, dtype=np.float64)
-        row: dict[str, float | list[float]] = dict(mean=float(v.mean()), std=float(v.std()), min=float(v.min()),
-                                                   max=float(v.max()))
-        if self.compares_paths(v.shape[0]):
-            row["mean_paths"] = [float(x) for x in v.mean(axis=1)]
-            row.update(mean_a=float(v[0].mean()), mean_b=float(v[1].mean()),
-                       mean_diff=float(mean_attention_difference(v)))
-        return row
+        spread = dict(mean=float(v.mean()), std=float(v.std()), min=float(v.min()), max=float(v.max()))
+        if not self.compares_paths(v.shape[0]):
+            return ValueSummary(**spread)
+        return PathSummary(**spread, path_means=tuple(float(x) for x in v.mean(axis=1)),
+                           mean_diff=float(mean_attention_difference(v)))
 
     def gated_layer(self, module_path: str) -> str:
         """Path of the module whose output is the gated feature map (B, C, H, W)."""

@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 from timm.layers.eca import CecaModule, EcaModule
 
-from .base import StepKey, WalkthroughNotCovered, as_numpy, max_error
+from .base import StepKey, ValueSummary, WalkthroughNotCovered, as_numpy, max_error
 from .kind import ChannelGateKind, ChannelWalkthrough
 from .registry import GateType, register_gate
 
@@ -31,17 +31,30 @@ class ECAWalkthrough(ChannelWalkthrough):
     conv: np.ndarray
 
 
+@dataclass(frozen=True)
+class ECASummary(ValueSummary):
+    """An ECA gate's summary adds the Pearson correlation of the excitations of neighbouring
+    channels (s_c with s_c+1): ECA computes each weight from a k-wide window of channels, so
+    neighbours share inputs (NaN for fewer than three channels or constant values)."""
+
+    neighbour_correlation: float
+
+    def to_dict(self) -> dict[str, float | list[float]]:
+        return {**super().to_dict(), "neighbour_correlation": self.neighbour_correlation}
+
+
 class EfficientChannelAttention(ChannelGateKind):
     name = "eca"
     title = "Efficient Channel Attention"
     prefix = "ECA"
     paper = "Wang et al., 2020"
 
-    def summary(self, values: np.ndarray) -> dict:
+    def summary(self, values: np.ndarray) -> ECASummary:
         s = np.asarray(values, dtype=np.float64).reshape(-1)
         # how far neighbouring channels agree: ECA's weights come from a k-wide window of z
         smooth = float(np.corrcoef(s[:-1], s[1:])[0, 1]) if s.size > 2 and s.std() > 0 else float("nan")
-        return {**super().summary(values), "neighbour_correlation": smooth}
+        spread = super().summary(values)
+        return ECASummary(spread.mean, spread.std, spread.min, spread.max, neighbour_correlation=smooth)
 
     def walkthrough_steps(self, gate, module: nn.Module) -> list[StepKey]:
         if getattr(module, "conv2", None) is not None:

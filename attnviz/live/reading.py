@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 from ..analysis.inference import TopClass, analyse_images
+from ..analysis.statistics import mean_attention_difference
 from ..models.zoo import LoadedModel
 
 
@@ -68,7 +69,7 @@ def read_frame(loaded: LoadedModel, frame: np.ndarray, gate: str, index: int = 0
     for g in loaded.gates:
         values = analysis.values[g.name]                           # (paths, C)
         if g.compares_paths:
-            differences[g.name] = g.kind.summary(values)["mean_diff"]
+            differences[g.name] = float(mean_attention_difference(values))
         else:
             rows[g.name] = values[g.kind.compared_path(g.paths)].astype(np.float32)
     channels = analysis.values[gate][chosen.kind.compared_path(chosen.paths)].astype(np.float32)

@@ -21,6 +21,7 @@ from ..figures import classes as class_figures
 from ..i18n import _, ngettext
 from ..profiles.profile import Profile
 from .chart import Chart
+from .kinds import view_of
 
 
 @dataclass
@@ -149,9 +150,10 @@ def paper_comparison(profile: Profile, classes: list[int], scale_index: int = 0)
     criteria), and why they may differ."""
     gates = [g for g in profile.gates if g.kind.draws(EXCITATION)]
     if not gates:
-        return _("The SENet paper's *role of excitation* is about SE gates; this model has none. For SK "
-                 "units, the paper's question is how the kernel choice moves with the object's size: "
-                 "see the Scale experiment page.")
+        pointers = [_(view_of(kind).compare_pointer) for kind in dict.fromkeys(g.kind for g in profile.gates)
+                    if view_of(kind).compare_pointer]
+        return " ".join([_("The SENet paper's *role of excitation* is about SE gates; this model has none."),
+                         *pointers])
     reading = claims.excitation_reading(profile, gates, classes, scale_index)
     verdicts = reading.verdicts
     before = reading.eta_trend.blocks

@@ -54,9 +54,9 @@ def reading(image: Diffs, dataset: Diffs | None) -> str:
 def paper_comparison(dataset: Diffs | None, model: str, kinds: Sequence[AttentionKind] = ()) -> str:
     """What SKNet found, what this model's profile shows (computed), and why they may differ (in the
     words of ``kinds``, the kinds of the model's units; SK's when none is given)."""
-    text = _("**The paper** (SKNet-50 on ImageNet): when the object is enlarged (1.0× → 1.5× → 2.0×), the "
-             "early and middle SK units give the larger kernel more weight: their mean attention difference "
-             "b − a rises clearly; the last units do not follow.") + "\n\n"
+    sk_words = view_of("sk").selection_words      # the paper's finding is SKNet's, whatever this model's kind
+    assert sk_words is not None
+    text = _(sk_words.paper_scale_finding) + "\n\n"
     if dataset is None or 1.0 not in dataset or 2.0 not in dataset:
         return text + _("**This model** ({model}) ships no profile at 1.0× and 2.0×, so its trend is not known "
                         "here.").format(model=model)

@@ -378,7 +378,7 @@ def test_compare_classes_from_a_folder_under_the_data_root(app, nette_dir, monke
 def test_scale_experiment(app, profiles, monkeypatch):  # noqa: ARG001  fixture: writes the profiles the app reads
     at = on_page(app, "Scale experiment (from SKNet)")
     no_trace(at)
-    assert "has no SK unit" in text_of(at.info)
+    assert "has no unit that weighs two or more paths" in text_of(at.info)
     calls = []
     real = served_analyses.analyse_images
     monkeypatch.setattr(served_analyses, "analyse_images",

@@ -5,7 +5,9 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import torch
 
 from attnviz.cli import main
 
@@ -51,6 +53,23 @@ def test_inspect_text_se(goldfish, capsys):
     assert main(["inspect", str(goldfish), "--model", "seresnet50", "--random-weights", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "SE_2_1" in out and "SE_5_3" in out and "std" in out
+
+
+def test_inspect_text_sk_lists_each_units_path_means_and_difference(goldfish, capsys):
+    args = [str(goldfish), "--model", "skresnet18", "--random-weights", "--device", "cpu"]
+    torch.manual_seed(0)                       # the same random weights in both runs
+    assert main(["inspect", *args, "--json", "--values"]) == 0
+    [image] = json.loads(capsys.readouterr().out)["images"]
+    torch.manual_seed(0)
+    assert main(["inspect", *args]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if line.startswith("gate"))
+    assert header.split() == ["gate", "kind", "C", "mean_a", "mean_b", "b-a"]
+    for gate in image["gates"]:
+        a, b = np.asarray(gate["values"][0]), np.asarray(gate["values"][1])   # from the raw values
+        row = next(line.split() for line in lines if line.startswith(gate["name"] + " "))
+        assert row[:3] == [gate["name"], "sk", str(gate["channels"])]
+        assert [float(x) for x in row[3:]] == pytest.approx([a.mean(), b.mean(), (b - a).mean()], abs=6e-4)
 
 
 def test_model_errors_exit_2_with_one_line(goldfish, capsys):

@@ -53,10 +53,15 @@ def test_summary_adds_the_neighbour_correlation(fish):
     loaded = _eca_resnet()
     [analysis] = analyse_images(loaded, [fish])
     gate = loaded.gates[1]
-    row = gate_summary(gate, analysis.values[gate.name])
+    summary = gate_summary(gate, analysis.values[gate.name])
     s = analysis.values[gate.name].reshape(-1).astype(np.float64)
-    assert row["kind"] == "eca" and row["mean"] == pytest.approx(s.mean())
-    assert row["neighbour_correlation"] == pytest.approx(np.corrcoef(s[:-1], s[1:])[0, 1])
+    assert summary.kind == "eca" and summary.values.mean == pytest.approx(s.mean())
+    # Pearson's r of (s_0..s_C-2) with (s_1..s_C-1), written out
+    x, y = s[:-1] - s[:-1].mean(), s[1:] - s[1:].mean()
+    r = (x * y).sum() / np.sqrt((x * x).sum() * (y * y).sum())
+    assert summary.values.neighbour_correlation == pytest.approx(r)
+    row = summary.to_dict()
+    assert row["neighbour_correlation"] == pytest.approx(r) and row["std"] == pytest.approx(s.std())
 
 
 @pytest.mark.parametrize("layer", ["eca", "ceca"])

@@ -1,6 +1,7 @@
 """Discovery and naming of gates in every zoo architecture (random weights, no download)."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import timm
 import torch
@@ -74,3 +75,24 @@ def test_stage_block_layouts():
 def test_duplicate_and_unknown_layouts_get_distinct_names():
     names = paper_names([("layer1.0.a", "SE"), ("layer1.0.b", "SE"), ("head.x", "SK"), ("head.y", "SK")])
     assert [n for n, _, _ in names] == ["SE_2_1a", "SE_2_1b", "SK_1", "SK_2"]
+
+
+def test_summaries_by_kind_follow_their_definitions():
+    from attnviz.gates import PathSummary, ValueSummary, kind_named
+
+    excitation = np.array([[0.2, 0.6, 0.4, 0.8]])
+    se = kind_named("se").summary(excitation)
+    assert type(se) is ValueSummary
+    # population std of 0.2, 0.6, 0.4, 0.8 (mean 0.5): sqrt((0.09 + 0.01 + 0.01 + 0.09) / 4)
+    assert (se.mean, se.std, se.min, se.max) == pytest.approx((0.5, np.sqrt(0.05), 0.2, 0.8))
+    assert se.table_cells() == {"mean": "0.500", "std": "0.224", "min": "0.200", "max": "0.800"}
+
+    paths = np.array([[0.9, 0.2, 0.4], [0.1, 0.8, 0.6]])     # a, then b; a + b = 1 per channel
+    sk = kind_named("sk").summary(paths)
+    assert isinstance(sk, PathSummary)
+    assert sk.path_means == pytest.approx((0.5, 0.5)) and sk.mean_a == pytest.approx(0.5)
+    assert sk.mean_diff == pytest.approx((-0.8 + 0.6 + 0.2) / 3)
+    assert sk.table_cells() == {"mean_a": "0.500", "mean_b": "0.500", "b-a": "+0.000"}
+    row = sk.to_dict()
+    assert row["mean_paths"] == pytest.approx([0.5, 0.5]) and row["mean"] == pytest.approx(0.5)
+    assert set(row) == {"mean", "std", "min", "max", "mean_paths", "mean_a", "mean_b", "mean_diff"}

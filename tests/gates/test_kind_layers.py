@@ -66,9 +66,27 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[2] / "attnviz"
 #: Page, view and figure modules (and the analyses they call) that must not name a kernel size nor
 #: branch on a kind's flag or path count: those are the kinds' (attnviz/gates/, attnviz/views/kinds/).
 GUARDED = ("app", "views", "figures", "analysis/scale.py", "analysis/walkthrough.py", "analysis/model_comparison.py",
-           "analysis/attribution.py", "live", "profiles/builder")
-FORBIDDEN = __import__("re").compile(r"paths >=|paths ==|paths > 1|paths < 2|\[\"paths\"\] >=|channel_gate|"
+           "analysis/attribution.py", "live", "profiles/builder", "cli")
+FORBIDDEN = __import__("re").compile(r"paths >=|paths ==|paths > 1|paths < 2|\[\"paths\"\] (>=|==)|channel_gate|"
                                      r"kernel_selection|split_attention\b|3×3|5×5")
+#: What a reader is shown (a translated string, a command's help) must not name SK's units or kernels
+#: either; comments and docstrings may use SK as their example.
+FORBIDDEN_SHOWN = __import__("re").compile(r"\b[35]x[35]\b|\bSK units?\b")
+
+
+def shown_strings(source: str):
+    """(line, text) of every string a reader is shown: the literal argument of _() or N_(), and a
+    keyword help= (argparse)."""
+    import ast
+
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        shown = [a for a in node.args if isinstance(node.func, ast.Name) and node.func.id in ("_", "N_")]
+        shown += [k.value for k in node.keywords if k.arg == "help"]
+        for value in shown:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                yield value.lineno, value.value
 
 
 def _guarded_lines():
@@ -80,6 +98,9 @@ def _guarded_lines():
             for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
                 if FORBIDDEN.search(line):
                     yield file.relative_to(ROOT).as_posix(), number, line.strip()
+            for number, text in shown_strings(file.read_text(encoding="utf-8")):
+                if FORBIDDEN_SHOWN.search(text):
+                    yield file.relative_to(ROOT).as_posix(), number, text
 
 
 def test_no_page_view_or_figure_names_a_kernel_size_or_tests_a_kind_flag():
@@ -90,6 +111,9 @@ def test_no_page_view_or_figure_names_a_kernel_size_or_tests_a_kind_flag():
 
 def test_the_guard_sees_what_it_forbids():
     # the pattern catches each forbidden form (so the guard above can fail)
-    for text in ('if g.paths >= 2:', 'gate.kind.channel_gate', 'a (3×3)', 'if g["paths"] >= 2', 'kind.split_attention'):
+    for text in ('if g.paths >= 2:', 'gate.kind.channel_gate', 'a (3×3)', 'if g["paths"] >= 2', 'kind.split_attention',
+                 'if g["paths"] == 1:'):
         assert FORBIDDEN.search(text), text
+    source = 'x = _("b against a "\n      "per SK unit")\np.add_argument("--path", help="1 = b (5x5)")\ny = N_("a")  # SK unit'
+    assert [(n, bool(FORBIDDEN_SHOWN.search(t))) for n, t in shown_strings(source)] == [(1, True), (3, True), (4, False)]
     assert not FORBIDDEN.search("if gate.compares_paths and gate.kind.draws(SELECTION):")

@@ -29,3 +29,28 @@ def test_photo_notes_one_line_per_photo_led_by_its_name_as_literal_text():
     # every punctuation mark escaped, and a word joiner (U+2060) after "http:" so GFM makes no link
     assert text.splitlines() == ["- **goldfish**: A.",
                                  r"- **\!\[x\]\(http\:" + "\u2060" + r"\/\/127\.0\.0\.1\:9\/p\.png\)\.jpg**: B."]
+
+
+def _empty_profile(loaded):
+    """A profile of ``loaded``'s gates with no images: only its gates matter to the pointer below."""
+    import numpy as np
+
+    from attnviz.profiles.profile import Profile
+
+    zeros = {g.name: np.zeros((1, 10, g.paths, g.channels)) for g in loaded.gates}
+    return Profile(model=loaded.name, class_names=loaded.class_names, gates=loaded.gates, scales=[1.0],
+                   count=np.zeros((1, 10), dtype=np.int64), means=zeros, m2=zeros,
+                   hists={g.name: np.zeros((1, 10, g.paths, 4), dtype=np.int64) for g in loaded.gates},
+                   bin_edges=np.linspace(0, 1, 5), top1_correct=np.zeros((1, 10), dtype=np.int64))
+
+
+def test_compare_page_without_se_gates_points_each_kind_to_its_paper_question():
+    from attnviz.views.compare import paper_comparison
+
+    none = "The SENet paper's *role of excitation* is about SE gates; this model has none."
+    sk = paper_comparison(_empty_profile(tiny("sk_resnet18_half", size=64)), [0, 1])
+    assert sk == none + " For SK units, the paper's question is how the kernel choice moves with the object's " \
+                        "size: see the Scale experiment page."
+    splat = paper_comparison(_empty_profile(tiny("resnest_half", size=64)), [0, 1])
+    assert splat.startswith(none + " For split-attention units, the Scale experiment page")
+    assert "kernel" not in splat    # ResNeSt's splits are one kernel's groups

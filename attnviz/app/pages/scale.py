@@ -22,8 +22,9 @@ def page(ctx: Context) -> None:
                            "where the units move their attention."),
                          *[view_of(kind).scale_sentence() for kind in dict.fromkeys(g.kind for g in units)]))
     if not units:
-        st.info(_("**{model}** has no SK unit (nor split attention): choose an SK model, "
-                  "such as the bundled SK model or `skresnet18`, in the sidebar.").format(model=ctx.loaded.name))
+        st.info(_("**{model}** has no unit that weighs two or more paths (as SK and split attention do): choose "
+                  "an SK model, such as the bundled SK model or `skresnet18`, in the sidebar.").format(
+                      model=ctx.loaded.name))
         return
     dataset = scale.profile_diffs(shipped_profile(ctx.model))
     if images_ready(ctx.images):

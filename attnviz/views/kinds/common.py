@@ -46,6 +46,10 @@ class SelectionWords:
     diagram_split: str          # the diagram's first box
     scale_channel_title: str    # {gate}
     scale_difference_title: str
+    depth_axis: str             # the units in depth order, the mean attention difference's x axis
+    depth_title: str            # the mean attention difference across depth
+    diagram_title: str          # the home page's diagram of one unit: {gate}
+    paper_scale_finding: str    # what SKNet found when the object is enlarged (the Scale page)
 
 
 class KindView(Generic[W]):
@@ -63,6 +67,9 @@ class KindView(Generic[W]):
     live_legend: ClassVar[str] = ""
     #: Why the Scale page's model may differ from SKNet's finding, N_() (empty: nothing to say).
     scale_why: ClassVar[str] = ""
+    #: Where the Compare page sends a reader of a model without SE gates, for the paper question that
+    #: this kind's gates answer, N_() ("" for none).
+    compare_pointer: ClassVar[str] = ""
     #: The words of its SELECTION charts (None: the kind draws none).
     selection_words: ClassVar[SelectionWords | None] = None
     #: Its line in the home page's list of kinds, N_() ("" for none).

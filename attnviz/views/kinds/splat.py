@@ -38,6 +38,8 @@ class SplitAttentionView(SelectionView[SplitWalkthrough]):
                    "the splits of a split-attention unit are groups of one convolution with the same window, so "
                    "a shift between them is no choice of receptive field, and SKNet's trend need not appear.")
     path_words = (N_("split"), N_("splits"))
+    compare_pointer = N_("For split-attention units, the Scale experiment page shows how the weights of the splits "
+                         "move as the object is enlarged.")
 
     def live_numbers(self, w: SplitWalkthrough, channel: int) -> list[Row]:
         c = channel
