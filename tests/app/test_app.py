@@ -6,75 +6,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import attnviz.serving.analyses as served_analyses
 from attnviz.figures.literal import markdown_text
-from bundled_kit import app_test, write_test_models
+from apptest_kit import (SAMPLES, TIMEOUT, array_of, by_label, chart_keys, chart_titles, goto, no_trace, on_page,
+                         text_of, upload)
 
 ROOT = Path(__file__).resolve().parents[2]
-TIMEOUT = 120
-
-
-@pytest.fixture(scope="module")
-def assets(tmp_path_factory) -> Path:
-    """An assets folder with a (random-weight) SE and SK model in the bundled format."""
-    return write_test_models(tmp_path_factory.mktemp("assets"))
-
-
-@pytest.fixture
-def app(assets, samples_dir, monkeypatch) -> AppTest:
-    return app_test(monkeypatch, assets, samples_dir, TIMEOUT)
-
-
-def array_of(values) -> np.ndarray:
-    """A plotted array from a chart's JSON (plotly sends numeric arrays as base64 typed arrays)."""
-    if isinstance(values, dict) and "bdata" in values:
-        import base64
-
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
-    return np.asarray(values, dtype=float)
-
-
-def chart_keys(at: AppTest) -> list[str]:
-    return [e.key for e in at.get("plotly_chart")]
-
-
-def chart_titles(at: AppTest) -> list[str]:
-    titles = []
-    for element in at.get("plotly_chart"):
-        spec = json.loads(element.proto.spec)
-        # Long titles are wrapped with <br> to fit the chart (figures/style.py): read them as one line.
-        titles.append(spec["layout"].get("title", {}).get("text", "").replace("<br>", " "))
-    return titles
-
-
-def text_of(elements) -> str:
-    """The elements' text as the reader sees it: names are put in as literal Markdown
-    (``attnviz.figures.literal.markdown_text``: punctuation backslash-escaped), so the escapes are undone."""
-    from attnviz.figures.literal import unescape_markdown
-
-    return "\n".join(unescape_markdown(str(e.value)) for e in elements)
-
-
-def no_trace(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert "Traceback" not in text_of(at.error) + text_of(at.markdown)
-    assert "Something went wrong" not in text_of(at.error)
-
-
-def by_label(widgets, label: str):
-    [found] = [w for w in widgets if w.label == label]
-    return found
-
-
-def upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
-    """Upload on the Explore page (the app opens on its home page)."""
-    at.switch_page("attnviz/app/pages/explore.py")
-    at.sidebar.file_uploader(key="uploads").set_value([(n, d, "application/octet-stream") for n, d in files])
-    return at.run()
 
 
 def test_opens_on_the_home_page_with_pictures_and_three_ways_to_start(app):
@@ -234,63 +174,6 @@ def test_starts_without_any_bundled_model(app, tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------- pages 2-5
-
-SAMPLES = ["n01440764_tench.JPEG", "n01443537_goldfish.JPEG"]
-
-
-@pytest.fixture(scope="module")
-def profiles(assets, nette_dir) -> Path:
-    """Saved class profiles for the test models, from 2 Imagenette images of 3 classes (the SK
-    one at two scales), where the bundled models keep theirs."""
-    import os
-
-    from attnviz.images.loading import load_image
-    from attnviz.profiles.builder import profile_images
-    from attnviz.models.zoo import load_model
-
-    val = nette_dir / "val"
-    classes = sorted(p.name for p in val.iterdir())[:3]
-    files = [(k, f) for k, c in enumerate(classes) for f in sorted((val / c).iterdir())[:2]]
-    images = [load_image(f) for _, f in files]
-    labels = [k for k, _ in files]
-    old = os.environ.get("ATTNVIZ_ASSETS")
-    os.environ["ATTNVIZ_ASSETS"] = str(assets)
-    try:
-        for name, scales in (("test_se", (1.0,)), ("test_sk", (1.0, 1.5))):
-            profile = profile_images(load_model(name, device="cpu"), images, labels, classes, scales=scales)
-            profile.save(assets / "profiles" / f"{name}.profile.safetensors")
-    finally:
-        if old is None:
-            os.environ.pop("ATTNVIZ_ASSETS")
-        else:
-            os.environ["ATTNVIZ_ASSETS"] = old
-    return assets / "profiles"
-
-
-PAGE_SCRIPTS = {"Start here": "home", "Explore a photo": "explore", "Compare classes": "compare",
-                "Scale experiment (from SKNet)": "scale", "Attribution": "attribution", "Learn": "learn"}
-
-
-def goto(at: AppTest, page: str) -> AppTest:
-    """Open a page as its URL would (st.navigation's page scripts in attnviz/app/pages/)."""
-    return at.switch_page(f"attnviz/app/pages/{PAGE_SCRIPTS[page]}.py").run()
-
-
-def on_page(at: AppTest, page: str, model: str = "test_se", samples=SAMPLES) -> AppTest:
-    at.run()
-    at.sidebar.selectbox(key="model").set_value(model)
-    at.sidebar.multiselect(key="samples").set_value([str(Path(SAMPLE_DIR[0]) / s) for s in samples])
-    at.run()
-    return goto(at, page)
-
-
-SAMPLE_DIR: list[str] = []
-
-
-@pytest.fixture(autouse=True)
-def _sample_dir(samples_dir):
-    SAMPLE_DIR[:] = [str(samples_dir)]
-
 
 def test_compare_classes_without_a_saved_profile_explains_what_is_missing(app, assets, monkeypatch, tmp_path):
     # An assets folder holding the model but no profile.

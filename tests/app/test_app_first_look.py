@@ -8,27 +8,10 @@ import inspect
 import re
 from pathlib import Path
 
-import pytest
 import skimage.data
-from streamlit.testing.v1 import AppTest
 
-from bundled_kit import CLASS_NAMES, app_test, write_test_models
-from test_app import chart_titles, no_trace, text_of
-
-TIMEOUT = 120
-
-
-@pytest.fixture(scope="module")
-def assets(tmp_path_factory) -> Path:
-    return write_test_models(tmp_path_factory.mktemp("assets"), sk=False)
-
-
-@pytest.fixture
-def clean_clone(assets, tmp_path, monkeypatch) -> AppTest:
-    """The app as on a laptop: the samples folder and the data root point at an empty folder."""
-    empty = tmp_path / "nothing_beside_the_clone"
-    empty.mkdir()
-    return app_test(monkeypatch, assets, empty, TIMEOUT, data_root=False)
+from bundled_kit import CLASS_NAMES, app_test
+from apptest_kit import TIMEOUT, chart_titles, no_trace, text_of
 
 
 def test_every_packaged_photo_is_free_by_scikit_images_own_words():
@@ -102,8 +85,8 @@ def test_the_detail_block_is_one_that_differs_between_the_photos(clean_clone):
     assert at.selectbox(key="explore_block").value == max(spread, key=spread.get)
 
 
-def test_a_labelled_sample_keeps_its_label_and_gets_the_vocabulary_note(assets, samples_dir, monkeypatch):
-    at = app_test(monkeypatch, assets, samples_dir, TIMEOUT).run()
+def test_a_labelled_sample_keeps_its_label_and_gets_the_vocabulary_note(se_assets, samples_dir, monkeypatch):
+    at = app_test(monkeypatch, se_assets, samples_dir, TIMEOUT).run()
     at.switch_page("attnviz/app/pages/explore.py").run()
     goldfish, tench = str(samples_dir / "n01443537_goldfish.JPEG"), str(samples_dir / "n01440764_tench.JPEG")
     at.sidebar.multiselect(key="samples").set_value([goldfish, tench]).run()

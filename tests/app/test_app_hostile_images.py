@@ -4,15 +4,14 @@ by name (or decoded, where only their metadata is damaged), and the good photo k
 has when uploaded alone. AppTest, in this process; the bundled-format SE and SK models."""
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from attnviz.serving.inputs import ImageInput, decode
-from bundled_kit import app_test, write_test_models
+from apptest_kit import chart_titles, text_of
+from bundled_kit import app_test
 from hostile import escapes
 
 ESCAPES = Path(__file__).resolve().parents[1] / "escapes"
@@ -32,23 +31,9 @@ def bad_files() -> list[tuple[str, bytes]]:
     return sorted(escapes().items()) + found
 
 
-@pytest.fixture(scope="module")
-def assets(tmp_path_factory) -> Path:
-    return write_test_models(tmp_path_factory.mktemp("assets"))
-
-
 @pytest.fixture
 def app(assets, monkeypatch, tmp_path) -> AppTest:
     return app_test(monkeypatch, assets, tmp_path / "none", 300, data_root=False)
-
-
-def titles(at: AppTest) -> list[str]:
-    return [json.loads(e.proto.spec)["layout"].get("title", {}).get("text", "") for e in at.get("plotly_chart")]
-
-
-def text(elements) -> str:
-    """The elements' text as the reader sees it (Markdown's backslash escapes of names removed)."""
-    return re.sub(r"\\(.)", r"\1", "\n".join(str(e.value) for e in elements))
 
 
 def on_page(at: AppTest, page: str, files: list[tuple[str, bytes]]) -> AppTest:
@@ -81,14 +66,14 @@ def test_every_bad_file_beside_a_good_photo_leaves_its_charts(app, goldfish, pag
     good = [("goldfish.jpg", goldfish.read_bytes())] + readable
     alone = on_page(app.run(), page, good)
     assert not alone.exception, [e.value for e in alone.exception]
-    expected = titles(alone)
+    expected = chart_titles(alone)
     assert expected, f"{page}: the good photos alone draw no chart"
     at = on_page(app.run(), page, good + [(n, d) for n, d in bad_files() if n in refused])
     assert not at.exception, [e.value for e in at.exception]
-    errors = text(at.error)
-    assert "Something went wrong" not in errors and "Traceback" not in errors + text(at.warning)
-    assert sorted(titles(at)) == sorted(expected)  # every chart of the good photos, and no other
-    warnings = text(at.warning)
+    errors = text_of(at.error)
+    assert "Something went wrong" not in errors and "Traceback" not in errors + text_of(at.warning)
+    assert sorted(chart_titles(at)) == sorted(expected)  # every chart of the good photos, and no other
+    warnings = text_of(at.warning)
     for name in refused:
         assert f"**{name}** was skipped: " in warnings, name
 
@@ -101,5 +86,5 @@ def test_a_photo_with_an_invalid_orientation_is_shown_with_a_note(app, goldfish)
     nine = jpeg_with_exif(_ifd([(0x0112, 3, 1, struct.pack("<H", 9))]))
     at = on_page(app.run(), "explore", [("goldfish.jpg", goldfish.read_bytes()), ("nine.jpg", nine)])
     assert not at.exception
-    assert "**nine.jpg**: invalid EXIF orientation (9): ignored" in text(at.caption)
-    assert {"Top-5: goldfish.jpg", "Top-5: nine.jpg"} <= set(titles(at))
+    assert "**nine.jpg**: invalid EXIF orientation (9): ignored" in text_of(at.caption)
+    assert {"Top-5: goldfish.jpg", "Top-5: nine.jpg"} <= set(chart_titles(at))

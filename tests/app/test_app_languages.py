@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the fixtures imported from test_app are the arguments of the tests)
 """Every page in every language (AppTest): no exception, and no English sentence left on a
 Chinese or Japanese page — the text of every element, widget and chart is collected and searched
 for runs of English words (a string that misses the catalogue shows up here)."""
@@ -10,7 +9,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from test_app import SAMPLES, _sample_dir, app, assets, no_trace, profiles  # noqa: F401  (fixtures)
+from apptest_kit import SAMPLES, no_trace
 
 PAGES = ["home", "learn", "explore", "compare", "scale", "attribution", "models"]
 TEXT_ELEMENTS = ["markdown", "caption", "info", "warning", "error", "success", "header", "subheader", "title",

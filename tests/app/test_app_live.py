@@ -6,36 +6,12 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
-from bundled_kit import app_test, write_test_models
-
-TIMEOUT = 120
-
-
-@pytest.fixture(scope="module")
-def assets(tmp_path_factory) -> Path:
-    return write_test_models(tmp_path_factory.mktemp("assets"))
-
-
-@pytest.fixture
-def app(assets, samples_dir, monkeypatch) -> AppTest:
-    return app_test(monkeypatch, assets, samples_dir, TIMEOUT)
-
-
-def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
-
-
-def no_trace(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert "Traceback" not in texts(at.error) + texts(at.markdown)
-
+from apptest_kit import no_trace
 
 def test_a_frozen_frame_opens_in_explore_with_its_charts(app):
     at = app.run()

@@ -11,11 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import attnviz.app.state as state
-from bundled_kit import write_comparison_models
+from apptest_kit import SAMPLES, TIMEOUT, no_trace, text_of
+from bundled_kit import app_test, write_comparison_models
 
 ROOT = Path(__file__).resolve().parents[2]
-TIMEOUT = 120
-SAMPLES = ["n01440764_tench.JPEG", "n01443537_goldfish.JPEG"]
 
 
 @pytest.fixture(scope="module")
@@ -25,23 +24,7 @@ def assets(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def app(assets, samples_dir, monkeypatch) -> AppTest:
-    monkeypatch.setenv("ATTNVIZ_ASSETS", str(assets))
-    monkeypatch.setenv("ATTNVIZ_SAMPLES", str(samples_dir))
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-
-
-def text_of(elements) -> str:
-    """The elements' text as the reader sees it: names are put in as literal Markdown
-    (``attnviz.figures.literal.markdown_text``: punctuation backslash-escaped), so the escapes are undone."""
-    from attnviz.figures.literal import unescape_markdown
-
-    return "\n".join(unescape_markdown(str(e.value)) for e in elements)
-
-
-def no_trace(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert "Something went wrong" not in text_of(at.error)
-    assert not at.error, text_of(at.error)
+    return app_test(monkeypatch, assets, samples_dir, TIMEOUT)
 
 
 def charts(at: AppTest) -> dict[str, dict]:
@@ -57,7 +40,7 @@ def open_page(at: AppTest, samples_dir: Path, samples=SAMPLES) -> AppTest:
 
 def test_two_bundled_models_side_by_side(app, samples_dir):
     at = open_page(app, samples_dir)
-    no_trace(at)
+    no_trace(at, no_errors=True)
     chosen = at.multiselect(key="models_chosen")
     assert chosen.value == ["test_se", "test_sk"]  # the bundled models are offered first
     keys = charts(at)
@@ -71,14 +54,14 @@ def test_two_bundled_models_side_by_side(app, samples_dir):
     assert "agree on the top-1 class" in captions and "same gate names" in captions
     # Another photo for the top-5: the charts of the second image, the same stage chart.
     at.selectbox(key="models_image").set_value("goldfish").run()
-    no_trace(at)
+    no_trace(at, no_errors=True)
     assert "chart_models_models_top_test_sk_1" in charts(at)
 
 
 def test_two_se_models_of_one_layout_get_the_correlation_and_three_fit(app, samples_dir):
     at = open_page(app, samples_dir, SAMPLES[:1])
     at.multiselect(key="models_chosen").set_value(["test_se", "test_se2", "test_sk"]).run()
-    no_trace(at)
+    no_trace(at, no_errors=True)
     keys = charts(at)
     corr = keys["chart_models_models_correlation"]
     assert corr["layout"]["yaxis"]["range"] == [-1.05, 1.05]
@@ -89,11 +72,11 @@ def test_two_se_models_of_one_layout_get_the_correlation_and_three_fit(app, samp
 def test_fewer_than_two_models_or_no_photo_explain_themselves(app, samples_dir):
     at = open_page(app, samples_dir)
     at.multiselect(key="models_chosen").set_value(["test_sk"]).run()
-    no_trace(at)
+    no_trace(at, no_errors=True)
     assert "Choose 2 or 3 models" in text_of(at.info) and not at.get("plotly_chart")
     at.multiselect(key="models_chosen").set_value(["test_se", "test_sk"])
     at.sidebar.multiselect(key="samples").set_value([]).run()
-    no_trace(at)
+    no_trace(at, no_errors=True)
     assert "Upload photos" in text_of(at.info)
 
 
@@ -104,7 +87,7 @@ def test_models_are_loaded_once_per_process(app, samples_dir, monkeypatch):
     monkeypatch.setattr(state, "load_request", lambda *a: loads.append(a) or real(*a))
     at.multiselect(key="models_chosen").set_value(["test_sk", "test_se"]).run()
     at.selectbox(key="models_image").set_value("goldfish").run()
-    no_trace(at)
+    no_trace(at, no_errors=True)
     assert loads == []
 
 
@@ -117,12 +100,12 @@ def test_models_without_weights_only_with_random_weights(app, samples_dir):
         pytest.skip("every timm model's weights are cached here")
     assert not set(missing) & set(at.multiselect(key="models_chosen").options)
     at.checkbox(key="models_random").check().run()
-    no_trace(at)
+    no_trace(at, no_errors=True)
     name = "seresnet18" if "seresnet18" in missing else missing[0]
     options = at.multiselect(key="models_chosen").options
     assert f"{name} ⊘ (random weights)" in options
     at.multiselect(key="models_chosen").set_value(["test_se", name]).run()
-    no_trace(at)
+    no_trace(at, no_errors=True)
     assert f"Untrained (random weights): {name}" in text_of(at.warning)
     title = charts(at)["chart_models_models_stages"]["layout"]["title"]["text"]
     assert "untrained" in title

@@ -7,8 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from attnviz.app.present import FONT_SIZE
 from attnviz.figures.style import FONT_SIZE as NORMAL
-from test_app_first_look import assets, clean_clone  # noqa: F401  (fixtures: no ../shared needed)
-from test_app import no_trace
+from apptest_kit import no_trace
 
 
 def fonts(at: AppTest) -> set[int]:
@@ -20,7 +19,7 @@ def columns_with_charts(at: AppTest) -> int:
     return sum(1 for column in at.columns if column.get("plotly_chart"))
 
 
-def test_a_link_with_present_1_starts_presenter_mode(clean_clone):  # noqa: F811
+def test_a_link_with_present_1_starts_presenter_mode(clean_clone):
     at = clean_clone
     at.query_params["present"] = "1"
     at.run()
@@ -37,7 +36,7 @@ def test_a_link_with_present_1_starts_presenter_mode(clean_clone):  # noqa: F811
     assert "present" not in at.query_params
 
 
-def test_without_it_the_page_is_as_before(clean_clone):  # noqa: F811
+def test_without_it_the_page_is_as_before(clean_clone):
     at = clean_clone.run()
     at.switch_page("attnviz/app/pages/explore.py").run()
     assert at.sidebar.toggle(key="present").value is False
