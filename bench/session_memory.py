@@ -32,7 +32,7 @@ def main() -> None:
     ap.add_argument("--grace", default="0", help="ATTNVIZ_SESSION_GRACE_S for the server")
     args = ap.parse_args()
     from streamlit_client import Visitor, start_app
-    from streamlit_probe import probe
+    from streamlit_probe import probe, upload_and_leave
 
     work = Path(tempfile.mkdtemp(prefix="session_memory_"))
     env = {"ATTNVIZ_SESSION_GRACE_S": args.grace, "OMP_NUM_THREADS": "1", "ATTNVIZ_SAMPLES": str(work / "none")}
@@ -43,15 +43,8 @@ def main() -> None:
             warm = await Visitor.open(base, page="explore")  # the model loaded, the first page served
             await warm.run_finished()
             await warm.close()
-            visitor = await Visitor.open(base, page="explore")
-            await visitor.run_finished()
-            before = probe(proc.pid, probe_file)
             files = [(f"u{i}.jpg", os.urandom(args.mb * MiB)) for i in range(args.files)]
-            await visitor.upload("uploads", files)
-            await visitor.run_finished()
-            during = probe(proc.pid, probe_file)
-            session = visitor.session_id
-            await visitor.close()
+            session, before, during, _statuses = await upload_and_leave(base, proc.pid, probe_file, files)
             return session, before, during
 
         session, before, during = asyncio.run(visit())

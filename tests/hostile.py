@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import struct
+import zipfile
 import zlib
 
 from PIL import Image
@@ -238,3 +239,13 @@ def costly_files() -> dict[str, bytes]:
         "lossless_8000.webp": lossless_webp(8000),
         "rle4_8000.bmp": rle4_bmp(8000),
     }
+
+
+def many_entries_zip(entries: int) -> bytes:
+    """A zip whose central directory lists ``entries`` empty files (1.2 million: about 64 MB;
+    over 65,535: zipfile writes the zip64 end record)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        for i in range(entries):
+            zf.writestr(zipfile.ZipInfo(f"c/{i}"), b"")
+    return buf.getvalue()

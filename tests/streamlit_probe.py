@@ -67,6 +67,24 @@ def probe(pid: int, path: str | Path, tries: int = 1200) -> dict:
     raise TimeoutError(f"the server {pid} did not answer its probe")
 
 
+async def upload_and_leave(base: str, pid: int, path: str | Path, files: list[tuple[str, bytes]],
+                           key: str = "uploads") -> tuple[str, dict, dict, list[int]]:
+    """One visitor on the Explore page of the server at ``base`` (process ``pid``) uploads
+    ``files`` to the uploader ``key`` and closes the session: (its session id, the server's probe
+    before the upload and after its run, the upload's HTTP statuses)."""
+    from streamlit_client import Visitor
+
+    visitor = await Visitor.open(base, page="explore")
+    await visitor.run_finished()
+    before = probe(pid, path)
+    statuses = await visitor.upload(key, files)
+    await visitor.run_finished()
+    during = probe(pid, path)
+    session = visitor.session_id
+    await visitor.close()
+    return session, before, during, statuses
+
+
 def main() -> None:
     path = sys.argv[1]
     signal.signal(signal.SIGUSR1, lambda *_a: _answer(path))

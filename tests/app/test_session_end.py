@@ -60,24 +60,12 @@ def _until(proc, probe_file, condition, what: str) -> dict:
 
 
 def test_a_closed_sessions_uploads_leave_the_upload_manager_and_its_memory_returns(server):
-    from streamlit_client import Visitor
-    from streamlit_probe import probe
+    from streamlit_probe import upload_and_leave
 
     proc, base, probe_file = server
-
-    async def visit():
-        visitor = await Visitor.open(base, page="explore")
-        await visitor.run_finished()
-        before = probe(proc.pid, probe_file)
-        files = [(f"u{i}.jpg", os.urandom(20 * MiB)) for i in range(3)]
-        assert await visitor.upload("uploads", files) == [204] * 3
-        await visitor.run_finished()
-        during = probe(proc.pid, probe_file)
-        session = visitor.session_id
-        await visitor.close()
-        return session, before, during
-
-    session, before, during = asyncio.run(visit())
+    files = [(f"u{i}.jpg", os.urandom(20 * MiB)) for i in range(3)]
+    session, before, during, statuses = asyncio.run(upload_and_leave(base, proc.pid, probe_file, files))
+    assert statuses == [204] * 3
     # while the visitor is there, the server holds their 60 MB (so the check below can fail)
     assert during["uploads"].get(session) == 60 * MiB
     assert during["rss"] - before["rss"] > 50 * MiB

@@ -15,6 +15,7 @@ from attnviz.runtime.memory import peak_rss, reset_peak_rss, rss
 from attnviz.serving import ServerLimits, read_zip_classes
 from attnviz.serving.archive import directory_size, entry_name
 from attnviz.serving.classfolders import from_zip
+from hostile import many_entries_zip
 
 LIMITS = ServerLimits()
 MiB = 2 ** 20
@@ -72,25 +73,17 @@ def test_links_absolute_and_climbing_entries_are_left_out_and_listed():
     assert {s["file"] for s in folder.skipped} == {"../cats/b.jpg", "/cats/c.jpg", "cats/link.jpg"}
 
 
-def many(entries: int) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
-        for i in range(entries):
-            zf.writestr(zipfile.ZipInfo(f"c/{i}"), b"")
-    return buf.getvalue()
-
-
 def test_the_end_record_gives_the_directory_size_zip64_included():
     small = raw_zip(["a/1.jpg", "a/2.jpg"])
     assert directory_size(small)[0] == 2
-    large = many(70_000)   # over 65,535 entries: zipfile writes the zip64 end record
+    large = many_entries_zip(70_000)   # over 65,535 entries: zipfile writes the zip64 end record
     entries, size = directory_size(large)
     assert entries == 70_000 and size == sum(46 + len(i.filename) for i in zipfile.ZipFile(io.BytesIO(large)).infolist())
     assert directory_size(b"not a zip") is None
 
 
 def test_a_directory_of_many_entries_is_refused_before_it_is_read(monkeypatch):
-    data = many(200_000)   # 10 MB of directory: zipfile would build 200,000 ZipInfo objects first
+    data = many_entries_zip(200_000)   # 10 MB of directory: zipfile would build 200,000 ZipInfo objects first
     built = []
     real = zipfile.ZipFile
     monkeypatch.setattr(zipfile, "ZipFile", lambda *a, **k: built.append(1) or real(*a, **k))
@@ -104,7 +97,7 @@ def test_a_directory_of_many_entries_is_refused_before_it_is_read(monkeypatch):
 
 
 def test_an_end_record_that_understates_its_entries_is_refused_by_the_directory_size(monkeypatch):
-    data = bytearray(many(60_000))                    # 3.2 MB of directory (5,000 entries: 2.5 MB allowed)
+    data = bytearray(many_entries_zip(60_000))                    # 3.2 MB of directory (5,000 entries: 2.5 MB allowed)
     at = data.rfind(b"PK\x05\x06")
     data[at + 8:at + 12] = struct.pack("<HH", 3, 3)   # claims 3 entries
     built = []
