@@ -33,7 +33,7 @@ def role_of_excitation(blocks: Sequence[BlockClassMeans], class_names: Sequence[
     columns = min(columns, len(blocks))
     rows = math.ceil(len(blocks) / columns)
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=[b.gate for b in blocks],
-                        horizontal_spacing=0.07, vertical_spacing=0.6 / max(rows, 1) if rows > 1 else 0.1)
+                        horizontal_spacing=0.12, vertical_spacing=0.6 / max(rows, 1) if rows > 1 else 0.1)
     colours = series_colors(len(class_names))
     if highlight is not None:
         colours = ["rgba(150,150,150,0.45)" if k != highlight else colours[k] for k in range(len(class_names))]
