@@ -10,14 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from ..analysis.attribution import (ChannelAttribution, GradCamResult, KnockoutResult, channel_attribution, gradcam,
                                    knockout)
-from ..images.loading import list_image_files
 from ..analysis.inference import ImageAnalysis
 from ..profiles.profile import Profile, bundled_profile_path, read_profile
 from ..serving import DataRoot, JobQueue, SharedResults, server_limits
@@ -82,11 +80,6 @@ def _refused(key: DecodeKey, _data: bytes) -> DecodedImage:
 @st.cache_resource(max_entries=48, show_spinner=False)
 def _notes(key: DecodeKey, _data: bytes) -> tuple[str, ...]:
     return decode(ImageInput(key.photo.name, _data)).notes  # the notes only: no pixels kept per language
-
-
-@st.cache_resource(ttl=600, show_spinner=False)
-def sample_files(folder: str) -> list[Path]:
-    return list_image_files(folder)
 
 
 @st.cache_resource

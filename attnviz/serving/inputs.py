@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from collections.abc import Iterable, Sequence
 
@@ -76,7 +76,25 @@ def samples_folder(app_dir: str | Path) -> Path | None:
     relative to the app; None when it does not exist (the app then hides the samples)."""
     configured = os.environ.get(SAMPLES_ENV)
     folder = Path(configured) if configured else Path(app_dir).resolve().parent / "shared" / "data" / "imagenet-samples"
-    return folder if folder.is_dir() and list_image_files(folder) else None
+    return folder if folder.is_dir() and folder_images(folder) else None
+
+
+def folder_images(folder: str | Path) -> tuple[Path, ...]:
+    """``list_image_files(folder)``, listed again only when the folder changes: every script run
+    of every session asks for the samples, and listing 96 photos is a hundred ``stat`` calls, each
+    of which gives up the GIL that thirty sessions are waiting for (bench/classroom.py). Adding,
+    removing or renaming a file changes the folder's mtime, which is part of the key."""
+    folder = Path(folder)
+    try:
+        changed = folder.stat().st_mtime_ns
+    except OSError:
+        return ()
+    return _listed(str(folder), changed)
+
+
+@lru_cache(maxsize=16)
+def _listed(folder: str, changed: int) -> tuple[Path, ...]:  # noqa: ARG001  changed: part of the cache key
+    return tuple(list_image_files(folder))
 
 
 def sample_label(path: Path) -> str:

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..images.loading import list_image_files
-from .inputs import sample_label, samples_folder
+from .inputs import folder_images, sample_label, samples_folder
 
 
 @dataclass(frozen=True)
@@ -50,4 +49,4 @@ def sample_photos(app_dir: str | Path) -> dict[str, str]:
     folder = samples_folder(app_dir)
     if folder is None:
         return packaged_photos()
-    return {str(p): sample_label(p) for p in list_image_files(folder)}
+    return {str(p): sample_label(p) for p in folder_images(folder)}

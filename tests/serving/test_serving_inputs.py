@@ -67,3 +67,29 @@ def test_session_caps_name_the_limit():
     assert "at most 3 images" in refused[0].error
     kept, refused = session_caps(items, max_images=10, max_bytes=250)
     assert len(kept) == 2 and "add up to at most 0.2 KB" in refused[0].error
+
+
+def test_the_samples_listing_is_read_again_only_when_the_folder_changes(tmp_path, monkeypatch):
+    import os
+
+    import attnviz.images.loading as loading
+    from attnviz.serving.inputs import folder_images
+
+    from PIL import Image
+
+    for name in ("b.png", "a.jpg"):
+        Image.new("RGB", (4, 4)).save(tmp_path / name)
+    (tmp_path / "notes.txt").write_text("not a photo")
+    listings = []
+    real = loading.list_image_files
+    monkeypatch.setattr("attnviz.serving.inputs.list_image_files", lambda f: listings.append(f) or real(f))
+    assert [p.name for p in folder_images(tmp_path)] == ["a.jpg", "b.png"]
+    assert [p.name for p in folder_images(tmp_path)] == ["a.jpg", "b.png"] and len(listings) == 1   # kept
+    Image.new("RGB", (4, 4)).save(tmp_path / "c.png")
+    stamp = os.stat(tmp_path).st_mtime_ns + 1_000_000   # a coarse clock must not hide the change here
+    os.utime(tmp_path, ns=(stamp, stamp))
+    assert [p.name for p in folder_images(tmp_path)] == ["a.jpg", "b.png", "c.png"] and len(listings) == 2
+    (tmp_path / "a.jpg").unlink()
+    os.utime(tmp_path, ns=(stamp + 1_000_000, stamp + 1_000_000))
+    assert [p.name for p in folder_images(tmp_path)] == ["b.png", "c.png"]
+    assert folder_images(tmp_path / "gone") == ()
