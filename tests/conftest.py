@@ -7,10 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("ATTNVIZ_SHARED_DATA", ROOT.parent / "shared" / "data"))
-SAMPLES = SHARED / "imagenet-samples"
-NETTE = SHARED / "imagenette-224"
+from shared_data import NETTE, SAMPLES
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 

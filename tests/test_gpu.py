@@ -23,7 +23,7 @@ import timm
 import torch
 import torch.nn as nn
 
-from conftest import SAMPLES
+from shared_data import SAMPLES
 
 from attnviz.capture.attention import AttentionCapture, has_hooks
 from attnviz.analysis.inference import analyse_images, forward_with_capture

@@ -1,5 +1,6 @@
-"""Pictures of one attention unit drawn from a real forward pass: the flow of an SE block or an SK
-unit as labelled boxes, above the values it computed for one image (the home page's pictures)."""
+"""Pictures of one attention unit drawn from a real forward pass: the flow of a channel gate (SE,
+ECA, CBAM's channel half) or of a selection between paths (SK) as labelled boxes, in the words of
+its kind's view, above the values it computed for one image (the home page's pictures)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..gates import ChannelWalkthrough, SelectionWalkthrough, Walkthrough
-from ..views.kinds import view_of
+from ..views.kinds import ChannelGateView, view_of
 from ..i18n import _
 from .style import PATH_COLORS, finish, hover
 
@@ -33,13 +34,15 @@ def _figure() -> go.Figure:
     return go.Figure()
 
 
-def se_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
-    """An SE block: squeeze, excitation, scale, above s for the first ``shown`` channels."""
+def channel_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
+    """A channel gate: squeeze, excitation, scale (its kind's formulas), above s for the first
+    ``shown`` channels."""
     assert isinstance(w, ChannelWalkthrough), w.kind
     fig = _figure()
     c = w.channels
-    _flow(fig, [_("features u<br>{channels} channels").format(channels=c), _("squeeze<br>z = mean"),
-                _("excite<br>s = σ(W₂δ(W₁z))"), _("scale<br>x̃ = s · u")])
+    words = view_of(w.kind)
+    assert isinstance(words, ChannelGateView), w.kind
+    _flow(fig, words.diagram_boxes(w))
     n = min(shown, c)
     fig.add_trace(go.Bar(x=np.arange(n), y=w.s[:n], marker_color="#1f77b4", name="s",
                          hovertemplate=_("channel %{x}: s = %{y:.3f}<extra></extra>")))
@@ -47,12 +50,13 @@ def se_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
     fig.update_xaxes(title_text=_("channel (first {shown} of {channels})").format(shown=n, channels=c))
     fig.update_yaxes(title_text=_("excitation s"), range=[0, 1.05])
     fig.update_layout(showlegend=False)
-    return finish(fig, _("An SE block ({gate}) on this photo: one weight per channel").format(gate=w.gate.name),
+    return finish(fig, _(words.diagram_title).format(gate=w.gate.name),
                   height=480)
 
 
-def sk_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
-    """An SK unit: split, fuse, select, above a and b for the first ``shown`` channels."""
+def selection_diagram(w: Walkthrough, shown: int = 48) -> go.Figure:
+    """A selection between paths: split, fuse, select, above a and b for the first ``shown``
+    channels."""
     assert isinstance(w, SelectionWalkthrough), w.kind
     fig = _figure()
     c = w.channels

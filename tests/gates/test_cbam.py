@@ -193,3 +193,14 @@ def test_the_app_explores_and_teaches_a_cbam_model(assets, samples_dir, monkeypa
     assert any("MLP" in s for s in symbols), symbols
     at = at.switch_page("attnviz/app/pages/compare.py").run()
     _no_trace(at)
+
+
+def test_the_home_diagram_of_a_cbam_gate_shows_its_two_descriptors(loaded, fish):
+    from attnviz.figures.diagram import channel_diagram
+
+    w = walkthrough(loaded, fish, loaded.gates[0].name)
+    fig = channel_diagram(w)
+    boxes = " ".join(a.text for a in fig.layout.annotations)
+    assert fig.layout.title.text.startswith(f"CBAM's channel attention ({w.gate.name})")
+    assert "mean and max" in boxes and "σ(MLP(avg) + MLP(max))" in boxes and "W₂" not in boxes
+    np.testing.assert_allclose(fig.data[0].y, w.s[:48])

@@ -100,3 +100,15 @@ def test_timm_ecaresnet_gates_are_eca():
         import timm
         model = timm.create_model("ecaresnet50d")
     assert {g.kind for g in discover_gates(model)} == {ECA}
+
+
+def test_the_home_diagram_of_an_eca_gate_shows_ecas_formula(fish):
+    from attnviz.figures.diagram import channel_diagram
+
+    loaded = _eca_resnet()
+    w = walkthrough(loaded, fish, loaded.gates[1].name)
+    fig = channel_diagram(w)
+    boxes = [a.text for a in fig.layout.annotations]
+    assert fig.layout.title.text.startswith(f"An ECA block ({w.gate.name})")
+    assert any("σ(conv1d(z))" in b for b in boxes) and not any("W₂" in b for b in boxes)   # not SE's MLP
+    np.testing.assert_allclose(fig.data[0].y, w.s[:48])

@@ -10,7 +10,7 @@ from PIL import Image
 
 from attnviz.app.render import guard
 from attnviz.app.state import HASH, Context, current_context, served_model, walkthrough_of
-from attnviz.figures.diagram import se_diagram, sk_diagram
+from attnviz.figures.diagram import channel_diagram, selection_diagram
 from attnviz.gates import EXCITATION, SELECTION, kind_named
 from attnviz.i18n import _, current_language, ngettext
 from attnviz.serving.inputs import ImageInput, decode, knows, read_files
@@ -55,7 +55,7 @@ def model_with(ctx: Context, family: str) -> ServedModel | None:
 
 
 #: The home page's two pictures: the chart family a kind draws (``AttentionKind.chart_families``) -> its diagram.
-DIAGRAMS = {EXCITATION: se_diagram, SELECTION: sk_diagram}
+DIAGRAMS = {EXCITATION: channel_diagram, SELECTION: selection_diagram}
 
 
 @st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=HASH)

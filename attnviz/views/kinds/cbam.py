@@ -25,6 +25,9 @@ app shows the channel weights, written $s$ as for SE.
 class CBAMChannelAttentionView(ChannelGateView[CBAMWalkthrough]):
     kind_name = "cbam"
     title = N_("CBAM channel attention")
+    diagram_title = N_("CBAM's channel attention ({gate}) on this photo: one weight per channel")
+    diagram_squeeze = N_("squeeze<br>mean and max of u")
+    diagram_excite = N_("excite<br>s = σ(MLP(avg) + MLP(max))")
     learn_text = TEXT
 
     def walkthrough_panels(self, w: CBAMWalkthrough) -> list[Panel]:

@@ -169,6 +169,16 @@ class ChannelGateView(KindView[CW]):
     """The words of a per-channel sigmoid gate (SE and its relatives)."""
 
     path_words = (N_("channel"), N_("channels"))
+    #: The home page's diagram of one gate (``figures.diagram.channel_diagram``), N_(): its title
+    #: ({gate}) and the boxes of its squeeze and excite steps, each kind's own formula.
+    diagram_title: ClassVar[str] = N_("{gate} on this photo: one weight per channel")
+    diagram_squeeze: ClassVar[str] = N_("squeeze<br>z = mean")
+    diagram_excite: ClassVar[str] = N_("excite<br>one weight s per channel")
+
+    def diagram_boxes(self, w: ChannelWalkthrough) -> list[str]:
+        """The diagram's four steps, translated: features, squeeze, excite, scale."""
+        return [_("features u<br>{channels} channels").format(channels=w.channels), _(self.diagram_squeeze),
+                _(self.diagram_excite), _("scale<br>x̃ = s · u")]
 
     def path_names(self, paths: int) -> list[str]:  # noqa: ARG002  KindView interface: kinds that need it override
         return ["s"]

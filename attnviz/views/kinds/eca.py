@@ -25,6 +25,8 @@ channels to their weights, and a few neighbours are enough.
 class EfficientChannelAttentionView(ChannelGateView[ECAWalkthrough]):
     kind_name = "eca"
     title = N_("Efficient Channel Attention")
+    diagram_title = N_("An ECA block ({gate}) on this photo: one weight per channel")
+    diagram_excite = N_("excite<br>s = σ(conv1d(z))")
     learn_text = TEXT
 
     def walkthrough_panels(self, w: ECAWalkthrough) -> list[Panel]:

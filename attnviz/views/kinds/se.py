@@ -44,6 +44,8 @@ class SqueezeExcitationView(ChannelGateView[SEWalkthrough]):
     title = N_("Squeeze-and-Excitation")
     learn_text = TEXT
     learn_notes = NOTES
+    diagram_title = N_("An SE block ({gate}) on this photo: one weight per channel")
+    diagram_excite = N_("excite<br>s = σ(W₂δ(W₁z))")
 
     def walkthrough_panels(self, w: SEWalkthrough) -> list[Panel]:
         return [self.squeeze_panel(w),
