@@ -63,7 +63,9 @@ class DataRoot:
     def image_samples(self, relative: str, per_class: int) -> tuple[list[tuple[Path, int]], list[str], list[str]]:
         """(file, class index) pairs of a class folder, at most ``per_class`` per class, and the
         class folder names; files or folders whose links lead outside the root are left out
-        and listed (third value)."""
+        and listed (third value). The same choice as ``images.sampling.first_per_class`` over
+        every image (tested so), made while walking: a class folder is not read past its limit,
+        since each file kept costs a link check and a class may hold thousands."""
         folder = self.resolve(relative)
         if not folder.is_dir():
             raise AttnvizError(_("{folder} is not a folder under the data root; choose one of the folders "

@@ -62,8 +62,14 @@ def test_class_samples_leave_out_links_that_lead_outside(tree):
     assert len(samples) == 6
     assert all(str(p.resolve()).startswith(str(tree.resolve())) for p, _ in samples)
     assert any("link.jpg" in r for r in refused) and any("escape" in r for r in refused)
-    few, _, _ = DataRoot(tree).image_samples("data", per_class=2)
-    assert len(few) == 4
+    # the traversal stops reading a class folder at the limit; what it keeps is the one home's
+    # choice (images.sampling.first_per_class) from every sample
+    from attnviz.images.sampling import first_per_class
+
+    for limit in (1, 2, 3, 10):
+        few, _, _ = DataRoot(tree).image_samples("data", per_class=limit)
+        assert few == first_per_class(samples, limit)
+    assert len(DataRoot(tree).image_samples("data", per_class=2)[0]) == 4
 
 
 def test_a_missing_data_root_is_a_clear_error(tmp_path):
