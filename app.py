@@ -43,6 +43,8 @@ PAGES = [
     ("models", N_("Compare models"), ":material/compare:", "models"),
     ("live", N_("Live camera"), ":material/videocam:", "live"),
 ]
+#: The pages that open on a sample photo (the live example) for a visitor who has no image yet.
+OPEN_ON_EXAMPLE = {"explore", "learn"}
 
 
 def main() -> None:
@@ -50,7 +52,8 @@ def main() -> None:
                                         default=i == 0) for i, (script, title, icon, path) in enumerate(PAGES)],
                                position="sidebar")
     language_picker()
-    set_context(sidebar(HERE, starting))  # None (after saying why) when no model can be used
+    # None (after saying why) when no model can be used
+    set_context(sidebar(HERE, starting, live_example=navigation.url_path in OPEN_ON_EXAMPLE))
     navigation.run()
 
 

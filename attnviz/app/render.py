@@ -20,7 +20,7 @@ from ..views.chart import Chart, mark_untrained
 from .cache_keys import PhotoKey
 from .chart_cache import FrozenChart
 from .present import for_projector, presenting
-from .session_keys import EXAMPLE, EXAMPLE_STARTED, SAMPLES, START_EXAMPLE
+from .session_keys import EXAMPLE, SAMPLES
 
 Choice = TypeVar("Choice")
 #: st.image's and st.plotly_chart's width: a number of pixels, or fill the column / fit the content
@@ -217,31 +217,19 @@ def no_images_hint() -> None:
         st.button(_("Show an example image"), on_click=use_example, type="primary", key="example")
 
 
-def start_live_example() -> None:
-    """Open on a live example: once per session, a page that has no image at all asks the sidebar
-    (in a rerun, before its picker is drawn) to choose the first sample photo. Emptying the picker
-    afterwards is respected: the page then shows the hint."""
-    if EXAMPLE in st.session_state and not st.session_state.get(EXAMPLE_STARTED):
-        st.session_state[EXAMPLE_STARTED] = True
-        st.session_state[START_EXAMPLE] = True
-        st.rerun()
-
-
-def images_ready(images: Sequence[DecodedImage], live_example: bool = False) -> bool:
+def images_ready(images: Sequence[DecodedImage]) -> bool:
     """Every page's image preamble: list the refused files, and hint at uploads when none is good.
-    ``live_example``: with no image at all, start on a sample photo instead (Explore, Learn)."""
+    (Pages that open on a live example get it from the sidebar: ``app.py``'s page table.)"""
     show_bad_files(images)
     if not any(im.ok for im in images):
-        if live_example and not images:
-            start_live_example()
         no_images_hint()
         return False
     return True
 
 
-def pick_image(images: Sequence[DecodedImage], key: str, live_example: bool = False) -> DecodedImage | None:
+def pick_image(images: Sequence[DecodedImage], key: str) -> DecodedImage | None:
     """One of the readable images (a picker when there are several), or None after the hint."""
-    if not images_ready(images, live_example):
+    if not images_ready(images):
         return None
     good = [im for im in images if im.ok]
     if len(good) == 1:

@@ -11,10 +11,8 @@ SAMPLES = "samples"
 LANGUAGE_PICKER = "language_picker"
 #: The live example: the first sample photo the model knows (set by the sidebar on every run).
 EXAMPLE = "_example"
-#: True once a page has asked for the live example in this session (asked once only).
+#: True once the live example has been chosen for this session (chosen once only).
 EXAMPLE_STARTED = "_example_started"
-#: A page's request to the sidebar's next run: open on the live example.
-START_EXAMPLE = "_start_example"
 #: True while the picker holds only the example chosen for the visitor (a first upload replaces it).
 EXAMPLE_AUTO = "_example_auto"
 #: The bytes of an uploaded weights file (``attnviz.serving.models.WeightsBlob``).

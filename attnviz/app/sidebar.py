@@ -18,7 +18,7 @@ from ..models.zoo import WeightsBlob, bundled_dir, default_model_name
 from .sessions import admitted_uploads
 from .present import presenter_toggle
 from .state import Context, data_root, decoded, query_choice, remember, served_model
-from .session_keys import EXAMPLE, EXAMPLE_AUTO, LIVE_FROZEN, LOAD_FAILURES, SAMPLES, START_EXAMPLE, WEIGHTS_BLOB
+from .session_keys import EXAMPLE, EXAMPLE_AUTO, EXAMPLE_STARTED, LIVE_FROZEN, LOAD_FAILURES, SAMPLES, WEIGHTS_BLOB
 
 
 @st.cache_resource(ttl=600, show_spinner=False)
@@ -80,7 +80,16 @@ def _picked_by_the_visitor() -> None:
     st.session_state.pop(EXAMPLE_AUTO, None)  # the picker is the visitor's now: an upload keeps it
 
 
-def pick_images(app_dir: Path, class_names: list[str] | None = None):
+def _opens_on_the_example(live_example: bool, has_images: bool) -> bool:
+    """Whether this run chooses the live example: on a page that opens on one (``live_example``),
+    once per session, when the visitor has no image of any kind and has not chosen samples. Chosen
+    here, before the picker is drawn, in the same run: no rerun, so no second run per new visitor
+    and no window in which the browser's empty picker could undo the choice."""
+    return (live_example and not has_images and not st.session_state.get(SAMPLES)
+            and not st.session_state.get(EXAMPLE_STARTED))
+
+
+def pick_images(app_dir: Path, class_names: list[str] | None = None, live_example: bool = False):
     limits = server_limits()
     uploads = st.sidebar.file_uploader(
         _("Images (drag and drop one or many)"), accept_multiple_files=True, key="uploads",
@@ -108,7 +117,8 @@ def pick_images(app_dir: Path, class_names: list[str] | None = None):
         known = [p for p in labels if class_names and knows(class_names, labels[p])]
         options = known + [p for p in labels if p not in known]  # photos the model knows first
         st.session_state[EXAMPLE] = options[0]
-        if st.session_state.pop(START_EXAMPLE, False):  # a page asked to open on a live example
+        if _opens_on_the_example(live_example, bool(items or over)):
+            st.session_state[EXAMPLE_STARTED] = True
             st.session_state[SAMPLES] = [options[0]]
             st.session_state[EXAMPLE_AUTO] = True
         # The live example is for the visitor who has not uploaded yet: once their own photos come,
@@ -158,15 +168,16 @@ def load_once(request: ModelRequest) -> ServedModel | None:
     return None
 
 
-def sidebar(app_dir: Path, starting=None) -> Context | None:
+def sidebar(app_dir: Path, starting=None, live_example: bool = False) -> Context | None:
     """The shared sidebar; None (after saying why) when no model can be used. ``starting``: the
-    start-up message, cleared once the model is ready."""
+    start-up message, cleared once the model is ready; ``live_example``: the page opens on a sample
+    photo when the visitor has none (Explore, Learn)."""
     st.sidebar.title("attnviz")
     st.sidebar.caption(_("Channel attention in CNNs, made visible"))
     presenter_toggle()  # ?present=1: for a projector
     request = pick_model()
     if request is None:
-        images = pick_images(app_dir)
+        images = pick_images(app_dir, live_example=live_example)
         if starting is not None:
             starting.empty()
         st.info(_("Choose or upload a weights file for this architecture in the sidebar."))
@@ -174,7 +185,7 @@ def sidebar(app_dir: Path, starting=None) -> Context | None:
     model = load_once(request)
     if starting is not None:
         starting.empty()
-    images = pick_images(app_dir, model.loaded.class_names if model is not None else None)
+    images = pick_images(app_dir, model.loaded.class_names if model is not None else None, live_example)
     if model is None:
         return None
     st.sidebar.markdown(_("**Device:** {device}").format(device=model.loaded.device_label))

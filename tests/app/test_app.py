@@ -4,6 +4,7 @@ message while good ones are still shown."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,25 @@ def test_explore_starts_on_a_live_example_and_an_emptied_picker_gets_the_example
     at.button(key="example").click().run()
     no_trace(at)
     assert any(t.startswith("Top-5: tench") for t in chart_titles(at))
+
+
+@pytest.mark.parametrize("page", ["explore", "learn"])
+def test_a_first_visit_to_explore_or_learn_draws_the_example_in_one_run(app, monkeypatch, page):
+    import streamlit as st
+
+    reruns = []
+    real = st.rerun
+    monkeypatch.setattr(st, "rerun", lambda *a, **kw: reruns.append(1) or real(*a, **kw))
+    at = app.switch_page(f"attnviz/app/pages/{page}.py").run()     # the visitor's first page: a link
+    no_trace(at)
+    assert at.get("plotly_chart") and reruns == []
+    assert at.sidebar.multiselect(key="samples").value == [str(Path(os.environ["ATTNVIZ_SAMPLES"]) / SAMPLES[0])]
+
+
+def test_a_page_without_a_live_example_does_not_choose_one(app):
+    at = goto(app.run(), "Compare classes")
+    no_trace(at)
+    assert at.sidebar.multiselect(key="samples").value == []
 
 
 def test_an_upload_replaces_the_live_example_which_can_be_picked_again(app, goldfish):

@@ -11,20 +11,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import attnviz.app.state as state
-from apptest_kit import SAMPLES, TIMEOUT, no_trace, text_of
-from bundled_kit import app_test, write_comparison_models
+from apptest_kit import SAMPLES, no_trace, text_of
+from bundled_kit import write_comparison_models
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory) -> Path:
+    """Models to compare (the app fixture of tests/app/conftest.py serves these)."""
     return write_comparison_models(tmp_path_factory.mktemp("assets"))
-
-
-@pytest.fixture
-def app(assets, samples_dir, monkeypatch) -> AppTest:
-    return app_test(monkeypatch, assets, samples_dir, TIMEOUT)
 
 
 def charts(at: AppTest) -> dict[str, dict]:

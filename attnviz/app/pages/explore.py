@@ -44,7 +44,7 @@ def page(ctx: Context) -> None:
         st.info(_("**{model}** has no channel attention gate (SE, ECA, SK or split attention) "
                   "that attnviz recognises; choose another model.").format(model=loaded.name))
         return
-    if not images_ready(ctx.images, live_example=True):
+    if not images_ready(ctx.images):
         return
     analysed = ctx.analysed()
     if not analysed:

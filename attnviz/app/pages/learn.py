@@ -29,7 +29,7 @@ def page(ctx: Context) -> None:
     if not ctx.loaded.gates:
         return
     st.subheader(_("Live: one block of {model} on your image").format(model=ctx.loaded.name))
-    image = pick_image(ctx.images, "learn_image", live_example=True)
+    image = pick_image(ctx.images, "learn_image")
     if image is None:
         return
     names = [g.name for g in ctx.loaded.gates]
