@@ -42,6 +42,11 @@ class GateSummary:
     paths: int
     values: ValueSummary
 
+    def __getitem__(self, field: str):
+        """``summary["mean_diff"]``: a field of the flat row, as the dict rows that ``gate_summary``
+        returned before read (code written for them keeps working)."""
+        return self.to_dict()[field]
+
     def to_dict(self) -> dict:
         """The flat JSON row of ``attnviz inspect --json``."""
         return {"name": self.name, "kind": self.kind, "module": self.module, "channels": self.channels,

@@ -62,6 +62,7 @@ def test_summary_adds_the_neighbour_correlation(fish):
     assert summary.values.neighbour_correlation == pytest.approx(r)
     row = summary.to_dict()
     assert row["neighbour_correlation"] == pytest.approx(r) and row["std"] == pytest.approx(s.std())
+    assert summary["neighbour_correlation"] == row["neighbour_correlation"] and summary["paths"] == 1  # as the old dict rows
 
 
 @pytest.mark.parametrize("layer", ["eca", "ceca"])
