@@ -113,3 +113,16 @@ def test_the_home_diagram_of_an_eca_gate_shows_ecas_formula(fish):
     assert fig.layout.title.text.startswith(f"An ECA block ({w.gate.name})")
     assert any("σ(conv1d(z))" in b for b in boxes) and not any("W₂" in b for b in boxes)   # not SE's MLP
     np.testing.assert_allclose(fig.data[0].y, w.s[:48])
+
+
+def test_the_neighbour_correlation_needs_three_channels_that_vary():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no "invalid value" from numpy: the guard answers first
+        three = ECA.summary(np.array([[0.1, 0.5, 0.3]]))
+        # pairs (0.1, 0.5) and (0.5, 0.3): x rises while y falls, Pearson's r = -1
+        assert three.neighbour_correlation == pytest.approx(-1.0)
+        assert (three.mean, three.min, three.max) == pytest.approx((0.3, 0.1, 0.5))
+        assert np.isnan(ECA.summary(np.array([[0.2, 0.7]])).neighbour_correlation)           # one pair
+        assert np.isnan(ECA.summary(np.array([[0.4, 0.4, 0.4, 0.4]])).neighbour_correlation)  # constant

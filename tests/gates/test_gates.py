@@ -96,3 +96,18 @@ def test_summaries_by_kind_follow_their_definitions():
     row = sk.to_dict()
     assert row["mean_paths"] == pytest.approx([0.5, 0.5]) and row["mean"] == pytest.approx(0.5)
     assert set(row) == {"mean", "std", "min", "max", "mean_paths", "mean_a", "mean_b", "mean_diff"}
+
+
+def test_a_gate_summary_row_names_the_gate_as_the_model_does():
+    from attnviz.analysis.statistics import gate_summary
+    from tiny import tiny
+
+    loaded = tiny("sk_resnet18_half", size=64)
+    gate = loaded.gates[0]
+    values = np.linspace(0.1, 0.9, gate.paths * gate.channels).reshape(gate.paths, gate.channels)
+    summary = gate_summary(gate, values)
+    row = summary.to_dict()
+    assert {k: row[k] for k in ("name", "kind", "module", "channels", "paths")} == {
+        "name": gate.name, "kind": "sk", "module": gate.module, "channels": gate.channels, "paths": 2}
+    assert (summary.module, summary.channels) == (gate.module, gate.channels)
+    assert row["mean_diff"] == pytest.approx((values[1] - values[0]).mean())
