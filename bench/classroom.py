@@ -12,14 +12,15 @@ upload to the last chart of the run that shows them (median, p95, max), the serv
 photo (utime+stime from /proc/<pid>/stat over the phase) and its peak memory (VmHWM, reset before
 the uploads; the decoder worker processes' CPU is counted with the server's).
 
-``first-page``: N visitors open the app's address at once (the page HTML, then the websocket);
-reported: the time until each one's first words arrive (median, p95, max) and until its first run
-ends. ``--cold`` opens them on a server no one has visited yet (PyTorch, the models and every
+``first-page``: N visitors open the app's address (or ``--page``) at once (the page HTML, then the
+websocket); reported: the time until each one's first words arrive (median, p95, max) and until
+its first run ends (a run cut short for a rerun does not count: for ``--page explore``, until the
+live example's charts are drawn). ``--cold`` opens them on a server no one has visited yet (PyTorch, the models and every
 cache still to load); by default one visitor has been and gone first.
 
     python bench/classroom.py --sessions 30 --photos 1
     python bench/classroom.py --sessions 8 --photos 12
-    python bench/classroom.py --mode first-page --sessions 30 [--cold]
+    python bench/classroom.py --mode first-page --sessions 30 [--cold] [--page explore]
     python bench/classroom.py --sessions 30 --photos 1 --profile /tmp/class.pstats   # where the time goes
 
 ``--profile PATH``: the server runs under cProfile (every thread, ``bench/profiled/sitecustomize.py``),
@@ -156,11 +157,11 @@ async def one_class(base: str, pid: int, sessions: int, count: int, timeout: flo
             "before": before, "peak": peak}
 
 
-async def first_page(base: str, sessions: int, timeout: float) -> dict:
+async def first_page(base: str, sessions: int, timeout: float, page: str = "") -> dict:
     async def visit() -> tuple[float, float]:
         started = time.monotonic()
-        await asyncio.to_thread(lambda: urllib.request.urlopen(base + "/", timeout=timeout).read())
-        visitor = await Visitor.open(base)
+        await asyncio.to_thread(lambda: urllib.request.urlopen(f"{base}/{page}", timeout=timeout).read())
+        visitor = await Visitor.open(base, page=page)
         run = await visitor.run_finished(timeout)
         text = run.first_text()
         await visitor.close()
@@ -176,6 +177,8 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--photos", type=int, default=1, help="photos per session")
     parser.add_argument("--cold", action="store_true", help="first-page: no visitor before")
+    parser.add_argument("--page", default="", help="first-page: the page the visitors open (default: home; "
+                        "explore opens on the live example)")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--profile", metavar="PATH", help="write the server's cProfile statistics of the phase here")
     parser.add_argument("--py-spy", metavar="PATH", dest="py_spy",
@@ -193,8 +196,8 @@ def main() -> None:
         if args.mode == "first-page":
             if not args.cold:
                 asyncio.run(warm_up(base))
-            result = asyncio.run(first_page(base, args.sessions, args.timeout))
-            print(f"{args.sessions} visitors at once ({'cold' if args.cold else 'warm'} server): first words "
+            result = asyncio.run(first_page(base, args.sessions, args.timeout, args.page))
+            print(f"{args.sessions} visitors at once on /{args.page} ({'cold' if args.cold else 'warm'} server): first words "
                   f"{quantiles(result['text'])}; first run ended {quantiles(result['finished'])}")
         else:
             asyncio.run(warm_up(base))
