@@ -18,7 +18,7 @@ from ..profiles.class_stats import (MIN_IMAGES_PER_CLASS, PAPER_CHANNELS, ClassD
 from ..errors import AttnvizError
 from ..gates import EXCITATION
 from ..figures import classes as class_figures
-from ..i18n import _, ngettext
+from ..i18n import _, ngettext, sentences
 from ..profiles.profile import Profile
 from .chart import Chart
 from .kinds import view_of
@@ -152,8 +152,8 @@ def paper_comparison(profile: Profile, classes: list[int], scale_index: int = 0)
     if not gates:
         pointers = [_(view_of(kind).compare_pointer) for kind in dict.fromkeys(g.kind for g in profile.gates)
                     if view_of(kind).compare_pointer]
-        return " ".join([_("The SENet paper's *role of excitation* is about SE gates; this model has none."),
-                         *pointers])
+        return sentences(_("The SENet paper's *role of excitation* is about SE gates; this model has none."),
+                         *pointers)
     reading = claims.excitation_reading(profile, gates, classes, scale_index)
     verdicts = reading.verdicts
     before = reading.eta_trend.blocks

@@ -54,3 +54,12 @@ def test_compare_page_without_se_gates_points_each_kind_to_its_paper_question():
     splat = paper_comparison(_empty_profile(tiny("resnest_half", size=64)), [0, 1])
     assert splat.startswith(none + " For split-attention units, the Scale experiment page")
     assert "kernel" not in splat    # ResNeSt's splits are one kernel's groups
+
+
+def test_the_pointer_joins_its_sentences_as_the_language_writes_them():
+    from attnviz.i18n import language
+    from attnviz.views.compare import paper_comparison
+
+    with language("zh"):
+        text = paper_comparison(_empty_profile(tiny("sk_resnet18_half", size=64)), [0, 1])
+    assert "SE 门控。对于 SK 单元" in text      # no space after a full-width stop
