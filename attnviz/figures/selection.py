@@ -136,7 +136,7 @@ def selection_split(gate: Gate, analysis: ImageAnalysis, dataset_b: np.ndarray |
                                  hovertemplate=_("channel %{x}: dataset b = %{y:.3f}<extra></extra>")))
     fig.add_hline(y=0.5, line=dict(color=REFERENCE_COLOR, dash="dot", width=1))
     fig.update_layout(barmode="stack", bargap=0)
-    fig.update_xaxes(type="category", title=_(words_of(gate).split_sorted), nticks=12)
+    fig.update_xaxes(type="category", title=_(words.split_sorted), nticks=12)
     fig.update_yaxes(title=_("share of the channel's attention"), range=[0, 1])
     return finish(fig, title or _(words.split_chart_title).format(gate=gate.name, image=chart_text(analysis.name)),
                   height=400)

@@ -150,10 +150,9 @@ def paper_comparison(profile: Profile, classes: list[int], scale_index: int = 0)
     criteria), and why they may differ."""
     gates = [g for g in profile.gates if g.kind.draws(EXCITATION)]
     if not gates:
-        pointers = [_(view_of(kind).compare_pointer) for kind in dict.fromkeys(g.kind for g in profile.gates)
-                    if view_of(kind).compare_pointer]
+        views = [view_of(kind) for kind in dict.fromkeys(g.kind for g in profile.gates)]
         return sentences(_("The SENet paper's *role of excitation* is about SE gates; this model has none."),
-                         *pointers)
+                         *[_(v.compare_pointer) for v in views if v.compare_pointer])
     reading = claims.excitation_reading(profile, gates, classes, scale_index)
     verdicts = reading.verdicts
     before = reading.eta_trend.blocks

@@ -54,9 +54,8 @@ def reading(image: Diffs, dataset: Diffs | None) -> str:
 def paper_comparison(dataset: Diffs | None, model: str, kinds: Sequence[AttentionKind] = ()) -> str:
     """What SKNet found, what this model's profile shows (computed), and why they may differ (in the
     words of ``kinds``, the kinds of the model's units; SK's when none is given)."""
-    sk_words = view_of("sk").selection_words      # the paper's finding is SKNet's, whatever this model's kind
-    assert sk_words is not None
-    text = _(sk_words.paper_scale_finding) + "\n\n"
+    # the paper's finding is SKNet's, whatever this model's kind
+    text = _(view_of("sk").scale_paper_finding) + "\n\n"
     if dataset is None or 1.0 not in dataset or 2.0 not in dataset:
         return text + _("**This model** ({model}) ships no profile at 1.0× and 2.0×, so its trend is not known "
                         "here.").format(model=model)

@@ -49,7 +49,6 @@ class SelectionWords:
     depth_axis: str             # the units in depth order, the mean attention difference's x axis
     depth_title: str            # the mean attention difference across depth
     diagram_title: str          # the home page's diagram of one unit: {gate}
-    paper_scale_finding: str    # what SKNet found when the object is enlarged (the Scale page)
 
 
 class KindView(Generic[W]):
@@ -67,6 +66,8 @@ class KindView(Generic[W]):
     live_legend: ClassVar[str] = ""
     #: Why the Scale page's model may differ from SKNet's finding, N_() (empty: nothing to say).
     scale_why: ClassVar[str] = ""
+    #: What the kind's paper found when the object is enlarged, N_() (the Scale page; "" for none).
+    scale_paper_finding: ClassVar[str] = ""
     #: Where the Compare page sends a reader of a model without SE gates, for the paper question that
     #: this kind's gates answer, N_() ("" for none).
     compare_pointer: ClassVar[str] = ""

@@ -71,11 +71,11 @@ class SelectiveKernelView(SelectionView[SKWalkthrough]):
         scale_channel_title=N_("{gate}: attention on the 5×5 kernel per channel, at each zoom"),
         scale_difference_title=N_("Mean attention difference per unit at each zoom: a rise means the 5×5 kernel gains"),
         depth_axis=N_("SK unit (input → output)"), depth_title=N_("Mean attention difference b − a per SK unit"),
-        diagram_title=N_("An SK unit ({gate}) on this photo: each channel splits its attention"),
-        paper_scale_finding=N_(
-            "**The paper** (SKNet-50 on ImageNet): when the object is enlarged (1.0× → 1.5× → 2.0×), the "
-            "early and middle SK units give the larger kernel more weight: their mean attention difference "
-            "b − a rises clearly; the last units do not follow."))
+        diagram_title=N_("An SK unit ({gate}) on this photo: each channel splits its attention"))
+    scale_paper_finding = N_(
+        "**The paper** (SKNet-50 on ImageNet): when the object is enlarged (1.0× → 1.5× → 2.0×), the "
+        "early and middle SK units give the larger kernel more weight: their mean attention difference "
+        "b − a rises clearly; the last units do not follow.")
     compare_pointer = N_("For SK units, the paper's question is how the kernel choice moves with the object's "
                          "size: see the Scale experiment page.")
     home_line = N_("- a **Selective Kernel (SK)** unit lets every channel choose between a small (3×3) and a "
