@@ -96,3 +96,11 @@ def open_explore(browser, server: Server):
 PAGES = [("home", "Start here"), ("learn", "Learn step by step"), ("explore", "Explore a photo"),
          ("compare", "Compare classes"), ("scale", "Scale experiment (from SKNet)"), ("attribution", "Attribution"),
          ("models", "Compare models")]
+
+
+def full_page_shot(page, path) -> None:
+    """A screenshot of the whole page: Streamlit scrolls inside its own container, so the viewport
+    is made tall first (and plotly given time to redraw for it)."""
+    page.set_viewport_size({"width": 1500, "height": 3000})
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(path), full_page=True)

@@ -14,7 +14,7 @@ from bundled_kit import write_bundled
 from hostile import hostile_uploads
 
 from attnviz.runtime.memory import peak_rss, reset_peak_rss, rss
-from browser_kit import ROOT, CHROMIUM_ARGS, run_server, chromium_path, open_explore, PAGES
+from browser_kit import ROOT, CHROMIUM_ARGS, run_server, chromium_path, open_explore, PAGES, full_page_shot
 
 
 @pytest.fixture
@@ -53,11 +53,8 @@ def test_upload_shows_every_chart_of_page_one(server, goldfish, tmp_path):
             expect(page.locator(".js-plotly-plot .heatmaplayer image, .js-plotly-plot .hm image")).not_to_have_count(0)
             elapsed = time.monotonic() - start
             assert page.get_by_text("Traceback").count() == 0
-            # Streamlit scrolls inside its own container: a tall viewport shows the whole page.
-            page.set_viewport_size({"width": 1500, "height": 3000})
-            page.wait_for_timeout(1500)
             shot = tmp_path / "page1.png"
-            page.screenshot(path=str(shot), full_page=True)
+            full_page_shot(page, shot)
         finally:
             browser.close()
     print(f"\nupload to all charts in the browser: {elapsed:.2f} s; screenshot: {shot}")
@@ -85,10 +82,8 @@ def test_hostile_uploads_in_a_real_browser(server, goldfish, tmp_path):
             expect(page.get_by_text("Top-5:")).to_have_count(len(files) - 1, timeout=240_000)
             assert page.get_by_text("Traceback").count() == 0
             assert page.get_by_text("Something went wrong").count() == 0
-            page.set_viewport_size({"width": 1500, "height": 3000})
-            page.wait_for_timeout(1500)
             shot = tmp_path / "hostile.png"
-            page.screenshot(path=str(shot), full_page=True)
+            full_page_shot(page, shot)
         finally:
             browser.close()
     if measured and base is not None:
